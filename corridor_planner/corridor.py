@@ -1,0 +1,451 @@
+"""Load a corridor bundle from ``data/corridors/<id>/`` and validate every file in it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pyproj
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+
+from corridor_planner import settings
+from corridor_planner.errors import DataError, NotFoundError, Problem
+from corridor_planner.rules import REGIMES, BorderPost, Scenario
+from corridor_planner.validation import CheckFn, FeatureChecker
+
+CORRIDOR_FILE = "corridor.toml"
+FACILITIES_FILE = "facilities.geojson"
+POSTS_FILE = "border_posts.geojson"
+POPULATION_FILE = "population.geojson"
+CANDIDATES_FILE = "candidates.geojson"
+BORDER_FILE = "border.geojson"
+REQUIRED_SCENARIOS = ("baseline", "borders_closed", "winter")
+ROAD_FORMATS = ("osm_xml", "lines")
+
+
+@dataclass
+class Corridor:
+    """A loaded, validated corridor bundle.
+
+    Attributes
+    ----------
+    id, name : str
+        Identifier (folder name) and display name.
+    path : Path
+        The bundle folder.
+    countries : tuple of str
+        ISO 3166 alpha-2 codes of the countries the corridor spans.
+    bbox : tuple of float
+        ``(west, south, east, north)`` in WGS84 degrees.
+    crs : pyproj.CRS
+        Metric working CRS.
+    roads_path : Path
+        Road file (OSM XML or GIS lines).
+    roads_format : str
+        ``osm_xml`` or ``lines``.
+    roads_class_column, roads_country_column : str
+        For ``lines``: the columns holding the road class and the country.
+    speeds : dict
+        ``{"default": {class: km/h}, "KG": {class: km/h}, ...}``.
+    snap_limit_m : float
+        Farthest a point may lie from the network and still be attached.
+    thresholds_min : tuple of int
+        Default access thresholds in minutes.
+    facilities, population, candidates : GeoDataFrame
+        Points in WGS84 with the bundle's properties as columns.
+    posts : dict of str to BorderPost
+        Border posts by id, with ``posts_gdf`` their points.
+    border : GeoDataFrame or None
+        The international border line(s), if the bundle has ``border.geojson``.
+    scenarios : dict of str to Scenario
+        Scenarios by name.
+    """
+
+    id: str
+    name: str
+    path: Path
+    countries: tuple[str, ...]
+    bbox: tuple[float, float, float, float]
+    crs: pyproj.CRS
+    roads_path: Path
+    roads_format: str
+    roads_class_column: str
+    roads_country_column: str
+    speeds: dict[str, dict[str, float]]
+    snap_limit_m: float
+    thresholds_min: tuple[int, ...]
+    facilities: gpd.GeoDataFrame
+    population: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    posts: dict[str, BorderPost]
+    posts_gdf: gpd.GeoDataFrame
+    border: gpd.GeoDataFrame | None
+    scenarios: dict[str, Scenario]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def speed_kph(self, highway: str, country: str | None) -> float:
+        """Speed for a road class in a country: country table, then default, then fallback."""
+        for table in (self.speeds.get(country or "", {}), self.speeds.get("default", {})):
+            if highway in table:
+                return float(table[highway])
+        return settings.FALLBACK_SPEED_KPH
+
+    def scenario(self, name: str) -> Scenario:
+        """Return the scenario called ``name`` or raise NotFoundError listing the known ones."""
+        if name not in self.scenarios:
+            known = ", ".join(sorted(self.scenarios))
+            raise NotFoundError(f"corridor {self.id} has no scenario {name!r}; known: {known}")
+        return self.scenarios[name]
+
+
+def bundled_corridors() -> list[Path]:
+    """Folders of the corridors shipped with the package, sorted by id."""
+    root = settings.BUNDLED_CORRIDORS_DIR
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if (p / CORRIDOR_FILE).is_file())
+
+
+def resolve_corridor_path(id_or_path: str | Path) -> Path:
+    """Turn a bundled corridor id or a folder path into the bundle folder.
+
+    Raises
+    ------
+    NotFoundError
+        If neither a bundled id nor a folder with ``corridor.toml``.
+    """
+    candidate = Path(id_or_path)
+    if (candidate / CORRIDOR_FILE).is_file():
+        return candidate
+    bundled = settings.BUNDLED_CORRIDORS_DIR / str(id_or_path)
+    if (bundled / CORRIDOR_FILE).is_file():
+        return bundled
+    known = ", ".join(p.name for p in bundled_corridors()) or "none"
+    raise NotFoundError(
+        f"no corridor {str(id_or_path)!r}: not a bundled id (known: {known}) "
+        f"and not a folder with {CORRIDOR_FILE}"
+    )
+
+
+def load_corridor(id_or_path: str | Path) -> Corridor:
+    """Load and validate a corridor bundle.
+
+    Parameters
+    ----------
+    id_or_path : str or Path
+        A bundled corridor id (``almaty_bishkek``) or the path of a bundle folder.
+
+    Returns
+    -------
+    Corridor
+
+    Raises
+    ------
+    NotFoundError
+        If the corridor does not exist.
+    DataError
+        Listing every problem in the bundle as ``file: feature id: field: problem``.
+    """
+    path = resolve_corridor_path(id_or_path)
+    loader = _BundleLoader(path)
+    return loader.load()
+
+
+class _BundleLoader:
+    """Reads each file of one bundle, collecting problems instead of stopping at the first."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+        self.countries: tuple[str, ...] = ()
+        self.bbox: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
+
+    def problem(self, file: str, feature: str, fld: str, message: str) -> None:
+        self.problems.append(Problem(file, feature, fld, message))
+
+    def load(self) -> Corridor:
+        meta = self._read_toml()
+        crs = self._crs(meta)
+        self.countries = tuple(meta.get("countries") or ())
+        self.bbox = self._bbox(meta)
+        roads = self._roads(meta)
+        facilities = self._points(FACILITIES_FILE, FeatureChecker.facility)
+        posts_gdf = self._points(POSTS_FILE, FeatureChecker.border_post)
+        population = self._points(POPULATION_FILE, FeatureChecker.settlement)
+        candidates = self._points(CANDIDATES_FILE, FeatureChecker.candidate)
+        border = self._border()
+        posts = {row.id: _post_from_row(row) for row in posts_gdf.itertuples()}
+        scenarios = self._scenarios(set(posts))
+        if self.problems:
+            raise DataError(self.problems, corridor=self.path.name)
+        assert crs is not None and roads is not None
+        return Corridor(
+            id=str(meta["id"]),
+            name=str(meta["name"]),
+            path=self.path,
+            countries=self.countries,
+            bbox=self.bbox,
+            crs=crs,
+            roads_path=roads["path"],
+            roads_format=roads["format"],
+            roads_class_column=roads["class_column"],
+            roads_country_column=roads["country_column"],
+            speeds=self._speeds(meta),
+            snap_limit_m=float(meta.get("snap_limit_m", settings.SNAP_LIMIT_M)),
+            thresholds_min=tuple(
+                int(t) for t in meta.get("thresholds_minutes", settings.DEFAULT_THRESHOLDS_MIN)
+            ),
+            facilities=facilities,
+            population=population,
+            candidates=candidates,
+            posts=posts,
+            posts_gdf=posts_gdf,
+            border=border,
+            scenarios=scenarios,
+            metadata=meta,
+        )
+
+    # corridor.toml -----------------------------------------------------------------------
+
+    def _read_toml(self) -> dict[str, Any]:
+        try:
+            meta = tomllib.loads((self.path / CORRIDOR_FILE).read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(Problem(CORRIDOR_FILE, "-", "-", f"not valid TOML ({exc})")) from exc
+        for key, kind in (("id", str), ("name", str), ("countries", list), ("crs", str)):
+            if key not in meta:
+                self.problem(CORRIDOR_FILE, "-", key, "missing")
+            elif not isinstance(meta[key], kind):
+                self.problem(CORRIDOR_FILE, "-", key, f"must be a {kind.__name__}")
+        for code in meta.get("countries") or []:
+            if not (isinstance(code, str) and len(code) == 2 and code.isupper()):
+                self.problem(CORRIDOR_FILE, "-", "countries", f"{code!r} is not an ISO alpha-2 code")
+        return meta
+
+    def _crs(self, meta: dict[str, Any]) -> pyproj.CRS | None:
+        value = meta.get("crs")
+        if not isinstance(value, str):
+            return None
+        try:
+            crs = pyproj.CRS.from_user_input(value)
+        except pyproj.exceptions.CRSError:
+            self.problem(CORRIDOR_FILE, "-", "crs", f"unknown CRS {value!r}")
+            return None
+        if not crs.is_projected:
+            self.problem(CORRIDOR_FILE, "-", "crs", f"{value!r} is not a projected (metric) CRS")
+            return None
+        return crs
+
+    def _bbox(self, meta: dict[str, Any]) -> tuple[float, float, float, float]:
+        box = meta.get("bbox")
+        ok = (
+            isinstance(box, list)
+            and len(box) == 4
+            and all(isinstance(v, int | float) for v in box)
+            and box[0] < box[2]
+            and box[1] < box[3]
+        )
+        if not ok:
+            self.problem(CORRIDOR_FILE, "-", "bbox", "must be [west, south, east, north] degrees")
+            return self.bbox
+        return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+
+    def _roads(self, meta: dict[str, Any]) -> dict[str, Any] | None:
+        roads = meta.get("roads")
+        if not isinstance(roads, dict) or "file" not in roads:
+            self.problem(CORRIDOR_FILE, "-", "roads.file", "missing")
+            return None
+        fmt = roads.get("format", "osm_xml")
+        if fmt not in ROAD_FORMATS:
+            self.problem(CORRIDOR_FILE, "-", "roads.format", f"must be one of {ROAD_FORMATS}")
+            return None
+        path = self.path / str(roads["file"])
+        if not path.is_file():
+            self.problem(str(roads["file"]), "-", "-", "road file not found")
+            return None
+        return {
+            "path": path,
+            "format": fmt,
+            "class_column": str(roads.get("class_column", "highway")),
+            "country_column": str(roads.get("country_column", "country")),
+        }
+
+    def _speeds(self, meta: dict[str, Any]) -> dict[str, dict[str, float]]:
+        tables: dict[str, dict[str, float]] = {"default": dict(settings.DEFAULT_SPEEDS_KPH)}
+        for key, table in (meta.get("speeds") or {}).items():
+            tables.setdefault(key, {}).update({k: float(v) for k, v in table.items()})
+        return tables
+
+    # GeoJSON point files -----------------------------------------------------------------
+
+    def _read_features(self, name: str, required: bool = True) -> list[dict[str, Any]] | None:
+        file = self.path / name
+        if not file.is_file():
+            if required:
+                self.problem(name, "-", "-", "file not found")
+            return None
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            self.problem(name, "-", "-", f"not valid JSON ({exc})")
+            return None
+        if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+            self.problem(name, "-", "type", "must be a GeoJSON FeatureCollection")
+            return None
+        features = data.get("features")
+        if not isinstance(features, list):
+            self.problem(name, "-", "features", "must be a list")
+            return None
+        return features
+
+    def _points(self, name: str, check: CheckFn) -> gpd.GeoDataFrame:
+        features = self._read_features(name) or []
+        checker = FeatureChecker(name, self.countries, self.problems)
+        rows: list[dict[str, Any]] = []
+        geoms: list[BaseGeometry] = []
+        seen: set[str] = set()
+        for index, feature in enumerate(features):
+            props = feature.get("properties") if isinstance(feature, dict) else None
+            props = props if isinstance(props, dict) else {}
+            fid = props.get("id")
+            label = fid if isinstance(fid, str) and fid else f"#{index}"
+            if label in seen:
+                self.problem(name, label, "id", "duplicate id")
+            seen.add(label)
+            geom = self._point_geometry(name, label, feature)
+            check(checker, label, props)
+            if geom is not None:
+                rows.append(props)
+                geoms.append(geom)
+        return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+
+    def _point_geometry(self, name: str, label: str, feature: Any) -> Point | None:
+        raw = feature.get("geometry") if isinstance(feature, dict) else None
+        try:
+            geom = shape(raw) if raw else None
+        except (AttributeError, TypeError, ValueError, KeyError):
+            geom = None
+        if not isinstance(geom, Point) or geom.is_empty:
+            self.problem(name, label, "geometry", "must be a GeoJSON Point")
+            return None
+        west, south, east, north = self.bbox
+        if not (west <= geom.x <= east and south <= geom.y <= north):
+            self.problem(
+                name,
+                label,
+                "geometry",
+                f"point ({geom.y:.4f}, {geom.x:.4f}) lies outside the corridor box "
+                f"[{west}, {south}, {east}, {north}]",
+            )
+        return geom
+
+    def _border(self) -> gpd.GeoDataFrame | None:
+        features = self._read_features(BORDER_FILE, required=False)
+        if features is None:
+            return None
+        geoms = []
+        for index, feature in enumerate(features):
+            try:
+                geoms.append(shape(feature["geometry"]))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                self.problem(BORDER_FILE, f"#{index}", "geometry", "not a valid geometry")
+        return gpd.GeoDataFrame(geometry=geoms, crs="EPSG:4326")
+
+    # scenarios ---------------------------------------------------------------------------
+
+    def _scenarios(self, post_ids: set[str]) -> dict[str, Scenario]:
+        folder = self.path / "scenarios"
+        scenarios: dict[str, Scenario] = {}
+        for file in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            scenario = self._scenario(file, post_ids)
+            if scenario is not None:
+                scenarios[scenario.name] = scenario
+        for name in REQUIRED_SCENARIOS:
+            if not (folder / f"{name}.toml").is_file():
+                self.problem(f"scenarios/{name}.toml", "-", "-", "required scenario missing")
+        return scenarios
+
+    def _scenario(self, file: Path, post_ids: set[str]) -> Scenario | None:
+        rel = f"scenarios/{file.name}"
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            self.problem(rel, "-", "-", f"not valid TOML ({exc})")
+            return None
+        before = len(self.problems)
+        default = data.get("default_regime", "open")
+        if default not in REGIMES:
+            self.problem(rel, "-", "default_regime", f"must be one of {sorted(REGIMES)}")
+        regimes = data.get("posts", {})
+        if not isinstance(regimes, dict):
+            self.problem(rel, "-", "posts", "must be a table of post id = regime")
+            regimes = {}
+        for post_id, regime in regimes.items():
+            if post_id not in post_ids:
+                self.problem(rel, post_id, "posts", "no border post with this id")
+            if regime not in REGIMES:
+                self.problem(rel, post_id, "posts", f"regime {regime!r} not in {sorted(REGIMES)}")
+        restricted = data.get("restricted_profiles")
+        if restricted is not None:
+            bad = [p for p in restricted if p not in settings.PROFILES]
+            if bad:
+                self.problem(rel, "-", "restricted_profiles", f"unknown profiles {bad}")
+        multiplier = data.get("delay_multiplier", 1.0)
+        if not isinstance(multiplier, int | float) or multiplier <= 0:
+            self.problem(rel, "-", "delay_multiplier", "must be a positive number")
+        depart = _parse_depart(data.get("depart"))
+        if data.get("depart") is not None and depart is None:
+            self.problem(rel, "-", "depart", "must be an ISO date-time such as 2026-01-15T08:00")
+        if len(self.problems) > before:
+            return None
+        kwargs: dict[str, Any] = {}
+        if restricted is not None:
+            kwargs["restricted_profiles"] = frozenset(restricted)
+        return Scenario(
+            name=file.stem,
+            description=str(data.get("description", "")),
+            default_regime=default,
+            post_regimes=dict(regimes),
+            delay_multiplier=float(multiplier),
+            depart=depart,
+            **kwargs,
+        )
+
+
+def _parse_depart(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _post_from_row(row: Any) -> BorderPost:
+    countries = tuple(row.countries) if isinstance(row.countries, list) else ("", "")
+    return BorderPost(
+        id=row.id,
+        name=row.name,
+        countries=(countries[0], countries[1]) if len(countries) == 2 else ("", ""),
+        opening_hours=row.opening_hours,
+        season=getattr(row, "season", None),
+        delay_minutes=dict(row.delay_minutes) if isinstance(row.delay_minutes, dict) else {},
+        profiles_allowed=frozenset(row.profiles_allowed or ()),
+        source=str(getattr(row, "source", "")),
+    )
+
+
+__all__ = [
+    "Corridor",
+    "bundled_corridors",
+    "load_corridor",
+    "resolve_corridor_path",
+]

@@ -1,0 +1,259 @@
+"""Routes between two places for a traveller profile under a scenario, as legs."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+from shapely.geometry import Point
+
+from corridor_planner import settings
+from corridor_planner.errors import NoRouteError, NotFoundError
+from corridor_planner.network import CorridorNetwork
+from corridor_planner.rules import BASELINE, Scenario, check_profile
+
+_LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a route starts or ends: a graph node plus any access leg not in the graph.
+
+    Parameters
+    ----------
+    label : str
+        What the user sees.
+    node : int
+        Graph node.
+    extra_m, extra_s : float
+        Access leg from a ``lat,lon`` point to ``node`` (zero for named places, whose
+        leg is part of the graph).
+    """
+
+    label: str
+    node: int
+    extra_m: float = 0.0
+    extra_s: float = 0.0
+
+
+@dataclass
+class Leg:
+    """One stretch of a route: a road, a border crossing or an access leg."""
+
+    kind: str  # "road", "border_post" or "access"
+    name: str
+    ref: str
+    km: float
+    minutes: float
+    country: str = ""
+
+
+@dataclass
+class Route:
+    """A route with its total time and distance, posts crossed and legs."""
+
+    origin: str
+    destination: str
+    profile: str
+    scenario: str
+    minutes: float
+    km: float
+    border_posts: list[str]
+    legs: list[Leg] = field(default_factory=list)
+    nodes: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (``minutes``, ``km``, ``border_posts``, ``legs``, ...)."""
+        data = asdict(self)
+        data.pop("nodes")
+        return data
+
+
+def resolve_place(network: CorridorNetwork, text: str) -> Place:
+    """Find a place by facility, settlement or candidate name or id, or ``lat,lon``.
+
+    Exact (case-insensitive) names and ids win; otherwise a name containing ``text``
+    must be unique.
+
+    Raises
+    ------
+    NotFoundError
+        If nothing matches, several places match, or the place is not on the network.
+    """
+    match = _LATLON.match(text)
+    if match:
+        return _place_at(network, float(match.group(1)), float(match.group(2)), text)
+    snaps = network.snaps
+    assert snaps is not None
+    wanted = text.strip().casefold()
+    names = snaps["name"].str.casefold()
+    rows = snaps[(names == wanted) | (snaps["id"].str.casefold() == wanted)]
+    if rows.empty:
+        rows = snaps[names.str.contains(wanted, regex=False)]
+    rows = rows.drop_duplicates(subset=["node", "name"]) if len(rows) > 1 else rows
+    if rows.empty:
+        raise NotFoundError(f"no place called {text!r} in corridor {network.corridor.id}")
+    if rows["name"].nunique() > 1:
+        options = "; ".join(sorted(rows["name"].unique())[:8])
+        raise NotFoundError(f"{text!r} matches several places: {options}")
+    row = rows.iloc[0]
+    if not bool(row["snapped"]):
+        raise NotFoundError(
+            f"{row['name']} lies {row['access_m'] / 1000:.1f} km from the road network, beyond "
+            f"the snap limit of {network.corridor.snap_limit_m / 1000:g} km"
+        )
+    return Place(label=str(row["name"]), node=int(row["node"]))
+
+
+def _place_at(network: CorridorNetwork, lat: float, lon: float, text: str) -> Place:
+    corridor = network.corridor
+    point = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(corridor.crs).iloc[0]
+    graph = network.graph
+    best, best_m = None, math.inf
+    for n in network.road_nodes():
+        data = graph.nodes[n]
+        metres = math.hypot(data["x"] - point.x, data["y"] - point.y)
+        if metres < best_m:
+            best, best_m = n, metres
+    if best is None or best_m > corridor.snap_limit_m:
+        raise NotFoundError(
+            f"{text} lies {best_m / 1000:.1f} km from the road network, beyond the snap "
+            f"limit of {corridor.snap_limit_m / 1000:g} km"
+        )
+    seconds = best_m / (settings.ACCESS_SPEED_KPH / 3.6)
+    return Place(label=text.strip(), node=best, extra_m=best_m, extra_s=seconds)
+
+
+def edge_cost(
+    network: CorridorNetwork, profile: str, scenario: Scenario
+) -> Callable[[int, int, dict[Any, dict[str, Any]]], float | None]:
+    """Weight function for networkx: seconds along the cheapest parallel edge, or None.
+
+    Road and access edges cost their ``travel_time``. A border-post edge costs the
+    post's delay for this profile and direction under the scenario, and is hidden
+    (None) where the profile may not cross or the post is closed.
+    """
+    posts = network.corridor.posts
+
+    def single(data: dict[str, Any]) -> float | None:
+        post_id = data.get("border_post")
+        if post_id is None:
+            return float(data["travel_time"])
+        seconds = scenario.crossing_seconds(
+            posts[post_id], data["from_country"], data["to_country"], profile
+        )
+        return None if seconds is None else max(seconds, settings.MIN_EDGE_SECONDS)
+
+    def weight(u: int, v: int, edges: dict[Any, dict[str, Any]]) -> float | None:
+        costs = [c for c in (single(d) for d in edges.values()) if c is not None]
+        return min(costs) if costs else None
+
+    return weight
+
+
+def find_route(
+    network: CorridorNetwork,
+    origin: str | Place,
+    destination: str | Place,
+    profile: str = settings.DEFAULT_PROFILE,
+    scenario: Scenario = BASELINE,
+) -> Route:
+    """Fastest route between two places for ``profile`` under ``scenario``.
+
+    Parameters
+    ----------
+    network : CorridorNetwork
+        The built graph.
+    origin, destination : str or Place
+        Names, ids or ``lat,lon`` strings (see :func:`resolve_place`), or places.
+    profile : str
+        Traveller profile (decides which posts may be crossed and their delays).
+    scenario : Scenario
+        Border regimes and delay multipliers.
+
+    Raises
+    ------
+    NotFoundError
+        If a place or the profile is unknown.
+    NoRouteError
+        If no route exists for this profile and scenario.
+    """
+    complaint = check_profile(profile)
+    if complaint:
+        raise NotFoundError(complaint)
+    start = origin if isinstance(origin, Place) else resolve_place(network, origin)
+    end = destination if isinstance(destination, Place) else resolve_place(network, destination)
+    weight = edge_cost(network, profile, scenario)
+    try:
+        nodes = nx.shortest_path(network.graph, start.node, end.node, weight=weight)
+    except nx.NetworkXNoPath as exc:
+        raise NoRouteError(
+            f"no route from {start.label} to {end.label} for a {profile} traveller under "
+            f"scenario {scenario.name} (a border post on the way may be closed to them)"
+        ) from exc
+    legs = _legs(network, nodes, weight)
+    if start.extra_m:
+        legs.insert(0, Leg("access", "to the road network", "", start.extra_m / 1000, start.extra_s / 60))
+    if end.extra_m:
+        legs.append(Leg("access", "from the road network", "", end.extra_m / 1000, end.extra_s / 60))
+    posts = network.corridor.posts
+    return Route(
+        origin=start.label,
+        destination=end.label,
+        profile=profile,
+        scenario=scenario.name,
+        minutes=round(sum(leg.minutes for leg in legs), 1),
+        km=round(sum(leg.km for leg in legs), 1),
+        border_posts=[posts[leg.ref].name for leg in legs if leg.kind == "border_post"],
+        legs=[_rounded(leg) for leg in legs],
+        nodes=nodes,
+    )
+
+
+def _legs(
+    network: CorridorNetwork,
+    nodes: list[int],
+    weight: Callable[[int, int, dict[Any, dict[str, Any]]], float | None],
+) -> list[Leg]:
+    graph = network.graph
+    legs: list[Leg] = []
+    for u, v in zip(nodes[:-1], nodes[1:], strict=True):
+        edges = graph.get_edge_data(u, v)
+        seconds = weight(u, v, edges)
+        assert seconds is not None
+        data = min(edges.values(), key=lambda d: weight(u, v, {0: d}) or math.inf)
+        leg = _leg_for(data, seconds)
+        last = legs[-1] if legs else None
+        if last and (last.kind, last.name, last.ref) == (leg.kind, leg.name, leg.ref) and leg.kind == "road":
+            last.km += leg.km
+            last.minutes += leg.minutes
+        else:
+            legs.append(leg)
+    return legs
+
+
+def _leg_for(data: dict[str, Any], seconds: float) -> Leg:
+    if "border_post" in data:
+        return Leg("border_post", str(data["name"]), str(data["border_post"]), 0.0, seconds / 60,
+                   f"{data['from_country']}->{data['to_country']}")
+    if data.get("highway") == "access":
+        return Leg("access", "access leg", "", data["length"] / 1000, seconds / 60, data.get("country", ""))
+    return Leg(
+        "road",
+        str(data.get("name", "")),
+        str(data.get("ref", "")),
+        data["length"] / 1000,
+        seconds / 60,
+        str(data.get("country", "")),
+    )
+
+
+def _rounded(leg: Leg) -> Leg:
+    leg.km = round(leg.km, 2)
+    leg.minutes = round(leg.minutes, 1)
+    return leg

@@ -1,0 +1,152 @@
+"""Border posts and who may cross them: traveller profiles, delays, hours, scenarios."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import opening_hours
+
+from corridor_planner.settings import PROFILES
+
+REGIMES: frozenset[str] = frozenset({"open", "restricted", "closed"})
+
+#: Profiles still let through a post under the ``restricted`` regime unless a scenario says
+#: otherwise. Assumption for scenario design, not a sourced rule.
+DEFAULT_RESTRICTED_PROFILES: frozenset[str] = frozenset(
+    {"citizen", "ambulance", "patient_handover"}
+)
+
+
+def opening_hours_error(expression: str) -> str | None:
+    """Return why an OSM ``opening_hours`` expression is invalid, or None if it parses.
+
+    Parameters
+    ----------
+    expression : str
+        An expression such as ``24/7`` or ``Mo-Fr 09:00-18:00; Sa 10:00-14:00``.
+
+    Returns
+    -------
+    str or None
+        The parser's complaint on one line, or None.
+    """
+    if not isinstance(expression, str) or not expression.strip():
+        return "must be a non-empty opening_hours string such as '24/7'"
+    try:
+        opening_hours.OpeningHours(expression)
+    except opening_hours.ParserError as exc:
+        first = str(exc).strip().splitlines()[0]
+        return f"invalid opening_hours {expression!r} ({first})"
+    return None
+
+
+def direction_key(from_country: str, to_country: str) -> str:
+    """Key of ``delay_minutes`` for one direction, e.g. ``KZ->KG``."""
+    return f"{from_country}->{to_country}"
+
+
+@dataclass(frozen=True)
+class BorderPost:
+    """A border crossing point and its rules.
+
+    Parameters
+    ----------
+    id, name : str
+        Identifier and display name.
+    countries : tuple of str
+        The two ISO 3166 alpha-2 codes on either side.
+    opening_hours : str
+        OSM ``opening_hours`` expression.
+    season : str or None
+        OSM ``opening_hours`` date range when the post operates at all (``Apr 01-Nov 30``),
+        or None for all year.
+    delay_minutes : dict
+        ``{"KZ->KG": {"citizen": 30, ...}, "KG->KZ": {...}}``: expected time to clear
+        both sides, by direction and profile.
+    profiles_allowed : frozenset of str
+        Profiles that may cross.
+    """
+
+    id: str
+    name: str
+    countries: tuple[str, str]
+    opening_hours: str
+    season: str | None
+    delay_minutes: dict[str, dict[str, float]]
+    profiles_allowed: frozenset[str]
+    source: str = ""
+
+    def delay_seconds(self, from_country: str, to_country: str, profile: str) -> float | None:
+        """Expected clearance time in seconds, or None if ``profile`` may not cross.
+
+        Parameters
+        ----------
+        from_country, to_country : str
+            Direction of travel.
+        profile : str
+            Traveller profile.
+        """
+        if profile not in self.profiles_allowed:
+            return None
+        minutes = self.delay_minutes.get(direction_key(from_country, to_country), {})
+        if profile not in minutes:
+            return None
+        return float(minutes[profile]) * 60.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named what-if: border regimes, a departure time, delay multipliers.
+
+    Parameters
+    ----------
+    name : str
+        File stem of ``scenarios/<name>.toml``.
+    description : str
+        One sentence for reports.
+    default_regime : str
+        Regime of every post not listed in ``post_regimes``.
+    post_regimes : dict
+        ``{post_id: "open" | "restricted" | "closed"}``.
+    restricted_profiles : frozenset of str
+        Profiles a ``restricted`` post still lets through.
+    delay_multiplier : float
+        Factor on every post delay (queues in a peak season, say).
+    depart : datetime or None
+        Departure date-time the scenario is evaluated at.
+    """
+
+    name: str
+    description: str = ""
+    default_regime: str = "open"
+    post_regimes: dict[str, str] = field(default_factory=dict)
+    restricted_profiles: frozenset[str] = DEFAULT_RESTRICTED_PROFILES
+    delay_multiplier: float = 1.0
+    depart: dt.datetime | None = None
+
+    def regime(self, post_id: str) -> str:
+        """Regime of one post under this scenario."""
+        return self.post_regimes.get(post_id, self.default_regime)
+
+    def crossing_seconds(
+        self, post: BorderPost, from_country: str, to_country: str, profile: str
+    ) -> float | None:
+        """Seconds to cross ``post`` for ``profile`` here, or None when it cannot cross."""
+        regime = self.regime(post.id)
+        if regime == "closed":
+            return None
+        if regime == "restricted" and profile not in self.restricted_profiles:
+            return None
+        seconds = post.delay_seconds(from_country, to_country, profile)
+        return None if seconds is None else seconds * self.delay_multiplier
+
+
+BASELINE = Scenario(name="baseline", description="Every post as it operates today.")
+
+
+def check_profile(profile: str) -> str | None:
+    """Return a complaint if ``profile`` is not a known traveller profile."""
+    if profile not in PROFILES:
+        return f"unknown profile {profile!r}; known: {', '.join(sorted(PROFILES))}"
+    return None
