@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import xml.sax
+import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -155,7 +155,7 @@ def graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
     try:
         with _extra_way_tags(COUNTRY_TAG, DISTANCE_TAG):
             graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
-    except xml.sax.SAXParseException as exc:
+    except ET.ParseError as exc:
         raise DataError(Problem(path.name, "-", "-", f"not well-formed OSM XML ({exc})")) from exc
     except (ValueError, ox._errors.InsufficientResponseError) as exc:
         raise DataError(Problem(path.name, "-", "-", f"no usable roads ({exc})")) from exc

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from corridor_planner.corridor import Corridor, load_corridor
+from corridor_planner.network import CorridorNetwork, build_network
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def tiny_path() -> Path:
+    return DATA / "tiny_corridor"
+
+
+@pytest.fixture
+def tiny_copy(tmp_path: Path, tiny_path: Path) -> Path:
+    """A writable copy of the tiny corridor, for tests that break it."""
+    target = tmp_path / "tiny"
+    shutil.copytree(tiny_path, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def tiny() -> Corridor:
+    return load_corridor(DATA / "tiny_corridor")
+
+
+@pytest.fixture(scope="session")
+def tiny_network(tiny: Corridor) -> CorridorNetwork:
+    return build_network(tiny)
+
+
+@pytest.fixture(scope="session")
+def almaty_bishkek() -> CorridorNetwork:
+    return build_network(load_corridor("almaty_bishkek"))

@@ -1,0 +1,76 @@
+"""The shipped corridors: valid, sourced, reproducible from their sources."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from corridor_planner.corridor import bundled_corridors
+from corridor_planner.routing import find_route
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLE = ROOT / "data" / "corridors" / "almaty_bishkek"
+
+
+def load_tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class TestAlmatyBishkek:
+    def test_every_point_attaches_to_the_network(self, almaty_bishkek):
+        assert almaty_bishkek.snaps["snapped"].all()
+        assert set(almaty_bishkek.post_edges) == {
+            "kordai_ak_zhol", "karasu_ak_tilek", "aukhatty_ken_bulun", "sartobe_tokmok", "chaldovar"}
+
+    def test_almaty_bishkek_matches_the_published_240_km(self, almaty_bishkek):
+        route = find_route(almaty_bishkek, "Almaty", "Bishkek")
+        assert 240 * 0.92 <= route.km <= 240 * 1.08
+        assert route.border_posts == ["Kordai (KZ) – Ak-Zhol (KG)"]
+        # ABEC: about 5 h including the border (2016); a 2019 car trip took 3 h 20
+        assert 180 <= route.minutes <= 300
+
+    def test_cargo_cannot_avoid_the_border_but_karasu_is_cargo_only(self, almaty_bishkek):
+        kant = find_route(almaty_bishkek, "Kordai", "Kant", profile="cargo")
+        citizen = find_route(almaty_bishkek, "Kordai", "Kant")
+        assert "Karasu (KZ) – Ak-Tilek (KG)" not in citizen.border_posts
+        assert kant.minutes > citizen.minutes
+
+    def test_minimum_content(self):
+        def count(name):
+            return len(json.loads((BUNDLE / name).read_text(encoding="utf-8"))["features"])
+        assert count("facilities.geojson") >= 15
+        assert count("candidates.geojson") >= 8
+        facilities = json.loads((BUNDLE / "facilities.geojson").read_text(encoding="utf-8"))["features"]
+        assert {f["properties"]["country"] for f in facilities} == {"KZ", "KG"}
+
+    @pytest.mark.parametrize("name", ["facilities", "border_posts", "population", "candidates"])
+    def test_every_feature_names_its_source(self, name):
+        features = json.loads((BUNDLE / f"{name}.geojson").read_text(encoding="utf-8"))["features"]
+        assert all(f["properties"]["source"].strip() for f in features)
+
+    def test_roads_osm_is_generated_from_roads_toml(self):
+        import tomllib
+        tool = load_tool("make_roads_osm")
+        spec = tomllib.loads((BUNDLE / "sources" / "roads.toml").read_text(encoding="utf-8"))
+        assert tool.build_osm_xml(spec) == (BUNDLE / "roads.osm").read_text(encoding="utf-8")
+
+    def test_population_is_generated_from_geonames_and_corrections(self):
+        tool = load_tool("make_population")
+        features, skipped = tool.build_population(BUNDLE)
+        assert tool.render(features) == (BUNDLE / "population.geojson").read_text(encoding="utf-8")
+        assert skipped == ["Chuy (GeoNames 1527338): no population figure"]
+        by_name = {f["properties"]["name"]: f["properties"] for f in features}
+        assert by_name["Bishkek"]["population"] == 1_137_882
+        assert by_name["Kordai"]["border_community"] is True
+        assert by_name["Almaty"]["border_community"] is False
+
+
+def test_every_bundled_corridor_has_sources_md():
+    for path in bundled_corridors():
+        assert (path / "SOURCES.md").is_file()

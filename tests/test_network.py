@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import networkx as nx
+import pytest
+from shapely.geometry import LineString
+
+from corridor_planner.corridor import load_corridor
+from corridor_planner.errors import DataError
+from corridor_planner.network import build_network, graph_from_lines, graph_from_osm_xml
+from corridor_planner.routing import find_route
+from tests.helpers import edit_feature
+
+
+def road_edges(graph, name):
+    return [d for _, _, d in graph.edges(data=True) if d.get("name") == name]
+
+
+class TestOsmRoads:
+    def test_published_distance_is_spread_over_the_way(self, tiny_network):
+        a_b = road_edges(tiny_network.graph, "A - B")
+        assert len(a_b) == 4  # two edges (bend vertex), both directions
+        assert sum(d["length"] for d in a_b) == pytest.approx(20_000)
+        # the bend sits half way in longitude, so each edge gets ~5 km
+        assert all(d["length"] == pytest.approx(5_000, rel=1e-3) for d in a_b)
+        assert all(d["length_geometric"] != pytest.approx(d["length"], rel=0.05) for d in a_b)
+
+    def test_travel_time_from_class_speed(self, tiny_network):
+        (c_d, _) = road_edges(tiny_network.graph, "C - D")
+        assert c_d["speed_kph"] == 70
+        assert c_d["travel_time"] == pytest.approx(7_000 / (70 / 3.6))
+
+    def test_maxspeed_caps_the_class_speed(self, tiny_copy):
+        osm = tiny_copy / "roads.osm"
+        osm.write_text(osm.read_text().replace(
+            '<tag k="name" v="C - D"/>', '<tag k="name" v="C - D"/><tag k="maxspeed" v="35"/>'))
+        network = build_network(load_corridor(tiny_copy))
+        (c_d, _) = road_edges(network.graph, "C - D")
+        assert c_d["speed_kph"] == 35
+        assert c_d["travel_time"] == pytest.approx(720)
+
+    def test_graph_is_projected(self, tiny_network):
+        assert tiny_network.graph.graph["crs"].to_epsg() == 32643
+
+    def test_broken_xml(self, tiny_copy):
+        (tiny_copy / "roads.osm").write_text("<osm><node id='1'")
+        with pytest.raises(DataError, match="roads.osm: -: -: not well-formed OSM XML"):
+            build_network(load_corridor(tiny_copy))
+
+    def test_way_without_country(self, tiny_copy):
+        osm = tiny_copy / "roads.osm"
+        osm.write_text(osm.read_text().replace(
+            '<tag k="name" v="C - D"/><tag k="is_in:country_code" v="KG"/>', '<tag k="name" v="C - D"/>'))
+        with pytest.raises(DataError, match="roads.osm: way 4: is_in:country_code: missing"):
+            build_network(load_corridor(tiny_copy))
+
+    def test_way_with_bad_distance(self, tiny_copy):
+        osm = tiny_copy / "roads.osm"
+        osm.write_text(osm.read_text().replace('<tag k="distance" v="7"/>', '<tag k="distance" v="seven"/>'))
+        with pytest.raises(DataError, match="roads.osm: way 4: distance: must be km as a number"):
+            build_network(load_corridor(tiny_copy))
+
+
+class TestBorderPosts:
+    def test_each_post_is_a_pair_of_policy_edges(self, tiny_network):
+        graph = tiny_network.graph
+        assert set(tiny_network.post_edges) == {"post_p", "post_q"}
+        a, b = tiny_network.post_edges["post_p"][0]
+        (data,) = graph.get_edge_data(a, b).values()
+        assert data["border_post"] == "post_p"
+        assert (data["from_country"], data["to_country"]) == ("KZ", "KG")
+        assert graph.nodes[a]["country"] == "KZ" and graph.nodes[b]["country"] == "KG"
+        # roads of each country now meet only at their own side of the post
+        assert {d["country"] for _, _, d in graph.in_edges(a, data=True) if "border_post" not in d} == {"KZ"}
+        assert {d["country"] for _, _, d in graph.in_edges(b, data=True) if "border_post" not in d} == {"KG"}
+
+    def test_post_whose_countries_do_not_match_the_roads(self, tiny_copy):
+        toml = tiny_copy / "corridor.toml"
+        toml.write_text(toml.read_text().replace('["KZ", "KG"]', '["KZ", "KG", "CN"]'))
+        edit_feature(tiny_copy, "border_posts.geojson", "post_p", countries=["KZ", "CN"],
+                     delay_minutes={"KZ->CN": {"citizen": 5, "third_country": 5, "ambulance": 5},
+                                    "CN->KZ": {"citizen": 5, "third_country": 5, "ambulance": 5}})
+        with pytest.raises(DataError, match=r"border_posts.geojson: post_p: countries: post joins \['CN', 'KZ'\] "
+                                            r"but the roads on either side are in \['KG', 'KZ'\]"):
+            build_network(load_corridor(tiny_copy))
+
+    def test_post_away_from_any_border_road(self, tiny_copy):
+        edit_feature(tiny_copy, "border_posts.geojson", "post_q",
+                     geometry={"type": "Point", "coordinates": [74.9, 43.3]})
+        with pytest.raises(DataError, match="border_posts.geojson: post_q: geometry: no road node where two "
+                                            "countries meet within 3 km"):
+            build_network(load_corridor(tiny_copy))
+
+
+class TestSnapping:
+    def snap(self, network, ref):
+        return network.snaps.set_index("id").loc[ref]
+
+    def test_access_leg_to_the_nearest_node(self, tiny_network):
+        row = self.snap(tiny_network, "hosp_d")
+        assert row["snapped"]
+        assert row["access_m"] == pytest.approx(1_000, rel=0.01)
+        (leg,) = tiny_network.graph.get_edge_data(row["node"], row["road_node"]).values()
+        assert leg["highway"] == "access"
+        assert leg["travel_time"] == pytest.approx(row["access_m"] / (20 / 3.6))
+
+    def test_points_snap_only_to_roads_of_their_own_country(self, tiny_network):
+        row = self.snap(tiny_network, "borderville")
+        assert tiny_network.graph.nodes[row["road_node"]]["country"] == "KZ"
+        assert row["access_m"] == pytest.approx(4_450, rel=0.02)
+
+    def test_point_beyond_the_snap_limit_is_reported_not_attached(self, tiny_network):
+        row = self.snap(tiny_network, "faraway")
+        assert not row["snapped"]
+        assert row["access_m"] == pytest.approx(22_200, rel=0.01)
+        assert tiny_network.node_of("settlement", "faraway") is None
+        assert not any(d.get("ref") == "faraway" for _, d in tiny_network.graph.nodes(data=True))
+
+    def test_summary_counts(self, tiny_network):
+        summary = tiny_network.summary()
+        assert summary["border_posts"] == 2
+        assert summary["snapped"]["settlement"] == {"total": 4, "snapped": 3}
+        assert summary["road_km"] == pytest.approx(10 + 4 + 4 + 7 + 12 + 5 + 5 + 12)
+
+
+class TestGisLines:
+    """Ministry road lines (GeoPackage / GeoJSON) build the same graph as the OSM file."""
+
+    def write_lines(self, tiny_copy, suffix):
+        osm_graph = graph_from_osm_xml(tiny_copy / "roads.osm")
+        rows, seen = [], set()
+        for u, v, d in osm_graph.edges(data=True):
+            if (d["osmid"], frozenset((u, v))) in seen:
+                continue
+            seen.add((d["osmid"], frozenset((u, v))))
+            rows.append({
+                "road_class": d["highway"], "country": d["country"], "name": d["name"],
+                "distance_km": float(d["distance"]) * d["length"] / sum(
+                    e["length"] for _, _, e in osm_graph.edges(data=True) if e["osmid"] == d["osmid"]) * 2,
+                "geometry": LineString([(osm_graph.nodes[n]["x"], osm_graph.nodes[n]["y"]) for n in (u, v)]),
+            })
+        path = tiny_copy / f"roads{suffix}"
+        gpd.GeoDataFrame(rows, crs="EPSG:4326").to_crs("EPSG:32643").to_file(path)
+        toml = tiny_copy / "corridor.toml"
+        toml.write_text(toml.read_text().replace(
+            'file = "roads.osm"\nformat = "osm_xml"',
+            f'file = "roads{suffix}"\nformat = "lines"\nclass_column = "road_class"'))
+        return path
+
+    @pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
+    def test_same_routes_as_osm(self, tiny_copy, tiny_network, suffix):
+        self.write_lines(tiny_copy, suffix)
+        network = build_network(load_corridor(tiny_copy))
+        for profile in ("citizen", "cargo"):
+            expected = find_route(tiny_network, "Town A", "Town D", profile=profile)
+            got = find_route(network, "Town A", "Town D", profile=profile)
+            assert got.minutes == pytest.approx(expected.minutes, abs=0.1)
+            assert got.km == pytest.approx(expected.km, abs=0.01)
+            assert got.border_posts == expected.border_posts
+
+    def test_oneway_lines_are_one_directed_edge(self, tmp_path):
+        path = tmp_path / "r.geojson"
+        gpd.GeoDataFrame(
+            {"highway": ["primary", "primary"], "country": ["KG", "KG"], "oneway": ["yes", "no"]},
+            geometry=[LineString([(74.0, 42.0), (74.1, 42.0)]), LineString([(74.1, 42.0), (74.2, 42.0)])],
+            crs="EPSG:4326",
+        ).to_file(path)
+        graph = graph_from_lines(path)
+        assert graph.number_of_edges() == 3
+        assert nx.has_path(graph, 1, 3) and not nx.has_path(graph, 3, 1)
+        assert all(math.isclose(d["length"], 8_280, rel_tol=0.01) for _, _, d in graph.edges(data=True))
+
+    def test_missing_columns(self, tmp_path):
+        path = tmp_path / "r.geojson"
+        gpd.GeoDataFrame({"kind": ["primary"]}, geometry=[LineString([(74, 42), (74.1, 42)])],
+                         crs="EPSG:4326").to_file(path)
+        with pytest.raises(DataError, match="r.geojson: -: highway: column missing"):
+            graph_from_lines(path)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import pytest
+
+from corridor_planner.errors import NoRouteError, NotFoundError
+from corridor_planner.routing import find_route, resolve_place
+
+# Hand-computed in tests/data/README.md (minutes, km, posts)
+CASES = [
+    ("citizen", "baseline", 39.5, 25, ["Post P"]),
+    ("third_country", "baseline", 79.5, 25, ["Post P"]),
+    ("cargo", "baseline", 139.5, 51, ["Post Q"]),
+    ("citizen", "p_closed", 54.5, 51, ["Post Q"]),
+    ("citizen", "p_restricted", 59.5, 25, ["Post P"]),
+]
+
+
+class TestHandComputedRoutes:
+    @pytest.mark.parametrize(("profile", "scenario", "minutes", "km", "posts"), CASES)
+    def test_town_a_to_town_d(self, tiny, tiny_network, profile, scenario, minutes, km, posts):
+        route = find_route(tiny_network, "Town A", "Town D", profile=profile, scenario=tiny.scenario(scenario))
+        assert route.minutes == pytest.approx(minutes, abs=0.15)
+        assert route.km == pytest.approx(km, abs=0.01)
+        assert route.border_posts == posts
+
+    def test_delay_depends_on_direction(self, tiny_network):
+        route = find_route(tiny_network, "Town D", "Town A")
+        assert route.minutes == pytest.approx(29.5, abs=0.15)
+
+    def test_profile_barred_everywhere_gets_no_route(self, tiny, tiny_network):
+        with pytest.raises(NoRouteError, match="no route from Town A to Town D for a third_country traveller"):
+            find_route(tiny_network, "Town A", "Town D", profile="third_country",
+                       scenario=tiny.scenario("p_restricted"))
+
+    def test_borders_closed(self, tiny, tiny_network):
+        with pytest.raises(NoRouteError, match="scenario borders_closed"):
+            find_route(tiny_network, "Town A", "Town D", scenario=tiny.scenario("borders_closed"))
+        same_side = find_route(tiny_network, "Town A", "Site B", scenario=tiny.scenario("borders_closed"))
+        assert same_side.minutes == pytest.approx(7.5, abs=0.1)
+
+    def test_legs_add_up_and_name_the_roads(self, tiny_network):
+        route = find_route(tiny_network, "Town A", "Hospital D")
+        kinds = [leg.kind for leg in route.legs]
+        assert kinds[-1] == "access"
+        assert [leg.name for leg in route.legs if leg.kind == "road"] == ["A - B", "B - P", "P - C", "C - D"]
+        post = next(leg for leg in route.legs if leg.kind == "border_post")
+        assert (post.minutes, post.country) == (20.0, "KZ->KG")
+        assert route.minutes == pytest.approx(39.5 + 3.0, abs=0.2)
+        assert sum(leg.km for leg in route.legs) == pytest.approx(route.km, abs=0.05)
+
+    def test_closing_a_post_never_shortens_a_route(self, tiny, tiny_network):
+        for origin in ("Town A", "Borderville", "Site B", "Clinic A"):
+            for destination in ("Town D", "Hospital D"):
+                open_route = find_route(tiny_network, origin, destination)
+                closed = find_route(tiny_network, origin, destination, scenario=tiny.scenario("p_closed"))
+                assert closed.minutes >= open_route.minutes
+
+
+class TestPlaces:
+    def test_by_name_id_and_case(self, tiny_network):
+        assert resolve_place(tiny_network, "town a").label == "Town A"
+        assert resolve_place(tiny_network, "hosp_d").label == "Hospital D"
+        assert resolve_place(tiny_network, "Hospital").label == "Hospital D"
+
+    def test_lat_lon_adds_an_access_leg(self, tiny_network):
+        place = resolve_place(tiny_network, "43.1, 74.92")
+        assert place.extra_m == pytest.approx(1_630, rel=0.02)
+        route = find_route(tiny_network, "43.1, 74.92", "Town D")
+        assert route.legs[0].kind == "access"
+        assert route.legs[0].km == pytest.approx(1.63, abs=0.03)
+
+    def test_ambiguous(self, tiny_network):
+        with pytest.raises(NotFoundError, match="'Town' matches several places: .*Town A; Town D"):
+            resolve_place(tiny_network, "Town")
+
+    def test_unknown(self, tiny_network):
+        with pytest.raises(NotFoundError, match="no place called 'Atlantis'"):
+            resolve_place(tiny_network, "Atlantis")
+
+    def test_place_off_the_network(self, tiny_network):
+        with pytest.raises(NotFoundError, match="Faraway lies 22.2 km from the road network"):
+            resolve_place(tiny_network, "Faraway")
+        with pytest.raises(NotFoundError, match="43.34,74.81 lies .* km from the road network"):
+            resolve_place(tiny_network, "43.34,74.81")
+
+    def test_unknown_profile(self, tiny_network):
+        with pytest.raises(NotFoundError, match="unknown profile 'pilot'"):
+            find_route(tiny_network, "Town A", "Town D", profile="pilot")
