@@ -55,11 +55,15 @@ def corridors(fmt: str) -> None:
     rows = []
     for path in bundled_corridors():
         corridor = load_corridor(path)
-        rows.append({"id": corridor.id, "name": corridor.name, "countries": list(corridor.countries)})
+        rows.append(
+            {"id": corridor.id, "name": corridor.name, "countries": list(corridor.countries)}
+        )
     if fmt == "json":
         click.echo(json.dumps({"corridors": rows}, ensure_ascii=False, indent=2))
         return
-    _table([(r["id"], r["name"], "/".join(r["countries"])) for r in rows], ("id", "name", "countries"))
+    _table(
+        [(r["id"], r["name"], "/".join(r["countries"])) for r in rows], ("id", "name", "countries")
+    )
 
 
 @main.command()
@@ -138,8 +142,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 @main.command()
 @click.argument("corridor")
-@click.option("--from", "origin", required=True, help="Settlement or facility name, id, or 'lat,lon'.")
-@click.option("--to", "destination", required=True, help="Settlement or facility name, id, or 'lat,lon'.")
+@click.option(
+    "--from", "origin", required=True, help="Settlement or facility name, id, or 'lat,lon'."
+)
+@click.option(
+    "--to", "destination", required=True, help="Settlement or facility name, id, or 'lat,lon'."
+)
 @click.option(
     "--profile",
     type=click.Choice(sorted(settings.PROFILES)),
@@ -147,14 +155,20 @@ def _print_summary(summary: dict[str, Any]) -> None:
     show_default=True,
     help="Who travels: decides which border posts may be crossed and their delays.",
 )
-@click.option("--scenario", default="baseline", show_default=True, help="Scenario name (scenarios/*.toml).")
+@click.option(
+    "--scenario", default="baseline", show_default=True, help="Scenario name (scenarios/*.toml)."
+)
 @FORMAT_OPTION
 @friendly_errors
-def route(corridor: str, origin: str, destination: str, profile: str, scenario: str, fmt: str) -> None:
+def route(
+    corridor: str, origin: str, destination: str, profile: str, scenario: str, fmt: str
+) -> None:
     """Fastest route between two places, with the border posts crossed and the legs."""
     loaded = load_corridor(corridor)
     network = build_network(loaded)
-    result = find_route(network, origin, destination, profile=profile, scenario=loaded.scenario(scenario))
+    result = find_route(
+        network, origin, destination, profile=profile, scenario=loaded.scenario(scenario)
+    )
     _print_route(result, fmt)
 
 
@@ -168,7 +182,10 @@ def _print_route(result: Route, fmt: str) -> None:
         f"{result.minutes:.0f} min, {result.km:.1f} km; border posts: {posts}"
     )
     _table(
-        [(leg.kind, leg.ref, leg.name, f"{leg.km:.1f}", f"{leg.minutes:.1f}") for leg in result.legs],
+        [
+            (leg.kind, leg.ref, leg.name, f"{leg.km:.1f}", f"{leg.minutes:.1f}")
+            for leg in result.legs
+        ],
         ("leg", "ref", "name", "km", "min"),
     )
 

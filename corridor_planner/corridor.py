@@ -65,6 +65,7 @@ class Corridor:
         The international border line(s), if the bundle has ``border.geojson``.
     scenarios : dict of str to Scenario
         Scenarios by name.
+
     """
 
     id: str
@@ -119,6 +120,7 @@ def resolve_corridor_path(id_or_path: str | Path) -> Path:
     ------
     NotFoundError
         If neither a bundled id nor a folder with ``corridor.toml``.
+
     """
     candidate = Path(id_or_path)
     if (candidate / CORRIDOR_FILE).is_file():
@@ -151,6 +153,7 @@ def load_corridor(id_or_path: str | Path) -> Corridor:
         If the corridor does not exist.
     DataError
         Listing every problem in the bundle as ``file: feature id: field: problem``.
+
     """
     path = resolve_corridor_path(id_or_path)
     loader = _BundleLoader(path)
@@ -225,7 +228,9 @@ class _BundleLoader:
                 self.problem(CORRIDOR_FILE, "-", key, f"must be a {kind.__name__}")
         for code in meta.get("countries") or []:
             if not (isinstance(code, str) and len(code) == 2 and code.isupper()):
-                self.problem(CORRIDOR_FILE, "-", "countries", f"{code!r} is not an ISO alpha-2 code")
+                self.problem(
+                    CORRIDOR_FILE, "-", "countries", f"{code!r} is not an ISO alpha-2 code"
+                )
         return meta
 
     def _crs(self, meta: dict[str, Any]) -> pyproj.CRS | None:

@@ -23,6 +23,7 @@ class Problem:
         Property or key that is wrong, or ``-``.
     message : str
         What is wrong, in plain words.
+
     """
 
     file: str

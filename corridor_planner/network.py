@@ -51,6 +51,7 @@ class CorridorNetwork:
         One row per facility, settlement and candidate: ``kind``, ``id``, ``name``,
         ``country``, ``node`` (None if not attached), ``road_node``, ``access_m``,
         ``snapped``; geometry in the working CRS.
+
     """
 
     corridor: Corridor
@@ -71,7 +72,7 @@ class CorridorNetwork:
         return [n for n, d in self.graph.nodes(data=True) if "kind" not in d]
 
     def summary(self) -> dict[str, Any]:
-        """Counts for the ``validate`` command."""
+        """Return the counts the ``validate`` command prints."""
         assert self.snaps is not None
         road_edges = [d for _, _, d in self.graph.edges(data=True) if _is_road(d)]
         by_kind = {}
@@ -104,6 +105,7 @@ def build_network(corridor: Corridor) -> CorridorNetwork:
     DataError
         If roads lack a country or class, or a border post does not sit where the roads
         of its two countries meet.
+
     """
     road_file = corridor.roads_path.name
     if corridor.roads_format == "osm_xml":
@@ -151,6 +153,7 @@ def graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
     ------
     DataError
         If the file is not well-formed OSM XML or holds no roads.
+
     """
     try:
         with _extra_way_tags(COUNTRY_TAG, DISTANCE_TAG):
@@ -187,6 +190,7 @@ def graph_from_lines(
     ------
     DataError
         If the file cannot be read or lacks the class or country column.
+
     """
     try:
         lines = gpd.read_file(path)
@@ -306,7 +310,9 @@ def add_travel_times(graph: nx.MultiDiGraph, corridor: Corridor) -> None:
     """
     for _, _, data in graph.edges(data=True):
         speed = corridor.speed_kph(data["highway"], data.get("country"))
-        limit = _to_float(str(data.get("maxspeed", "")).split()[0] if data.get("maxspeed") else None)
+        limit = _to_float(
+            str(data.get("maxspeed", "")).split()[0] if data.get("maxspeed") else None
+        )
         if limit is not None:
             speed = min(speed, limit)
         data["speed_kph"] = speed
@@ -339,6 +345,7 @@ def add_border_posts(
         ``{post_id: [(a, b), (b, a)]}``.
     problems : list of Problem
         One per post that does not fit the roads.
+
     """
     countries = _node_countries(graph)
     junctions = [n for n, cs in countries.items() if len(cs) >= 2]
@@ -375,7 +382,10 @@ def add_border_posts(
         next_id += 1
         _split_node(graph, node, side_b, post.countries[1])
         graph.nodes[node]["country"] = post.countries[0]
-        for a, b, (ca, cb) in ((node, side_b, post.countries), (side_b, node, post.countries[::-1])):
+        for a, b, (ca, cb) in (
+            (node, side_b, post.countries),
+            (side_b, node, post.countries[::-1]),
+        ):
             graph.add_edge(
                 a,
                 b,
@@ -432,6 +442,7 @@ def snap_points(network: CorridorNetwork) -> gpd.GeoDataFrame:
     -------
     GeoDataFrame
         The snap table described in :class:`CorridorNetwork`.
+
     """
     corridor, graph = network.corridor, network.graph
     trees = _country_trees(graph)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable
@@ -33,6 +34,7 @@ class Place:
     extra_m, extra_s : float
         Access leg from a ``lat,lon`` point to ``node`` (zero for named places, whose
         leg is part of the graph).
+
     """
 
     label: str
@@ -84,6 +86,7 @@ def resolve_place(network: CorridorNetwork, text: str) -> Place:
     ------
     NotFoundError
         If nothing matches, several places match, or the place is not on the network.
+
     """
     match = _LATLON.match(text)
     if match:
@@ -182,6 +185,7 @@ def find_route(
         If a place or the profile is unknown.
     NoRouteError
         If no route exists for this profile and scenario.
+
     """
     complaint = check_profile(profile)
     if complaint:
@@ -198,9 +202,13 @@ def find_route(
         ) from exc
     legs = _legs(network, nodes, weight)
     if start.extra_m:
-        legs.insert(0, Leg("access", "to the road network", "", start.extra_m / 1000, start.extra_s / 60))
+        legs.insert(
+            0, Leg("access", "to the road network", "", start.extra_m / 1000, start.extra_s / 60)
+        )
     if end.extra_m:
-        legs.append(Leg("access", "from the road network", "", end.extra_m / 1000, end.extra_s / 60))
+        legs.append(
+            Leg("access", "from the road network", "", end.extra_m / 1000, end.extra_s / 60)
+        )
     posts = network.corridor.posts
     return Route(
         origin=start.label,
@@ -222,14 +230,18 @@ def _legs(
 ) -> list[Leg]:
     graph = network.graph
     legs: list[Leg] = []
-    for u, v in zip(nodes[:-1], nodes[1:], strict=True):
+    for u, v in itertools.pairwise(nodes):
         edges = graph.get_edge_data(u, v)
         seconds = weight(u, v, edges)
         assert seconds is not None
         data = min(edges.values(), key=lambda d: weight(u, v, {0: d}) or math.inf)
         leg = _leg_for(data, seconds)
         last = legs[-1] if legs else None
-        if last and (last.kind, last.name, last.ref) == (leg.kind, leg.name, leg.ref) and leg.kind == "road":
+        if (
+            last
+            and (last.kind, last.name, last.ref) == (leg.kind, leg.name, leg.ref)
+            and leg.kind == "road"
+        ):
             last.km += leg.km
             last.minutes += leg.minutes
         else:
@@ -239,10 +251,18 @@ def _legs(
 
 def _leg_for(data: dict[str, Any], seconds: float) -> Leg:
     if "border_post" in data:
-        return Leg("border_post", str(data["name"]), str(data["border_post"]), 0.0, seconds / 60,
-                   f"{data['from_country']}->{data['to_country']}")
+        return Leg(
+            "border_post",
+            str(data["name"]),
+            str(data["border_post"]),
+            0.0,
+            seconds / 60,
+            f"{data['from_country']}->{data['to_country']}",
+        )
     if data.get("highway") == "access":
-        return Leg("access", "access leg", "", data["length"] / 1000, seconds / 60, data.get("country", ""))
+        return Leg(
+            "access", "access leg", "", data["length"] / 1000, seconds / 60, data.get("country", "")
+        )
     return Leg(
         "road",
         str(data.get("name", "")),

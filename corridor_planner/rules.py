@@ -30,6 +30,7 @@ def opening_hours_error(expression: str) -> str | None:
     -------
     str or None
         The parser's complaint on one line, or None.
+
     """
     if not isinstance(expression, str) or not expression.strip():
         return "must be a non-empty opening_hours string such as '24/7'"
@@ -66,6 +67,7 @@ class BorderPost:
         both sides, by direction and profile.
     profiles_allowed : frozenset of str
         Profiles that may cross.
+
     """
 
     id: str
@@ -78,7 +80,7 @@ class BorderPost:
     source: str = ""
 
     def delay_seconds(self, from_country: str, to_country: str, profile: str) -> float | None:
-        """Expected clearance time in seconds, or None if ``profile`` may not cross.
+        """Return the expected clearance time in seconds, or None if ``profile`` may not cross.
 
         Parameters
         ----------
@@ -86,6 +88,7 @@ class BorderPost:
             Direction of travel.
         profile : str
             Traveller profile.
+
         """
         if profile not in self.profiles_allowed:
             return None
@@ -115,6 +118,7 @@ class Scenario:
         Factor on every post delay (queues in a peak season, say).
     depart : datetime or None
         Departure date-time the scenario is evaluated at.
+
     """
 
     name: str

@@ -21,6 +21,7 @@ class FeatureChecker:
         The corridor's countries; every feature's country must be one of them.
     problems : list of Problem
         Problems are appended here.
+
     """
 
     def __init__(self, file: str, countries: tuple[str, ...], problems: list[Problem]) -> None:
@@ -98,9 +99,13 @@ class FeatureChecker:
             return
         value = props[field]
         if value not in self.countries:
-            self._add(fid, field, f"{value!r} is not one of the corridor's countries {self.countries}")
+            self._add(
+                fid, field, f"{value!r} is not one of the corridor's countries {self.countries}"
+            )
 
-    def _choice(self, fid: str, props: dict[str, Any], field: str, allowed: tuple[str, ...]) -> None:
+    def _choice(
+        self, fid: str, props: dict[str, Any], field: str, allowed: tuple[str, ...]
+    ) -> None:
         if self._missing(fid, props, field):
             return
         if props[field] not in allowed:
@@ -121,7 +126,11 @@ class FeatureChecker:
         if value is None and nullable:
             return
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            self._add(fid, field, f"must be a whole number >= 0{' or null' if nullable else ''}, got {value!r}")
+            self._add(
+                fid,
+                field,
+                f"must be a whole number >= 0{' or null' if nullable else ''}, got {value!r}",
+            )
 
     def _services(self, fid: str, props: dict[str, Any], field: str, required: bool) -> list[str]:
         if self._missing(fid, props, field):
@@ -157,7 +166,9 @@ class FeatureChecker:
             return
         for group, services in accepts.items():
             if group not in COVER_GROUPS:
-                self._add(fid, "accepts", f"unknown cover group {group!r}; known: {sorted(COVER_GROUPS)}")
+                self._add(
+                    fid, "accepts", f"unknown cover group {group!r}; known: {sorted(COVER_GROUPS)}"
+                )
             if services == "all":
                 continue
             if not isinstance(services, list):
@@ -176,7 +187,9 @@ class FeatureChecker:
             return None
         bad = [c for c in value if c not in self.countries]
         if bad:
-            self._add(fid, "countries", f"{bad} not among the corridor's countries {self.countries}")
+            self._add(
+                fid, "countries", f"{bad} not among the corridor's countries {self.countries}"
+            )
             return None
         return (value[0], value[1])
 
@@ -198,7 +211,11 @@ class FeatureChecker:
             return set()
         for profile in value:
             if profile not in PROFILES:
-                self._add(fid, "profiles_allowed", f"unknown profile {profile!r}; known: {sorted(PROFILES)}")
+                self._add(
+                    fid,
+                    "profiles_allowed",
+                    f"unknown profile {profile!r}; known: {sorted(PROFILES)}",
+                )
         return {p for p in value if p in PROFILES}
 
     def _delays(
@@ -216,10 +233,16 @@ class FeatureChecker:
             self._add(fid, "delay_minutes", f"direction {direction} missing")
         for direction, by_profile in delays.items():
             if direction not in expected:
-                self._add(fid, "delay_minutes", f"direction {direction!r} is not one of {sorted(expected)}")
+                self._add(
+                    fid,
+                    "delay_minutes",
+                    f"direction {direction!r} is not one of {sorted(expected)}",
+                )
                 continue
             if not isinstance(by_profile, dict):
-                self._add(fid, "delay_minutes", f"{direction}: must be an object {{profile: minutes}}")
+                self._add(
+                    fid, "delay_minutes", f"{direction}: must be an object {{profile: minutes}}"
+                )
                 continue
             for profile, minutes in by_profile.items():
                 if profile not in PROFILES:
@@ -227,7 +250,9 @@ class FeatureChecker:
                 elif not _is_number(minutes) or minutes < 0:
                     self._add(fid, "delay_minutes", f"{direction}: {profile}: must be minutes >= 0")
             for profile in sorted(allowed - set(by_profile)):
-                self._add(fid, "delay_minutes", f"{direction}: no delay for allowed profile {profile!r}")
+                self._add(
+                    fid, "delay_minutes", f"{direction}: no delay for allowed profile {profile!r}"
+                )
 
 
 def _is_number(value: Any) -> bool:

@@ -26,7 +26,12 @@ class TestAlmatyBishkek:
     def test_every_point_attaches_to_the_network(self, almaty_bishkek):
         assert almaty_bishkek.snaps["snapped"].all()
         assert set(almaty_bishkek.post_edges) == {
-            "kordai_ak_zhol", "karasu_ak_tilek", "aukhatty_ken_bulun", "sartobe_tokmok", "chaldovar"}
+            "kordai_ak_zhol",
+            "karasu_ak_tilek",
+            "aukhatty_ken_bulun",
+            "sartobe_tokmok",
+            "chaldovar",
+        }
 
     def test_almaty_bishkek_matches_the_published_240_km(self, almaty_bishkek):
         route = find_route(almaty_bishkek, "Almaty", "Bishkek")
@@ -44,9 +49,12 @@ class TestAlmatyBishkek:
     def test_minimum_content(self):
         def count(name):
             return len(json.loads((BUNDLE / name).read_text(encoding="utf-8"))["features"])
+
         assert count("facilities.geojson") >= 15
         assert count("candidates.geojson") >= 8
-        facilities = json.loads((BUNDLE / "facilities.geojson").read_text(encoding="utf-8"))["features"]
+        facilities = json.loads((BUNDLE / "facilities.geojson").read_text(encoding="utf-8"))[
+            "features"
+        ]
         assert {f["properties"]["country"] for f in facilities} == {"KZ", "KG"}
 
     @pytest.mark.parametrize("name", ["facilities", "border_posts", "population", "candidates"])
@@ -56,6 +64,7 @@ class TestAlmatyBishkek:
 
     def test_roads_osm_is_generated_from_roads_toml(self):
         import tomllib
+
         tool = load_tool("make_roads_osm")
         spec = tomllib.loads((BUNDLE / "sources" / "roads.toml").read_text(encoding="utf-8"))
         assert tool.build_osm_xml(spec) == (BUNDLE / "roads.osm").read_text(encoding="utf-8")

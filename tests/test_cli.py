@@ -40,8 +40,18 @@ class TestCommands:
         ]
 
     def test_route_json_keys(self, tiny_path):
-        result = run("route", str(tiny_path), "--from", "Town A", "--to", "Town D",
-                     "--profile", "cargo", "--format", "json")
+        result = run(
+            "route",
+            str(tiny_path),
+            "--from",
+            "Town A",
+            "--to",
+            "Town D",
+            "--profile",
+            "cargo",
+            "--format",
+            "json",
+        )
         assert result.exit_code == 0, result.output
         data = json.loads(result.output)
         assert {"minutes", "km", "border_posts", "legs"} <= set(data)
@@ -50,9 +60,13 @@ class TestCommands:
         assert {"kind", "name", "ref", "km", "minutes"} <= set(data["legs"][0])
 
     def test_route_table(self, tiny_path):
-        result = run("route", str(tiny_path), "--from", "Town A", "--to", "Town D", "--scenario", "p_closed")
+        result = run(
+            "route", str(tiny_path), "--from", "Town A", "--to", "Town D", "--scenario", "p_closed"
+        )
         assert result.exit_code == 0
-        assert result.output.startswith("Town A -> Town D (citizen, scenario p_closed): 54 min, 51.0 km")
+        assert result.output.startswith(
+            "Town A -> Town D (citizen, scenario p_closed): 54 min, 51.0 km"
+        )
 
 
 class TestErrors:
@@ -71,19 +85,37 @@ class TestErrors:
         assert "facilities.geojson: hosp_d: services: unknown service 'astrology'" in result.output
 
     def test_no_route(self, tiny_path):
-        result = run("route", str(tiny_path), "--from", "Town A", "--to", "Town D", "--scenario", "borders_closed")
+        result = run(
+            "route",
+            str(tiny_path),
+            "--from",
+            "Town A",
+            "--to",
+            "Town D",
+            "--scenario",
+            "borders_closed",
+        )
         assert result.exit_code == 1
         assert "error: no route from Town A to Town D" in result.output
 
     def test_unknown_scenario(self, tiny_path):
-        result = run("route", str(tiny_path), "--from", "Town A", "--to", "Town D", "--scenario", "summer")
+        result = run(
+            "route", str(tiny_path), "--from", "Town A", "--to", "Town D", "--scenario", "summer"
+        )
         assert result.exit_code == 1
         assert "no scenario 'summer'" in result.output
 
     def test_root_script_runs_as_users_run_it(self, tiny_copy):
         edit_feature(tiny_copy, "border_posts.geojson", "post_p", opening_hours="sometimes")
-        proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), "validate", str(tiny_copy)],
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), "validate", str(tiny_copy)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert proc.returncode == 1
-        assert "border_posts.geojson: post_p: opening_hours: invalid opening_hours 'sometimes'" in proc.stderr
+        assert (
+            "border_posts.geojson: post_p: opening_hours: invalid opening_hours 'sometimes'"
+            in proc.stderr
+        )
         assert "Traceback" not in proc.stderr

@@ -61,36 +61,60 @@ class TestValidation:
 
     def test_wrongly_typed_field(self, tiny_copy):
         edit_feature(tiny_copy, "population.geojson", "town_a", population="ten thousand")
-        assert "population.geojson: town_a: population: must be a whole number" in self.problems(tiny_copy)
+        assert "population.geojson: town_a: population: must be a whole number" in self.problems(
+            tiny_copy
+        )
 
     def test_wrongly_typed_flag(self, tiny_copy):
         edit_feature(tiny_copy, "population.geojson", "town_d", border_community="yes")
-        assert "population.geojson: town_d: border_community: must be true or false" in self.problems(tiny_copy)
+        assert (
+            "population.geojson: town_d: border_community: must be true or false"
+            in self.problems(tiny_copy)
+        )
 
     def test_unknown_service(self, tiny_copy):
         edit_feature(tiny_copy, "facilities.geojson", "hosp_d", services=["emergency", "astrology"])
-        assert "facilities.geojson: hosp_d: services: unknown service 'astrology'" in self.problems(tiny_copy)
+        assert "facilities.geojson: hosp_d: services: unknown service 'astrology'" in self.problems(
+            tiny_copy
+        )
 
     def test_capacity_for_service_not_offered(self, tiny_copy):
         edit_feature(tiny_copy, "facilities.geojson", "hosp_d", capacity={"dialysis": 3})
-        assert "hosp_d: capacity: capacity for 'dialysis', which is not in services" in self.problems(tiny_copy)
+        assert (
+            "hosp_d: capacity: capacity for 'dialysis', which is not in services"
+            in self.problems(tiny_copy)
+        )
 
     def test_unknown_cover_group(self, tiny_copy):
         edit_feature(tiny_copy, "facilities.geojson", "hosp_d", accepts={"tourists": "all"})
         assert "hosp_d: accepts: unknown cover group 'tourists'" in self.problems(tiny_copy)
 
     def test_unknown_profile(self, tiny_copy):
-        edit_feature(tiny_copy, "border_posts.geojson", "post_q", profiles_allowed=["citizen", "pilgrim"])
-        assert "border_posts.geojson: post_q: profiles_allowed: unknown profile 'pilgrim'" in self.problems(tiny_copy)
+        edit_feature(
+            tiny_copy, "border_posts.geojson", "post_q", profiles_allowed=["citizen", "pilgrim"]
+        )
+        assert (
+            "border_posts.geojson: post_q: profiles_allowed: unknown profile 'pilgrim'"
+            in self.problems(tiny_copy)
+        )
 
     def test_allowed_profile_without_delay(self, tiny_copy):
-        edit_feature(tiny_copy, "border_posts.geojson", "post_q", profiles_allowed=["citizen", "cargo", "ambulance"])
+        edit_feature(
+            tiny_copy,
+            "border_posts.geojson",
+            "post_q",
+            profiles_allowed=["citizen", "cargo", "ambulance"],
+        )
         text = self.problems(tiny_copy)
         assert "post_q: delay_minutes: KZ->KG: no delay for allowed profile 'ambulance'" in text
 
     def test_delay_direction_must_match_countries(self, tiny_copy):
-        edit_feature(tiny_copy, "border_posts.geojson", "post_p",
-                     delay_minutes={"KZ->CN": {"citizen": 5}, "KG->KZ": {"citizen": 5}})
+        edit_feature(
+            tiny_copy,
+            "border_posts.geojson",
+            "post_p",
+            delay_minutes={"KZ->CN": {"citizen": 5}, "KG->KZ": {"citizen": 5}},
+        )
         text = self.problems(tiny_copy)
         assert "post_p: delay_minutes: direction KZ->KG missing" in text
         assert "post_p: delay_minutes: direction 'KZ->CN' is not one of" in text
@@ -101,26 +125,48 @@ class TestValidation:
         assert "candidates.geojson: cand_b: id: duplicate id" in self.problems(tiny_copy)
 
     def test_point_outside_box(self, tiny_copy):
-        edit_feature(tiny_copy, "facilities.geojson", "clinic_a",
-                     geometry={"type": "Point", "coordinates": [80.0, 43.1]})
-        assert "facilities.geojson: clinic_a: geometry: point (43.1000, 80.0000) lies outside the corridor box" in self.problems(tiny_copy)
+        edit_feature(
+            tiny_copy,
+            "facilities.geojson",
+            "clinic_a",
+            geometry={"type": "Point", "coordinates": [80.0, 43.1]},
+        )
+        assert (
+            "facilities.geojson: clinic_a: geometry: point (43.1000, 80.0000) "
+            "lies outside the corridor box" in self.problems(tiny_copy)
+        )
 
     def test_geometry_must_be_a_point(self, tiny_copy):
-        edit_feature(tiny_copy, "facilities.geojson", "clinic_a",
-                     geometry={"type": "LineString", "coordinates": [[74.9, 43.1], [75.0, 43.1]]})
-        assert "facilities.geojson: clinic_a: geometry: must be a GeoJSON Point" in self.problems(tiny_copy)
+        edit_feature(
+            tiny_copy,
+            "facilities.geojson",
+            "clinic_a",
+            geometry={"type": "LineString", "coordinates": [[74.9, 43.1], [75.0, 43.1]]},
+        )
+        assert "facilities.geojson: clinic_a: geometry: must be a GeoJSON Point" in self.problems(
+            tiny_copy
+        )
 
     def test_invalid_hours(self, tiny_copy):
         edit_feature(tiny_copy, "border_posts.geojson", "post_q", opening_hours="Mo-Fz 9-18")
-        assert "border_posts.geojson: post_q: opening_hours: invalid opening_hours 'Mo-Fz 9-18'" in self.problems(tiny_copy)
+        assert (
+            "border_posts.geojson: post_q: opening_hours: invalid opening_hours 'Mo-Fz 9-18'"
+            in self.problems(tiny_copy)
+        )
 
     def test_invalid_season(self, tiny_copy):
         edit_feature(tiny_copy, "border_posts.geojson", "post_q", season="spring-ish")
-        assert "border_posts.geojson: post_q: season: invalid opening_hours 'spring-ish'" in self.problems(tiny_copy)
+        assert (
+            "border_posts.geojson: post_q: season: invalid opening_hours 'spring-ish'"
+            in self.problems(tiny_copy)
+        )
 
     def test_country_not_in_corridor(self, tiny_copy):
         edit_feature(tiny_copy, "population.geojson", "town_a", country="CN")
-        assert "population.geojson: town_a: country: 'CN' is not one of the corridor's countries" in self.problems(tiny_copy)
+        assert (
+            "population.geojson: town_a: country: 'CN' is not one of the corridor's countries"
+            in self.problems(tiny_copy)
+        )
 
     def test_unknown_crs(self, tiny_copy):
         toml = tiny_copy / "corridor.toml"
@@ -130,7 +176,10 @@ class TestValidation:
     def test_geographic_crs_is_refused(self, tiny_copy):
         toml = tiny_copy / "corridor.toml"
         toml.write_text(toml.read_text().replace('"EPSG:32643"', '"EPSG:4326"'))
-        assert "corridor.toml: -: crs: 'EPSG:4326' is not a projected (metric) CRS" in self.problems(tiny_copy)
+        assert (
+            "corridor.toml: -: crs: 'EPSG:4326' is not a projected (metric) CRS"
+            in self.problems(tiny_copy)
+        )
 
     def test_broken_json(self, tiny_copy):
         (tiny_copy / "facilities.geojson").write_text("{not json")
@@ -152,7 +201,9 @@ class TestValidation:
 
     def test_scenario_bad_depart(self, tiny_copy):
         (tiny_copy / "scenarios" / "winter.toml").write_text('depart = "next tuesday"\n')
-        assert "scenarios/winter.toml: -: depart: must be an ISO date-time" in self.problems(tiny_copy)
+        assert "scenarios/winter.toml: -: depart: must be an ISO date-time" in self.problems(
+            tiny_copy
+        )
 
     def test_every_problem_is_reported_at_once(self, tiny_copy):
         edit_feature(tiny_copy, "facilities.geojson", "hosp_d", level="galactic")

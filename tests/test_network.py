@@ -34,8 +34,11 @@ class TestOsmRoads:
 
     def test_maxspeed_caps_the_class_speed(self, tiny_copy):
         osm = tiny_copy / "roads.osm"
-        osm.write_text(osm.read_text().replace(
-            '<tag k="name" v="C - D"/>', '<tag k="name" v="C - D"/><tag k="maxspeed" v="35"/>'))
+        osm.write_text(
+            osm.read_text().replace(
+                '<tag k="name" v="C - D"/>', '<tag k="name" v="C - D"/><tag k="maxspeed" v="35"/>'
+            )
+        )
         network = build_network(load_corridor(tiny_copy))
         (c_d, _) = road_edges(network.graph, "C - D")
         assert c_d["speed_kph"] == 35
@@ -51,14 +54,20 @@ class TestOsmRoads:
 
     def test_way_without_country(self, tiny_copy):
         osm = tiny_copy / "roads.osm"
-        osm.write_text(osm.read_text().replace(
-            '<tag k="name" v="C - D"/><tag k="is_in:country_code" v="KG"/>', '<tag k="name" v="C - D"/>'))
+        osm.write_text(
+            osm.read_text().replace(
+                '<tag k="name" v="C - D"/><tag k="is_in:country_code" v="KG"/>',
+                '<tag k="name" v="C - D"/>',
+            )
+        )
         with pytest.raises(DataError, match="roads.osm: way 4: is_in:country_code: missing"):
             build_network(load_corridor(tiny_copy))
 
     def test_way_with_bad_distance(self, tiny_copy):
         osm = tiny_copy / "roads.osm"
-        osm.write_text(osm.read_text().replace('<tag k="distance" v="7"/>', '<tag k="distance" v="seven"/>'))
+        osm.write_text(
+            osm.read_text().replace('<tag k="distance" v="7"/>', '<tag k="distance" v="seven"/>')
+        )
         with pytest.raises(DataError, match="roads.osm: way 4: distance: must be km as a number"):
             build_network(load_corridor(tiny_copy))
 
@@ -73,24 +82,45 @@ class TestBorderPosts:
         assert (data["from_country"], data["to_country"]) == ("KZ", "KG")
         assert graph.nodes[a]["country"] == "KZ" and graph.nodes[b]["country"] == "KG"
         # roads of each country now meet only at their own side of the post
-        assert {d["country"] for _, _, d in graph.in_edges(a, data=True) if "border_post" not in d} == {"KZ"}
-        assert {d["country"] for _, _, d in graph.in_edges(b, data=True) if "border_post" not in d} == {"KG"}
+        assert {
+            d["country"] for _, _, d in graph.in_edges(a, data=True) if "border_post" not in d
+        } == {"KZ"}
+        assert {
+            d["country"] for _, _, d in graph.in_edges(b, data=True) if "border_post" not in d
+        } == {"KG"}
 
     def test_post_whose_countries_do_not_match_the_roads(self, tiny_copy):
         toml = tiny_copy / "corridor.toml"
         toml.write_text(toml.read_text().replace('["KZ", "KG"]', '["KZ", "KG", "CN"]'))
-        edit_feature(tiny_copy, "border_posts.geojson", "post_p", countries=["KZ", "CN"],
-                     delay_minutes={"KZ->CN": {"citizen": 5, "third_country": 5, "ambulance": 5},
-                                    "CN->KZ": {"citizen": 5, "third_country": 5, "ambulance": 5}})
-        with pytest.raises(DataError, match=r"border_posts.geojson: post_p: countries: post joins \['CN', 'KZ'\] "
-                                            r"but the roads on either side are in \['KG', 'KZ'\]"):
+        edit_feature(
+            tiny_copy,
+            "border_posts.geojson",
+            "post_p",
+            countries=["KZ", "CN"],
+            delay_minutes={
+                "KZ->CN": {"citizen": 5, "third_country": 5, "ambulance": 5},
+                "CN->KZ": {"citizen": 5, "third_country": 5, "ambulance": 5},
+            },
+        )
+        with pytest.raises(
+            DataError,
+            match=r"border_posts.geojson: post_p: countries: post joins \['CN', 'KZ'\] "
+            r"but the roads on either side are in \['KG', 'KZ'\]",
+        ):
             build_network(load_corridor(tiny_copy))
 
     def test_post_away_from_any_border_road(self, tiny_copy):
-        edit_feature(tiny_copy, "border_posts.geojson", "post_q",
-                     geometry={"type": "Point", "coordinates": [74.9, 43.3]})
-        with pytest.raises(DataError, match="border_posts.geojson: post_q: geometry: no road node where two "
-                                            "countries meet within 3 km"):
+        edit_feature(
+            tiny_copy,
+            "border_posts.geojson",
+            "post_q",
+            geometry={"type": "Point", "coordinates": [74.9, 43.3]},
+        )
+        with pytest.raises(
+            DataError,
+            match="border_posts.geojson: post_q: geometry: no road node where two "
+            "countries meet within 3 km",
+        ):
             build_network(load_corridor(tiny_copy))
 
 
@@ -135,18 +165,33 @@ class TestGisLines:
             if (d["osmid"], frozenset((u, v))) in seen:
                 continue
             seen.add((d["osmid"], frozenset((u, v))))
-            rows.append({
-                "road_class": d["highway"], "country": d["country"], "name": d["name"],
-                "distance_km": float(d["distance"]) * d["length"] / sum(
-                    e["length"] for _, _, e in osm_graph.edges(data=True) if e["osmid"] == d["osmid"]) * 2,
-                "geometry": LineString([(osm_graph.nodes[n]["x"], osm_graph.nodes[n]["y"]) for n in (u, v)]),
-            })
+            rows.append(
+                {
+                    "road_class": d["highway"],
+                    "country": d["country"],
+                    "name": d["name"],
+                    "distance_km": float(d["distance"])
+                    * d["length"]
+                    / sum(
+                        e["length"]
+                        for _, _, e in osm_graph.edges(data=True)
+                        if e["osmid"] == d["osmid"]
+                    )
+                    * 2,
+                    "geometry": LineString(
+                        [(osm_graph.nodes[n]["x"], osm_graph.nodes[n]["y"]) for n in (u, v)]
+                    ),
+                }
+            )
         path = tiny_copy / f"roads{suffix}"
         gpd.GeoDataFrame(rows, crs="EPSG:4326").to_crs("EPSG:32643").to_file(path)
         toml = tiny_copy / "corridor.toml"
-        toml.write_text(toml.read_text().replace(
-            'file = "roads.osm"\nformat = "osm_xml"',
-            f'file = "roads{suffix}"\nformat = "lines"\nclass_column = "road_class"'))
+        toml.write_text(
+            toml.read_text().replace(
+                'file = "roads.osm"\nformat = "osm_xml"',
+                f'file = "roads{suffix}"\nformat = "lines"\nclass_column = "road_class"',
+            )
+        )
         return path
 
     @pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
@@ -164,17 +209,23 @@ class TestGisLines:
         path = tmp_path / "r.geojson"
         gpd.GeoDataFrame(
             {"highway": ["primary", "primary"], "country": ["KG", "KG"], "oneway": ["yes", "no"]},
-            geometry=[LineString([(74.0, 42.0), (74.1, 42.0)]), LineString([(74.1, 42.0), (74.2, 42.0)])],
+            geometry=[
+                LineString([(74.0, 42.0), (74.1, 42.0)]),
+                LineString([(74.1, 42.0), (74.2, 42.0)]),
+            ],
             crs="EPSG:4326",
         ).to_file(path)
         graph = graph_from_lines(path)
         assert graph.number_of_edges() == 3
         assert nx.has_path(graph, 1, 3) and not nx.has_path(graph, 3, 1)
-        assert all(math.isclose(d["length"], 8_280, rel_tol=0.01) for _, _, d in graph.edges(data=True))
+        assert all(
+            math.isclose(d["length"], 8_280, rel_tol=0.01) for _, _, d in graph.edges(data=True)
+        )
 
     def test_missing_columns(self, tmp_path):
         path = tmp_path / "r.geojson"
-        gpd.GeoDataFrame({"kind": ["primary"]}, geometry=[LineString([(74, 42), (74.1, 42)])],
-                         crs="EPSG:4326").to_file(path)
+        gpd.GeoDataFrame(
+            {"kind": ["primary"]}, geometry=[LineString([(74, 42), (74.1, 42)])], crs="EPSG:4326"
+        ).to_file(path)
         with pytest.raises(DataError, match="r.geojson: -: highway: column missing"):
             graph_from_lines(path)

@@ -18,7 +18,9 @@ CASES = [
 class TestHandComputedRoutes:
     @pytest.mark.parametrize(("profile", "scenario", "minutes", "km", "posts"), CASES)
     def test_town_a_to_town_d(self, tiny, tiny_network, profile, scenario, minutes, km, posts):
-        route = find_route(tiny_network, "Town A", "Town D", profile=profile, scenario=tiny.scenario(scenario))
+        route = find_route(
+            tiny_network, "Town A", "Town D", profile=profile, scenario=tiny.scenario(scenario)
+        )
         assert route.minutes == pytest.approx(minutes, abs=0.15)
         assert route.km == pytest.approx(km, abs=0.01)
         assert route.border_posts == posts
@@ -28,21 +30,35 @@ class TestHandComputedRoutes:
         assert route.minutes == pytest.approx(29.5, abs=0.15)
 
     def test_profile_barred_everywhere_gets_no_route(self, tiny, tiny_network):
-        with pytest.raises(NoRouteError, match="no route from Town A to Town D for a third_country traveller"):
-            find_route(tiny_network, "Town A", "Town D", profile="third_country",
-                       scenario=tiny.scenario("p_restricted"))
+        with pytest.raises(
+            NoRouteError, match="no route from Town A to Town D for a third_country traveller"
+        ):
+            find_route(
+                tiny_network,
+                "Town A",
+                "Town D",
+                profile="third_country",
+                scenario=tiny.scenario("p_restricted"),
+            )
 
     def test_borders_closed(self, tiny, tiny_network):
         with pytest.raises(NoRouteError, match="scenario borders_closed"):
             find_route(tiny_network, "Town A", "Town D", scenario=tiny.scenario("borders_closed"))
-        same_side = find_route(tiny_network, "Town A", "Site B", scenario=tiny.scenario("borders_closed"))
+        same_side = find_route(
+            tiny_network, "Town A", "Site B", scenario=tiny.scenario("borders_closed")
+        )
         assert same_side.minutes == pytest.approx(7.5, abs=0.1)
 
     def test_legs_add_up_and_name_the_roads(self, tiny_network):
         route = find_route(tiny_network, "Town A", "Hospital D")
         kinds = [leg.kind for leg in route.legs]
         assert kinds[-1] == "access"
-        assert [leg.name for leg in route.legs if leg.kind == "road"] == ["A - B", "B - P", "P - C", "C - D"]
+        assert [leg.name for leg in route.legs if leg.kind == "road"] == [
+            "A - B",
+            "B - P",
+            "P - C",
+            "C - D",
+        ]
         post = next(leg for leg in route.legs if leg.kind == "border_post")
         assert (post.minutes, post.country) == (20.0, "KZ->KG")
         assert route.minutes == pytest.approx(39.5 + 3.0, abs=0.2)
@@ -52,7 +68,9 @@ class TestHandComputedRoutes:
         for origin in ("Town A", "Borderville", "Site B", "Clinic A"):
             for destination in ("Town D", "Hospital D"):
                 open_route = find_route(tiny_network, origin, destination)
-                closed = find_route(tiny_network, origin, destination, scenario=tiny.scenario("p_closed"))
+                closed = find_route(
+                    tiny_network, origin, destination, scenario=tiny.scenario("p_closed")
+                )
                 assert closed.minutes >= open_route.minutes
 
 

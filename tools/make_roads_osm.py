@@ -45,14 +45,17 @@ def build_osm_xml(spec: dict) -> str:
         tag_xml = "".join(
             f"\n    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in sorted(tags.items())
         )
-        ways_xml.append(f'  <way id="{way["id"]}" version="1" visible="true">{nds}{tag_xml}\n  </way>')
+        ways_xml.append(
+            f'  <way id="{way["id"]}" version="1" visible="true">{nds}{tag_xml}\n  </way>'
+        )
 
     lats = [n[1] for n in nodes]
     lons = [n[2] for n in nodes]
     lines = [
         "<?xml version='1.0' encoding='UTF-8'?>",
         '<osm version="0.6" generator="corridor-planner tools/make_roads_osm.py">',
-        f'  <bounds minlat="{min(lats)}" minlon="{min(lons)}" maxlat="{max(lats)}" maxlon="{max(lons)}"/>',
+        f'  <bounds minlat="{min(lats)}" minlon="{min(lons)}" '
+        f'maxlat="{max(lats)}" maxlon="{max(lons)}"/>',
     ]
     for node_id, lat, lon, name in nodes:
         if name and name.startswith(BORDER_POINT_PREFIX):
@@ -61,7 +64,9 @@ def build_osm_xml(spec: dict) -> str:
                 f'    <tag k="barrier" v="border_control"/>\n  </node>'
             )
         else:
-            lines.append(f'  <node id="{node_id}" version="1" visible="true" lat="{lat}" lon="{lon}"/>')
+            lines.append(
+                f'  <node id="{node_id}" version="1" visible="true" lat="{lat}" lon="{lon}"/>'
+            )
     lines.extend(ways_xml)
     lines.append("</osm>")
     return "\n".join(lines) + "\n"
