@@ -183,10 +183,11 @@ class _BundleLoader:
         population = self._points(POPULATION_FILE, FeatureChecker.settlement)
         candidates = self._points(CANDIDATES_FILE, FeatureChecker.candidate)
         border = self._border()
-        posts = {row.id: _post_from_row(row) for row in posts_gdf.itertuples()}
-        scenarios = self._scenarios(set(posts))
+        post_ids = set(posts_gdf["id"]) if "id" in posts_gdf.columns else set()
+        scenarios = self._scenarios(post_ids)
         if self.problems:
             raise DataError(self.problems, corridor=self.path.name)
+        posts = {row.id: _post_from_row(row) for row in posts_gdf.itertuples()}
         assert crs is not None and roads is not None
         return Corridor(
             id=str(meta["id"]),
@@ -435,16 +436,17 @@ def _parse_depart(value: Any) -> dt.datetime | None:
 
 
 def _post_from_row(row: Any) -> BorderPost:
-    countries = tuple(row.countries) if isinstance(row.countries, list) else ("", "")
+    """Build a BorderPost from a validated row of ``border_posts.geojson``."""
+    season = getattr(row, "season", None)
     return BorderPost(
         id=row.id,
         name=row.name,
-        countries=(countries[0], countries[1]) if len(countries) == 2 else ("", ""),
+        countries=(row.countries[0], row.countries[1]),
         opening_hours=row.opening_hours,
-        season=getattr(row, "season", None),
-        delay_minutes=dict(row.delay_minutes) if isinstance(row.delay_minutes, dict) else {},
-        profiles_allowed=frozenset(row.profiles_allowed or ()),
-        source=str(getattr(row, "source", "")),
+        season=season if isinstance(season, str) else None,
+        delay_minutes=dict(row.delay_minutes),
+        profiles_allowed=frozenset(row.profiles_allowed),
+        source=row.source,
     )
 
 

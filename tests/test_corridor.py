@@ -205,6 +205,13 @@ class TestValidation:
             tiny_copy
         )
 
+    def test_field_missing_from_every_feature(self, tiny_copy):
+        for post in ("post_p", "post_q"):
+            edit_feature(tiny_copy, "border_posts.geojson", post, opening_hours=...)
+        text = self.problems(tiny_copy)
+        assert "border_posts.geojson: post_p: opening_hours: missing" in text
+        assert "border_posts.geojson: post_q: opening_hours: missing" in text
+
     def test_every_problem_is_reported_at_once(self, tiny_copy):
         edit_feature(tiny_copy, "facilities.geojson", "hosp_d", level="galactic")
         edit_feature(tiny_copy, "population.geojson", "town_d", population=-5)
