@@ -1,0 +1,221 @@
+"""TravelTimeEngine: a road graph compiled once to sparse arrays, queried many times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+
+from corridor_planner import settings
+from corridor_planner.errors import NoRouteError, NotFoundError
+
+#: Upper bound on the dense block one Dijkstra call returns (sources x nodes x 8 bytes).
+CHUNK_BYTES = 256 * 1024**2
+
+WeightFn = Callable[[Hashable, Hashable, dict[str, Any]], float | None]
+
+
+class TravelTimeEngine:
+    """Shortest travel times on a directed graph held as compressed sparse rows.
+
+    Build it once with :meth:`from_graph` or :meth:`from_arrays`, then ask for matrices,
+    nearest sources and paths. Searches run in scipy's compiled Dijkstra; no Python loop
+    visits nodes.
+
+    Parameters
+    ----------
+    forward : scipy.sparse.csr_array
+        ``forward[i, j]`` is the smallest weight of the edges from node ``i`` to ``j``.
+    node_ids : sequence
+        Graph node id of each row; positions are the engine's node indices.
+    """
+
+    def __init__(self, forward: csr_array, node_ids: Sequence[Hashable]) -> None:
+        self.forward = forward
+        self.backward = forward.T.tocsr()
+        self.node_ids = list(node_ids)
+        self.index = {node: i for i, node in enumerate(self.node_ids)}
+
+    # construction ---------------------------------------------------------------------
+
+    @classmethod
+    def from_arrays(
+        cls,
+        n_nodes: int,
+        tails: np.ndarray,
+        heads: np.ndarray,
+        weights: np.ndarray,
+        node_ids: Sequence[Hashable] | None = None,
+    ) -> TravelTimeEngine:
+        """Compile edges given as arrays of node indices and weights.
+
+        Parallel edges keep their smallest weight (a sparse matrix would add them up);
+        weights below ``MIN_EDGE_SECONDS`` are raised to it so no edge vanishes as a zero.
+        Edges with a non-finite weight are dropped.
+        """
+        tails = np.asarray(tails, dtype=np.int64)
+        heads = np.asarray(heads, dtype=np.int64)
+        weights = np.asarray(weights, dtype=np.float64)
+        keep = np.isfinite(weights)
+        tails, heads, weights = tails[keep], heads[keep], weights[keep]
+        weights = np.maximum(weights, settings.MIN_EDGE_SECONDS)
+        order = np.lexsort((weights, heads, tails))
+        tails, heads, weights = tails[order], heads[order], weights[order]
+        first = np.ones(len(tails), dtype=bool)
+        first[1:] = (tails[1:] != tails[:-1]) | (heads[1:] != heads[:-1])
+        matrix = csr_array((weights[first], (tails[first], heads[first])), shape=(n_nodes, n_nodes))
+        return cls(matrix, node_ids if node_ids is not None else range(n_nodes))
+
+    @classmethod
+    def from_graph(
+        cls, graph: nx.MultiDiGraph, weight: str | WeightFn = "travel_time"
+    ) -> TravelTimeEngine:
+        """Compile a networkx (multi)digraph.
+
+        Parameters
+        ----------
+        graph : networkx.DiGraph or MultiDiGraph
+            The graph; every node becomes a row.
+        weight : str or callable
+            Edge attribute holding the weight, or ``f(u, v, data) -> float | None``;
+            None (or a missing attribute) leaves the edge out.
+        """
+        node_ids = list(graph.nodes)
+        index = {node: i for i, node in enumerate(node_ids)}
+        tails, heads, weights = [], [], []
+        for u, v, data in graph.edges(data=True):
+            value = weight(u, v, data) if callable(weight) else data.get(weight)
+            if value is None:
+                continue
+            tails.append(index[u])
+            heads.append(index[v])
+            weights.append(value)
+        return cls.from_arrays(
+            len(node_ids), np.array(tails), np.array(heads), np.array(weights), node_ids
+        )
+
+    # queries ----------------------------------------------------------------------------
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return self.forward.shape[0]
+
+    def indices(self, nodes: Sequence[Hashable]) -> np.ndarray:
+        """Engine indices of graph node ids.
+
+        Raises
+        ------
+        NotFoundError
+            If a node is not in the graph.
+        """
+        try:
+            return np.fromiter((self.index[n] for n in nodes), dtype=np.int64, count=len(nodes))
+        except KeyError as exc:
+            raise NotFoundError(f"node {exc.args[0]!r} is not in the graph") from exc
+
+    def matrix(
+        self,
+        origins: Sequence[Hashable],
+        destinations: Sequence[Hashable],
+        cutoff: float | None = None,
+    ) -> np.ndarray:
+        """Travel times (s) from each origin to each destination.
+
+        Searches from the smaller side: from the origins on the graph, or from the
+        destinations on the reversed graph.
+
+        Parameters
+        ----------
+        origins, destinations : sequence of node ids
+        cutoff : float, optional
+            Times above this are returned as ``inf`` (and searches stop there).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``len(origins) x len(destinations)``, ``inf`` where unreachable or beyond the
+            cutoff.
+        """
+        rows, cols = self.indices(origins), self.indices(destinations)
+        if len(rows) == 0 or len(cols) == 0:
+            return np.full((len(rows), len(cols)), np.inf)
+        if len(np.unique(cols)) < len(np.unique(rows)):
+            return self._from_sources(self.backward, cols, rows, cutoff).T
+        return self._from_sources(self.forward, rows, cols, cutoff)
+
+    def _from_sources(
+        self, graph: csr_array, sources: np.ndarray, targets: np.ndarray, cutoff: float | None
+    ) -> np.ndarray:
+        unique, inverse = np.unique(sources, return_inverse=True)
+        out = np.empty((len(unique), len(targets)))
+        chunk = max(1, CHUNK_BYTES // (8 * self.n_nodes))
+        limit = np.inf if cutoff is None else float(cutoff)
+        for start in range(0, len(unique), chunk):
+            block = unique[start : start + chunk]
+            dist = dijkstra(graph, directed=True, indices=block, limit=limit)
+            out[start : start + len(block)] = dist[:, targets]
+        return out[inverse]
+
+    def nearest(
+        self, sources: Sequence[Hashable], cutoff: float | None = None, to_sources: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Time to the nearest source from every node, in one multi-source search.
+
+        Parameters
+        ----------
+        sources : sequence of node ids
+            Facilities, say.
+        cutoff : float, optional
+            Nodes farther than this get ``inf`` and source ``-1``.
+        to_sources : bool
+            True: time from each node to its nearest source (travel to care).
+            False: time from the nearest source to each node.
+
+        Returns
+        -------
+        times : numpy.ndarray
+            Seconds, one per engine node (order of :attr:`node_ids`).
+        which : numpy.ndarray
+            Position in ``sources`` of the nearest source, ``-1`` where none is reachable.
+        """
+        idx = self.indices(sources)
+        if len(idx) == 0:
+            return np.full(self.n_nodes, np.inf), np.full(self.n_nodes, -1)
+        graph = self.backward if to_sources else self.forward
+        limit = np.inf if cutoff is None else float(cutoff)
+        times, _, origin = dijkstra(
+            graph, directed=True, indices=idx, limit=limit, min_only=True, return_predecessors=True
+        )
+        position = {int(node): i for i, node in reversed(list(enumerate(idx)))}
+        lookup = np.full(self.n_nodes, -1, dtype=np.int64)
+        lookup[list(position)] = list(position.values())
+        which = np.where(origin >= 0, lookup[np.maximum(origin, 0)], -1)
+        return times, which
+
+    def path(self, origin: Hashable, destination: Hashable) -> list[Hashable]:
+        """Node ids along a fastest path from ``origin`` to ``destination``.
+
+        Raises
+        ------
+        NoRouteError
+            If the destination cannot be reached.
+        """
+        start, end = self.indices([origin, destination])
+        _, predecessors = dijkstra(
+            self.forward, directed=True, indices=start, return_predecessors=True
+        )
+        if start != end and predecessors[end] < 0:
+            raise NoRouteError(f"no path from node {origin!r} to node {destination!r}")
+        steps = [int(end)]
+        while steps[-1] != start:
+            steps.append(int(predecessors[steps[-1]]))
+        return [self.node_ids[i] for i in reversed(steps)]
+
+    def time(self, origin: Hashable, destination: Hashable) -> float:
+        """Travel time (s) of one pair; ``inf`` if unreachable."""
+        return float(self.matrix([origin], [destination])[0, 0])
