@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 from shapely.geometry import Point
 
 from corridor_planner import settings
 from corridor_planner.errors import NoRouteError, NotFoundError
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.rules import BASELINE, Scenario, check_profile
+from corridor_planner.traveltimes import CorridorTravelTimes, RoutedPath
 
 _LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -52,7 +52,8 @@ class Leg:
     ref: str
     km: float
     minutes: float
-    country: str = ""
+    country: str = ""  # for a border post: the direction, e.g. "KZ->KG"
+    wait_minutes: float = 0.0  # for a border post: waiting for it to open
 
 
 @dataclass
@@ -63,9 +64,11 @@ class Route:
     destination: str
     profile: str
     scenario: str
+    depart: str | None
     minutes: float
     km: float
     border_posts: list[str]
+    waits: list[dict[str, Any]] = field(default_factory=list)
     legs: list[Leg] = field(default_factory=list)
     nodes: list[int] = field(default_factory=list)
 
@@ -132,39 +135,14 @@ def _place_at(network: CorridorNetwork, lat: float, lon: float, text: str) -> Pl
     return Place(label=text.strip(), node=best, extra_m=best_m, extra_s=seconds)
 
 
-def edge_cost(
-    network: CorridorNetwork, profile: str, scenario: Scenario
-) -> Callable[[int, int, dict[Any, dict[str, Any]]], float | None]:
-    """Weight function for networkx: seconds along the cheapest parallel edge, or None.
-
-    Road and access edges cost their ``travel_time``. A border-post edge costs the
-    post's delay for this profile and direction under the scenario, and is hidden
-    (None) where the profile may not cross or the post is closed.
-    """
-    posts = network.corridor.posts
-
-    def single(data: dict[str, Any]) -> float | None:
-        post_id = data.get("border_post")
-        if post_id is None:
-            return float(data["travel_time"])
-        seconds = scenario.crossing_seconds(
-            posts[post_id], data["from_country"], data["to_country"], profile
-        )
-        return None if seconds is None else max(seconds, settings.MIN_EDGE_SECONDS)
-
-    def weight(u: int, v: int, edges: dict[Any, dict[str, Any]]) -> float | None:
-        costs = [c for c in (single(d) for d in edges.values()) if c is not None]
-        return min(costs) if costs else None
-
-    return weight
-
-
 def find_route(
     network: CorridorNetwork,
     origin: str | Place,
     destination: str | Place,
     profile: str = settings.DEFAULT_PROFILE,
     scenario: Scenario = BASELINE,
+    depart: dt.datetime | None = None,
+    times: CorridorTravelTimes | None = None,
 ) -> Route:
     """Fastest route between two places for ``profile`` under ``scenario``.
 
@@ -178,6 +156,11 @@ def find_route(
         Traveller profile (decides which posts may be crossed and their delays).
     scenario : Scenario
         Border regimes and delay multipliers.
+    depart : datetime, optional
+        Departure time; a traveller reaching a closed post waits until it opens. Defaults
+        to the scenario's; with neither, posts count as open.
+    times : CorridorTravelTimes, optional
+        Precompiled travel times for this profile and scenario (to route many pairs).
 
     Raises
     ------
@@ -185,22 +168,22 @@ def find_route(
         If a place or the profile is unknown.
     NoRouteError
         If no route exists for this profile and scenario.
-
     """
     complaint = check_profile(profile)
     if complaint:
         raise NotFoundError(complaint)
     start = origin if isinstance(origin, Place) else resolve_place(network, origin)
     end = destination if isinstance(destination, Place) else resolve_place(network, destination)
-    weight = edge_cost(network, profile, scenario)
+    if times is None:
+        times = CorridorTravelTimes(network, profile, scenario, depart=depart)
     try:
-        nodes = nx.shortest_path(network.graph, start.node, end.node, weight=weight)
-    except nx.NetworkXNoPath as exc:
+        routed = times.route(start.node, end.node)
+    except NoRouteError as exc:
         raise NoRouteError(
             f"no route from {start.label} to {end.label} for a {profile} traveller under "
             f"scenario {scenario.name} (a border post on the way may be closed to them)"
         ) from exc
-    legs = _legs(network, nodes, weight)
+    legs = _legs(network, routed)
     if start.extra_m:
         legs.insert(
             0, Leg("access", "to the road network", "", start.extra_m / 1000, start.extra_s / 60)
@@ -209,38 +192,64 @@ def find_route(
         legs.append(
             Leg("access", "from the road network", "", end.extra_m / 1000, end.extra_s / 60)
         )
-    posts = network.corridor.posts
     return Route(
         origin=start.label,
         destination=end.label,
         profile=profile,
         scenario=scenario.name,
+        depart=times.depart.isoformat() if times.depart else None,
         minutes=round(sum(leg.minutes for leg in legs), 1),
         km=round(sum(leg.km for leg in legs), 1),
-        border_posts=[posts[leg.ref].name for leg in legs if leg.kind == "border_post"],
+        border_posts=[use.crossing.post.name for use in routed.crossings],
+        waits=[
+            {
+                "border_post": use.crossing.post.name,
+                "arrive": (times.depart + dt.timedelta(seconds=use.arrive_s)).isoformat(
+                    timespec="minutes"
+                )
+                if times.depart
+                else None,
+                "wait_minutes": round(use.wait_s / 60, 1),
+            }
+            for use in routed.crossings
+        ],
         legs=[_rounded(leg) for leg in legs],
-        nodes=nodes,
+        nodes=routed.nodes,
     )
 
 
-def _legs(
-    network: CorridorNetwork,
-    nodes: list[int],
-    weight: Callable[[int, int, dict[Any, dict[str, Any]]], float | None],
-) -> list[Leg]:
+def _legs(network: CorridorNetwork, routed: RoutedPath) -> list[Leg]:
     graph = network.graph
+    crossings = {(u.crossing.entry, u.crossing.exit): u for u in routed.crossings}
     legs: list[Leg] = []
-    for u, v in itertools.pairwise(nodes):
-        edges = graph.get_edge_data(u, v)
-        seconds = weight(u, v, edges)
-        assert seconds is not None
-        data = min(edges.values(), key=lambda d: weight(u, v, {0: d}) or math.inf)
-        leg = _leg_for(data, seconds)
+    for u, v in itertools.pairwise(routed.nodes):
+        use = crossings.get((u, v))
+        if use is not None:
+            crossing = use.crossing
+            legs.append(
+                Leg(
+                    "border_post",
+                    crossing.post.name,
+                    crossing.post.id,
+                    0.0,
+                    (use.wait_s + crossing.delay_s) / 60,
+                    f"{crossing.from_country}->{crossing.to_country}",
+                    wait_minutes=use.wait_s / 60,
+                )
+            )
+            continue
+        roads = [d for d in graph.get_edge_data(u, v).values() if "border_post" not in d]
+        leg = _leg_for(min(roads, key=lambda d: d["travel_time"]))
         last = legs[-1] if legs else None
         if (
             last
-            and (last.kind, last.name, last.ref) == (leg.kind, leg.name, leg.ref)
             and leg.kind == "road"
+            and (last.kind, last.name, last.ref)
+            == (
+                leg.kind,
+                leg.name,
+                leg.ref,
+            )
         ):
             last.km += leg.km
             last.minutes += leg.minutes
@@ -249,26 +258,16 @@ def _legs(
     return legs
 
 
-def _leg_for(data: dict[str, Any], seconds: float) -> Leg:
-    if "border_post" in data:
-        return Leg(
-            "border_post",
-            str(data["name"]),
-            str(data["border_post"]),
-            0.0,
-            seconds / 60,
-            f"{data['from_country']}->{data['to_country']}",
-        )
+def _leg_for(data: dict[str, Any]) -> Leg:
+    minutes = data["travel_time"] / 60
     if data.get("highway") == "access":
-        return Leg(
-            "access", "access leg", "", data["length"] / 1000, seconds / 60, data.get("country", "")
-        )
+        return Leg("access", "access leg", "", data["length"] / 1000, minutes, data["country"])
     return Leg(
         "road",
         str(data.get("name", "")),
         str(data.get("ref", "")),
         data["length"] / 1000,
-        seconds / 60,
+        minutes,
         str(data.get("country", "")),
     )
 
@@ -276,4 +275,5 @@ def _leg_for(data: dict[str, Any], seconds: float) -> Leg:
 def _rounded(leg: Leg) -> Leg:
     leg.km = round(leg.km, 2)
     leg.minutes = round(leg.minutes, 1)
+    leg.wait_minutes = round(leg.wait_minutes, 1)
     return leg

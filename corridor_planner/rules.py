@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import opening_hours
 
@@ -42,6 +44,44 @@ def opening_hours_error(expression: str) -> str | None:
     return None
 
 
+#: A post that does not open within this long of a traveller's arrival counts as closed.
+WAIT_HORIZON = dt.timedelta(days=366)
+
+
+@lru_cache(maxsize=256)
+def _schedule(expression: str) -> opening_hours.OpeningHours:
+    return opening_hours.OpeningHours(expression)
+
+
+def wait_until_open(expressions: tuple[str | None, ...], arrival: dt.datetime) -> float:
+    """Seconds from ``arrival`` until every schedule in ``expressions`` is open at once.
+
+    Parameters
+    ----------
+    expressions : tuple of str or None
+        OSM ``opening_hours`` expressions (None entries are ignored), e.g. the season
+        ``Apr 01-Nov 30`` and the hours ``Mo-Fr 06:00-22:00``. An ``unknown`` state
+        counts as open.
+    arrival : datetime
+        Local time the traveller reaches the post.
+
+    Returns
+    -------
+    float
+        Seconds to wait; ``inf`` if they are not all open within ``WAIT_HORIZON``.
+    """
+    schedules = [_schedule(e) for e in expressions if e]
+    moment, horizon = arrival, arrival + WAIT_HORIZON
+    while True:
+        closed = [s for s in schedules if s.is_closed(moment)]
+        if not closed:
+            return (moment - arrival).total_seconds()
+        opens = closed[0].next_change(moment)
+        if opens is None or opens > horizon:
+            return math.inf
+        moment = opens
+
+
 def direction_key(from_country: str, to_country: str) -> str:
     """Key of ``delay_minutes`` for one direction, e.g. ``KZ->KG``."""
     return f"{from_country}->{to_country}"
@@ -78,6 +118,14 @@ class BorderPost:
     delay_minutes: dict[str, dict[str, float]]
     profiles_allowed: frozenset[str]
     source: str = ""
+
+    def wait_seconds(self, arrival: dt.datetime) -> float:
+        """Return the seconds a traveller reaching the post at ``arrival`` waits for it to open.
+
+        Both the season and the opening hours must be open; ``inf`` if the post stays
+        shut for more than a year.
+        """
+        return wait_until_open((self.season, self.opening_hours), arrival)
 
     def delay_seconds(self, from_country: str, to_country: str, profile: str) -> float | None:
         """Return the expected clearance time in seconds, or None if ``profile`` may not cross.

@@ -1,0 +1,245 @@
+"""Corridor travel times for one traveller profile and scenario, waits at posts included.
+
+Roads are static, so the engine answers every road leg. Border posts open and close, so
+crossing them is time-dependent: a traveller who reaches a closed post waits until it
+opens, then clears it. Times across posts are found on the small graph of crossings,
+whose legs come from the static engine (FIFO holds: arriving later never lets anyone
+leave earlier, so label-correcting over the crossings is exact).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from corridor_planner.engine import TravelTimeEngine
+from corridor_planner.errors import NoRouteError
+from corridor_planner.network import CorridorNetwork
+from corridor_planner.rules import BorderPost, Scenario
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """One direction of one border post that this traveller may use."""
+
+    post: BorderPost
+    entry: int
+    exit: int
+    from_country: str
+    to_country: str
+    delay_s: float
+
+
+@dataclass(frozen=True)
+class CrossingUse:
+    """A crossing on a route: when the traveller reached it and how long they waited."""
+
+    crossing: Crossing
+    arrive_s: float
+    wait_s: float
+
+
+@dataclass
+class RoutedPath:
+    """Nodes of a fastest route, its total seconds and the crossings it uses."""
+
+    nodes: list[Hashable]
+    seconds: float
+    crossings: list[CrossingUse]
+
+
+def _roads_only(u: Hashable, v: Hashable, data: dict) -> float | None:
+    return None if "border_post" in data else data["travel_time"]
+
+
+class CorridorTravelTimes:
+    """Travel times over a corridor network for one profile, scenario and departure.
+
+    Parameters
+    ----------
+    network : CorridorNetwork
+        The built corridor graph.
+    profile : str
+        Traveller profile: decides which posts may be crossed and their delays.
+    scenario : Scenario
+        Border regimes and delay multipliers; its ``depart`` is used when ``depart`` is None.
+    depart : datetime, optional
+        Departure time. Without one (and none in the scenario), posts count as open.
+    roads : TravelTimeEngine, optional
+        A compiled road engine to reuse (it does not depend on profile or scenario).
+    """
+
+    def __init__(
+        self,
+        network: CorridorNetwork,
+        profile: str,
+        scenario: Scenario,
+        depart: dt.datetime | None = None,
+        roads: TravelTimeEngine | None = None,
+    ) -> None:
+        self.network = network
+        self.profile = profile
+        self.scenario = scenario
+        self.depart = depart if depart is not None else scenario.depart
+        self.roads = roads if roads is not None else road_engine(network)
+        self.crossings = self._usable_crossings()
+        entries = [c.entry for c in self.crossings]
+        exits = [c.exit for c in self.crossings]
+        self._between = self.roads.matrix(exits, entries)  # exit of c -> entry of c2
+
+    def _usable_crossings(self) -> list[Crossing]:
+        crossings = []
+        graph = self.network.graph
+        for post_id, edges in sorted(self.network.post_edges.items()):
+            post = self.network.corridor.posts[post_id]
+            for entry, exit_ in edges:
+                (data,) = graph.get_edge_data(entry, exit_).values()
+                seconds = self.scenario.crossing_seconds(
+                    post, data["from_country"], data["to_country"], self.profile
+                )
+                if seconds is not None:
+                    crossings.append(
+                        Crossing(
+                            post, entry, exit_, data["from_country"], data["to_country"], seconds
+                        )
+                    )
+        return crossings
+
+    # crossing one post ------------------------------------------------------------------
+
+    def _wait(self, crossing: Crossing, arrive_s: float) -> float:
+        if self.depart is None or not np.isfinite(arrive_s):
+            return 0.0
+        return crossing.post.wait_seconds(self.depart + dt.timedelta(seconds=float(arrive_s)))
+
+    def _cross(self, index: int, arrive: np.ndarray) -> np.ndarray:
+        """Seconds at the far side of crossing ``index`` for each arrival time."""
+        crossing = self.crossings[index]
+        if self.depart is None:
+            return arrive + crossing.delay_s
+        waits = np.array([self._wait(crossing, t) for t in arrive])
+        return arrive + waits + crossing.delay_s
+
+    # matrices ---------------------------------------------------------------------------
+
+    def exit_times(self, to_entries: np.ndarray) -> np.ndarray:
+        """Earliest seconds after departure at each crossing's far side, per origin.
+
+        Parameters
+        ----------
+        to_entries : numpy.ndarray
+            ``origins x crossings``: road seconds from each origin to each crossing's entry.
+        """
+        n = len(self.crossings)
+        entry = to_entries.copy()
+        exits = np.full_like(entry, np.inf)
+        for _ in range(n + 1):
+            new = np.column_stack([self._cross(c, entry[:, c]) for c in range(n)])
+            if np.array_equal(new, exits):
+                break
+            exits = new
+            onward = (exits[:, :, None] + self._between[None, :, :]).min(axis=1)
+            entry = np.minimum(to_entries, onward)
+        return exits
+
+    def matrix(
+        self,
+        origins: Sequence[Hashable],
+        destinations: Sequence[Hashable],
+        cutoff: float | None = None,
+    ) -> np.ndarray:
+        """Seconds from each origin to each destination, crossings and waits included.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``len(origins) x len(destinations)``; ``inf`` where unreachable for this
+            traveller or beyond ``cutoff``.
+        """
+        times = self.roads.matrix(origins, destinations)
+        if self.crossings and len(origins) and len(destinations):
+            to_entries = self.roads.matrix(origins, [c.entry for c in self.crossings])
+            from_exits = self.roads.matrix([c.exit for c in self.crossings], destinations)
+            exits = self.exit_times(to_entries)
+            for c in range(len(self.crossings)):
+                np.minimum(times, exits[:, c, None] + from_exits[None, c, :], out=times)
+        if cutoff is not None:
+            times[times > cutoff] = np.inf
+        return times
+
+    # one route --------------------------------------------------------------------------
+
+    def route(self, origin: Hashable, destination: Hashable) -> RoutedPath:
+        """Fastest route between two nodes, with the crossings used and their waits.
+
+        Raises
+        ------
+        NoRouteError
+            If the destination cannot be reached by this traveller.
+        """
+        direct = self.roads.time(origin, destination)
+        n = len(self.crossings)
+        to_entries = self.roads.matrix([origin], [c.entry for c in self.crossings])[0]
+        from_exits = self.roads.matrix([c.exit for c in self.crossings], [destination])[:, 0]
+        arrive, previous, exits = self._crossing_labels(to_entries)
+        via = exits + from_exits if n else np.array([])
+        if n and via.min() < direct:
+            chain = [int(np.argmin(via))]
+            while previous[chain[-1]] >= 0:
+                chain.append(previous[chain[-1]])
+            chain.reverse()
+            return self._stitch(origin, destination, chain, arrive, float(via.min()))
+        if not np.isfinite(direct):
+            raise NoRouteError(f"no route from node {origin!r} to node {destination!r}")
+        return RoutedPath(self.roads.path(origin, destination), direct, [])
+
+    def _crossing_labels(self, to_entries: np.ndarray) -> tuple[np.ndarray, list[int], np.ndarray]:
+        """Label-setting over crossings for one origin: arrival, predecessor, exit time."""
+        n = len(self.crossings)
+        arrive = to_entries.astype(float).copy()
+        previous = [-1] * n
+        exits = np.full(n, np.inf)
+        heap = [(t, c) for c, t in enumerate(arrive) if np.isfinite(t)]
+        heapq.heapify(heap)
+        done: set[int] = set()
+        while heap:
+            t, c = heapq.heappop(heap)
+            if c in done or t > arrive[c]:
+                continue
+            done.add(c)
+            exits[c] = self._cross(c, np.array([t]))[0]
+            for c2 in range(n):
+                onward = exits[c] + self._between[c, c2]
+                if c2 not in done and onward < arrive[c2]:
+                    arrive[c2], previous[c2] = onward, c
+                    heapq.heappush(heap, (onward, c2))
+        return arrive, previous, exits
+
+    def _stitch(
+        self,
+        origin: Hashable,
+        destination: Hashable,
+        chain: list[int],
+        arrive: np.ndarray,
+        seconds: float,
+    ) -> RoutedPath:
+        nodes: list[Hashable] = [origin]
+        uses = []
+        here = origin
+        for c in chain:
+            crossing = self.crossings[c]
+            nodes += self.roads.path(here, crossing.entry)[1:]
+            nodes.append(crossing.exit)
+            uses.append(CrossingUse(crossing, float(arrive[c]), self._wait(crossing, arrive[c])))
+            here = crossing.exit
+        nodes += self.roads.path(here, destination)[1:]
+        return RoutedPath(nodes, seconds, uses)
+
+
+def road_engine(network: CorridorNetwork) -> TravelTimeEngine:
+    """Compile the corridor's roads and access legs, without the border posts."""
+    return TravelTimeEngine.from_graph(network.graph, _roads_only)
