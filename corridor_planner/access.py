@@ -1,0 +1,298 @@
+"""Access to care: time to the nearest facility, coverage within thresholds, E2SFCA, gains."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from corridor_planner.errors import NotFoundError
+from corridor_planner.network import CorridorNetwork
+from corridor_planner.rules import Scenario
+from corridor_planner.settings import SERVICES
+from corridor_planner.traveltimes import CorridorTravelTimes
+
+ALL = "all"
+GROUPS = (ALL, "border_community", "migrants")
+
+#: Luo & Qi (2009) E2SFCA weights for the three equal travel-time zones of a catchment.
+LUO_QI_WEIGHTS = (1.0, 0.68, 0.22)
+
+
+def offering(network: CorridorNetwork, service: str) -> gpd.GeoDataFrame:
+    """Facilities that offer ``service`` and are attached to the network.
+
+    Raises
+    ------
+    NotFoundError
+        If the service is not in the vocabulary or no attached facility offers it.
+    """
+    if service not in SERVICES:
+        raise NotFoundError(f"unknown service {service!r}; known: {', '.join(sorted(SERVICES))}")
+    facilities = network.corridor.facilities
+    mask = facilities["services"].apply(lambda services: service in services)
+    chosen = facilities[mask].copy()
+    chosen["node"] = [network.node_of("facility", fid) for fid in chosen["id"]]
+    chosen = chosen[chosen["node"].notna()]
+    if chosen.empty:
+        raise NotFoundError(f"no facility in corridor {network.corridor.id} offers {service!r}")
+    return chosen
+
+
+def settlements_on_network(network: CorridorNetwork) -> gpd.GeoDataFrame:
+    """Return the population points attached to the network, with their graph node."""
+    population = network.corridor.population.copy()
+    population["node"] = [network.node_of("settlement", sid) for sid in population["id"]]
+    return population[population["node"].notna()]
+
+
+def nearest_facility_times(
+    network: CorridorNetwork,
+    service: str,
+    times: CorridorTravelTimes,
+) -> gpd.GeoDataFrame:
+    """Minutes from every settlement to the nearest facility offering ``service``.
+
+    Parameters
+    ----------
+    network : CorridorNetwork
+        The built corridor.
+    service : str
+        A service from the vocabulary (``emergency``, ``surgery``, ...).
+    times : CorridorTravelTimes
+        Travel times for the profile, scenario and departure wanted.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per attached settlement: ``id``, ``name``, ``country``, ``population``,
+        ``border_community``, ``migrant_share``, ``minutes`` (``inf`` if unreachable),
+        ``facility_id``, ``facility_name``, ``facility_country``, ``crosses_border``;
+        WGS84 points.
+    """
+    facilities = offering(network, service)
+    settlements = settlements_on_network(network)
+    matrix = times.matrix(list(settlements["node"]), list(facilities["node"]))
+    best = matrix.argmin(axis=1)
+    minutes = matrix[np.arange(len(best)), best] / 60.0
+    reached = np.isfinite(minutes)
+    out = settlements.drop(columns=["node"]).copy()
+    out["minutes"] = minutes
+    for column, source in (
+        ("facility_id", "id"),
+        ("facility_name", "name"),
+        ("facility_country", "country"),
+    ):
+        values = facilities[source].to_numpy()[best]
+        out[column] = np.where(reached, values, None)
+    out["crosses_border"] = reached & (out["facility_country"] != out["country"])
+    return out
+
+
+def _group_population(settlements: pd.DataFrame, group: str) -> np.ndarray:
+    population = settlements["population"].to_numpy(dtype=float)
+    if group == "border_community":
+        return population * settlements["border_community"].to_numpy(dtype=bool)
+    if group == "migrants":
+        share = pd.to_numeric(settlements["migrant_share"], errors="coerce").fillna(0.0)
+        return population * share.to_numpy()
+    return population
+
+
+def coverage(settlements: pd.DataFrame, thresholds_min: Sequence[float]) -> pd.DataFrame:
+    """Count the population within each threshold, by country and by group, as a tidy table.
+
+    Parameters
+    ----------
+    settlements : DataFrame
+        Output of :func:`nearest_facility_times`.
+    thresholds_min : sequence of float
+        Thresholds in minutes.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``threshold_minutes``, ``country`` (each country and ``all``), ``group``
+        (``all``, ``border_community``, ``migrants``: population times the migrant share
+        where known), ``population``, ``covered``, ``share`` (NaN where the group is empty).
+    """
+    countries = [ALL, *sorted(settlements["country"].unique())]
+    rows = []
+    minutes = settlements["minutes"].to_numpy(dtype=float)
+    for threshold in sorted(thresholds_min):
+        within = minutes <= threshold
+        for country in countries:
+            in_country = (
+                np.ones(len(settlements), bool)
+                if country == ALL
+                else (settlements["country"].to_numpy() == country)
+            )
+            for group in GROUPS:
+                people = _group_population(settlements, group) * in_country
+                total, covered = float(people.sum()), float((people * within).sum())
+                rows.append(
+                    {
+                        "threshold_minutes": threshold,
+                        "country": country,
+                        "group": group,
+                        "population": round(total),
+                        "covered": round(covered),
+                        "share": covered / total if total > 0 else float("nan"),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def cooperation_gain(closed: pd.DataFrame, open_: pd.DataFrame) -> pd.DataFrame:
+    """Who gains when borders open: two coverage tables side by side.
+
+    Parameters
+    ----------
+    closed, open_ : DataFrame
+        Outputs of :func:`coverage` for the closed and the open scenario.
+
+    Returns
+    -------
+    DataFrame
+        Keys ``threshold_minutes``, ``country``, ``group``, ``population``, then
+        ``covered_closed``, ``covered_open``, ``gain`` (people), ``share_closed``,
+        ``share_open``.
+    """
+    keys = ["threshold_minutes", "country", "group", "population"]
+    merged = closed.merge(open_, on=keys, suffixes=("_closed", "_open"))
+    merged["gain"] = merged["covered_open"] - merged["covered_closed"]
+    return merged[[*keys, "covered_closed", "covered_open", "gain", "share_closed", "share_open"]]
+
+
+# E2SFCA ------------------------------------------------------------------------------
+
+
+def zone_weights(minutes: np.ndarray, catchment_min: float) -> np.ndarray:
+    """Luo & Qi step weights: 1.00 / 0.68 / 0.22 in each third of the catchment, 0 beyond."""
+    zone = np.floor(minutes / (catchment_min / 3.0))
+    weights = np.zeros_like(minutes, dtype=float)
+    for index, weight in enumerate(LUO_QI_WEIGHTS):
+        weights[zone == index] = weight
+    weights[minutes == catchment_min] = LUO_QI_WEIGHTS[-1]
+    return weights
+
+
+def gaussian_weights(minutes: np.ndarray, catchment_min: float) -> np.ndarray:
+    """Gaussian decay that falls to zero at the catchment edge (Dai 2010 form)."""
+    edge = np.exp(-0.5)
+    raw = (np.exp(-0.5 * (minutes / catchment_min) ** 2) - edge) / (1 - edge)
+    return np.where(minutes <= catchment_min, raw, 0.0)
+
+
+DECAYS = {"zones": zone_weights, "gaussian": gaussian_weights}
+
+
+def e2sfca_scores(
+    minutes: np.ndarray,
+    population: np.ndarray,
+    supply: np.ndarray,
+    catchment_min: float,
+    decay: str = "zones",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Enhanced two-step floating catchment area accessibility.
+
+    Step 1: each facility's supply-to-demand ratio ``R_j = S_j / sum_k P_k W(d_kj)``.
+    Step 2: each settlement's score ``A_i = sum_j R_j W(d_ij)``.
+
+    Parameters
+    ----------
+    minutes : numpy.ndarray
+        ``settlements x facilities`` travel times.
+    population : numpy.ndarray
+        People per settlement.
+    supply : numpy.ndarray
+        Capacity per facility (beds, places or patients per day: any one unit).
+    catchment_min : float
+        Catchment size in minutes.
+    decay : str
+        ``zones`` (Luo & Qi 2009 steps) or ``gaussian``.
+
+    Returns
+    -------
+    scores : numpy.ndarray
+        Supply per person reachable from each settlement.
+    ratios : numpy.ndarray
+        Supply per weighted person at each facility (``inf``: no demand in reach).
+    """
+    if decay not in DECAYS:
+        raise NotFoundError(f"unknown decay {decay!r}; known: {', '.join(DECAYS)}")
+    weights = DECAYS[decay](np.where(np.isfinite(minutes), minutes, np.inf), catchment_min)
+    demand = population @ weights
+    with np.errstate(divide="ignore"):
+        ratios = np.where(demand > 0, supply / demand, np.inf)
+    scores = weights @ np.where(np.isfinite(ratios), ratios, 0.0)
+    return scores, ratios
+
+
+def facility_supply(facilities: pd.DataFrame, service: str) -> tuple[np.ndarray, str]:
+    """Supply of each facility in one unit that every facility has.
+
+    Capacity for the service if every facility gives one, else beds if every facility
+    gives them, else 1 per facility (supply counted in facilities). Units are never
+    mixed: 500 beds beside "1 facility" would mean nothing.
+
+    Returns
+    -------
+    supply : numpy.ndarray
+        One value per facility.
+    basis : str
+        ``capacity``, ``beds`` or ``facility``.
+    """
+    capacity = [
+        (c or {}).get(service) if isinstance(c, dict) else None for c in facilities["capacity"]
+    ]
+    if all(v is not None for v in capacity):
+        return np.array(capacity, dtype=float), "capacity"
+    beds = pd.to_numeric(facilities["beds"], errors="coerce")
+    if beds.notna().all():
+        return beds.to_numpy(dtype=float), "beds"
+    return np.ones(len(facilities)), "facility"
+
+
+def e2sfca(
+    network: CorridorNetwork,
+    service: str,
+    times: CorridorTravelTimes,
+    catchment_min: float = 60.0,
+    decay: str = "zones",
+) -> gpd.GeoDataFrame:
+    """Capacity-aware access for every settlement (E2SFCA), so crowded facilities count less.
+
+    Returns
+    -------
+    GeoDataFrame
+        Settlements with ``e2sfca_per_1000`` (supply per 1,000 people in reach) and
+        ``supply_basis`` (what the facilities' supply was measured in).
+    """
+    facilities = offering(network, service)
+    settlements = settlements_on_network(network)
+    minutes = times.matrix(list(settlements["node"]), list(facilities["node"])) / 60.0
+    supply, basis = facility_supply(facilities, service)
+    scores, _ = e2sfca_scores(
+        minutes, settlements["population"].to_numpy(dtype=float), supply, catchment_min, decay
+    )
+    out = settlements.drop(columns=["node"]).copy()
+    out["e2sfca_per_1000"] = scores * 1000.0
+    out["supply_basis"] = basis
+    return out
+
+
+def access_times(
+    network: CorridorNetwork,
+    service: str,
+    profile: str,
+    scenario: Scenario,
+    depart: dt.datetime | None = None,
+) -> gpd.GeoDataFrame:
+    """Nearest-facility times for one profile and scenario (compiles the travel times)."""
+    return nearest_facility_times(
+        network, service, CorridorTravelTimes(network, profile, scenario, depart=depart)
+    )
