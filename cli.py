@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 
-from corridor_planner import settings
+from corridor_planner import access, settings
 from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.errors import CorridorPlannerError
 from corridor_planner.network import CorridorNetwork, build_network
+from corridor_planner.outputs import write_table
 from corridor_planner.routing import Route, find_route
+from corridor_planner.traveltimes import CorridorTravelTimes, road_engine
 
 DEFAULT_CORRIDOR = "almaty_bishkek"
 FORMAT_OPTION = click.option(
@@ -140,6 +148,70 @@ def _print_summary(summary: dict[str, Any]) -> None:
     click.echo("  valid" if summary["valid"] else "  problems found")
 
 
+class Duration(click.ParamType):
+    """A duration such as ``2h``, ``90min``, ``1h30``, ``45m`` or ``30`` (minutes)."""
+
+    name = "duration"
+    _pattern = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*(?:m|min)?)?\s*$")
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        """Return the duration in minutes."""
+        if isinstance(value, int | float):
+            return float(value)
+        match = self._pattern.match(str(value).lower())
+        if not match or not any(match.groups()):
+            self.fail(f"{value!r} is not a duration such as 2h, 90min or 1h30", param, ctx)
+        hours, minutes = (float(g) if g else 0.0 for g in match.groups())
+        total = hours * 60 + minutes
+        if total <= 0:
+            self.fail(f"{value!r} must be longer than zero", param, ctx)
+        return total
+
+
+class DateTime(click.ParamType):
+    """An ISO date-time such as ``2027-01-13T08:00``."""
+
+    name = "iso-datetime"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> dt.datetime:
+        """Return the parsed date-time."""
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            return dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO date-time such as 2027-01-13T08:00", param, ctx)
+
+
+PROFILE_OPTION = click.option(
+    "--profile",
+    type=click.Choice(sorted(settings.PROFILES)),
+    default=settings.DEFAULT_PROFILE,
+    show_default=True,
+    help="Who travels: decides which border posts may be crossed and their delays.",
+)
+SCENARIO_OPTION = click.option(
+    "--scenario", default="baseline", show_default=True, help="Scenario name (scenarios/*.toml)."
+)
+DEPART_OPTION = click.option(
+    "--depart",
+    type=DateTime(),
+    default=None,
+    help="Departure date-time (local); closed posts make travellers wait. "
+    "Default: the scenario's, else posts count as open.",
+)
+
+
+@contextmanager
+def steps(label: str, count: int) -> Iterator[Callable[[], None]]:
+    """Show a progress bar on a terminal (stderr), nothing otherwise; yield 'advance one step'."""
+    if not sys.stderr.isatty():
+        yield lambda: None
+        return
+    with click.progressbar(length=count, label=label, file=sys.stderr) as bar:
+        yield lambda: bar.update(1)
+
+
 @main.command()
 @click.argument("corridor")
 @click.option(
@@ -148,26 +220,30 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @click.option(
     "--to", "destination", required=True, help="Settlement or facility name, id, or 'lat,lon'."
 )
-@click.option(
-    "--profile",
-    type=click.Choice(sorted(settings.PROFILES)),
-    default=settings.DEFAULT_PROFILE,
-    show_default=True,
-    help="Who travels: decides which border posts may be crossed and their delays.",
-)
-@click.option(
-    "--scenario", default="baseline", show_default=True, help="Scenario name (scenarios/*.toml)."
-)
+@PROFILE_OPTION
+@SCENARIO_OPTION
+@DEPART_OPTION
 @FORMAT_OPTION
 @friendly_errors
 def route(
-    corridor: str, origin: str, destination: str, profile: str, scenario: str, fmt: str
+    corridor: str,
+    origin: str,
+    destination: str,
+    profile: str,
+    scenario: str,
+    depart: dt.datetime | None,
+    fmt: str,
 ) -> None:
-    """Fastest route between two places, with the border posts crossed and the legs."""
+    """Fastest route between two places, with the border posts crossed, waits and legs."""
     loaded = load_corridor(corridor)
     network = build_network(loaded)
     result = find_route(
-        network, origin, destination, profile=profile, scenario=loaded.scenario(scenario)
+        network,
+        origin,
+        destination,
+        profile=profile,
+        scenario=loaded.scenario(scenario),
+        depart=depart,
     )
     _print_route(result, fmt)
 
@@ -177,10 +253,17 @@ def _print_route(result: Route, fmt: str) -> None:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     posts = ", ".join(result.border_posts) or "none"
+    when = f", departing {result.depart}" if result.depart else ""
     click.echo(
-        f"{result.origin} -> {result.destination} ({result.profile}, scenario {result.scenario}): "
-        f"{result.minutes:.0f} min, {result.km:.1f} km; border posts: {posts}"
+        f"{result.origin} -> {result.destination} ({result.profile}, scenario {result.scenario}"
+        f"{when}): {result.minutes:.0f} min, {result.km:.1f} km; border posts: {posts}"
     )
+    for wait in result.waits:
+        if wait["wait_minutes"] > 0:
+            click.echo(
+                f"  waits {wait['wait_minutes']:.0f} min at {wait['border_post']} "
+                f"(arrives {wait['arrive']}, post closed)"
+            )
     _table(
         [
             (leg.kind, leg.ref, leg.name, f"{leg.km:.1f}", f"{leg.minutes:.1f}")
@@ -188,6 +271,165 @@ def _print_route(result: Route, fmt: str) -> None:
         ],
         ("leg", "ref", "name", "km", "min"),
     )
+
+
+@main.command(name="access")
+@click.argument("corridor")
+@click.option("--service", required=True, help="Service to reach, e.g. emergency or surgery.")
+@click.option(
+    "--threshold",
+    "thresholds",
+    type=Duration(),
+    multiple=True,
+    help="Access threshold (repeatable): 30min, 1h, 2h... Default: the corridor's.",
+)
+@PROFILE_OPTION
+@SCENARIO_OPTION
+@DEPART_OPTION
+@click.option(
+    "--compare",
+    default=None,
+    help="Also compute this scenario (e.g. borders_closed) and report who gains with --scenario.",
+)
+@click.option(
+    "--catchment",
+    type=Duration(),
+    default=60.0,
+    show_default=True,
+    help="E2SFCA catchment (minutes or 1h...).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write per-settlement results: .csv, .geojson or .gpkg.",
+)
+@FORMAT_OPTION
+@friendly_errors
+def access_command(
+    corridor: str,
+    service: str,
+    thresholds: tuple[float, ...],
+    profile: str,
+    scenario: str,
+    depart: dt.datetime | None,
+    compare: str | None,
+    catchment: float,
+    out: Path | None,
+    fmt: str,
+) -> None:
+    """Who reaches SERVICE in time: coverage by country and group, E2SFCA, cooperation gain."""
+    with steps("access", 3 + (compare is not None)) as advance:
+        loaded = load_corridor(corridor)
+        network = build_network(loaded)
+        roads = road_engine(network)
+        advance()
+        chosen = loaded.scenario(scenario)
+        times = CorridorTravelTimes(network, profile, chosen, depart=depart, roads=roads)
+        settlements = access.nearest_facility_times(network, service, times)
+        advance()
+        scores = access.e2sfca(network, service, times, catchment_min=catchment)
+        settlements["e2sfca_per_1000"] = scores["e2sfca_per_1000"].to_numpy()
+        advance()
+        limits = thresholds or loaded.thresholds_min
+        table = access.coverage(settlements, limits)
+        gain = None
+        if compare is not None:
+            other = CorridorTravelTimes(
+                network, profile, loaded.scenario(compare), depart=depart, roads=roads
+            )
+            other_table = access.coverage(
+                access.nearest_facility_times(network, service, other), limits
+            )
+            gain = access.cooperation_gain(closed=other_table, open_=table)
+            advance()
+    if out is not None:
+        write_table(settlements, out)
+    context = {
+        "corridor": loaded.id,
+        "service": service,
+        "profile": profile,
+        "scenario": scenario,
+        "depart": (depart or chosen.depart).isoformat() if (depart or chosen.depart) else None,
+        "supply_basis": scores["supply_basis"].iloc[0] if len(scores) else None,
+    }
+    if fmt == "json":
+        payload: dict[str, Any] = {**context, "coverage": _records(table)}
+        payload["settlements"] = _records(
+            pd.DataFrame(settlements.drop(columns=settlements.geometry.name))
+        )
+        if gain is not None:
+            payload["compare"] = compare
+            payload["gain"] = _records(gain)
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    _print_access(context, table, gain, compare, settlements, out)
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-safe dicts: NaN and infinity become null."""
+    rows = table.to_dict(orient="records")
+    return [
+        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+        for r in rows
+    ]
+
+
+def _print_access(
+    context: dict[str, Any],
+    table: pd.DataFrame,
+    gain: pd.DataFrame | None,
+    compare: str | None,
+    settlements: pd.DataFrame,
+    out: Path | None,
+) -> None:
+    when = f", departing {context['depart']}" if context["depart"] else ""
+    click.echo(
+        f"Access to {context['service']} in {context['corridor']} "
+        f"({context['profile']}, scenario {context['scenario']}{when})"
+    )
+    _table(
+        [
+            (
+                f"{r.threshold_minutes:g}",
+                r.country,
+                r.group,
+                f"{r.population:,}",
+                f"{r.covered:,}",
+                "-" if pd.isna(r.share) else f"{r.share:.1%}",
+            )
+            for r in table.itertuples()
+            if r.population > 0
+        ],
+        ("within min", "country", "group", "population", "covered", "share"),
+    )
+    empty = sorted(set(table.loc[table["population"] == 0, "group"]))
+    if empty:
+        click.echo(f"(no population known for: {', '.join(empty)}; see the bundle's SOURCES.md)")
+    if context["service"] == "surgery" and 120 in set(table["threshold_minutes"]):
+        click.echo("Lancet Commission on Global Surgery target: >= 80% within 2 h of surgery.")
+    far = settlements.sort_values("minutes", ascending=False).head(5)
+    click.echo("Farthest settlements:")
+    for row in far.itertuples():
+        across = " (across the border)" if row.crosses_border else ""
+        target = row.facility_name if isinstance(row.facility_name, str) else "none reachable"
+        click.echo(f"  {row.name} ({row.country}): {row.minutes:.0f} min to {target}{across}")
+    click.echo(f"E2SFCA supply measured in: {context['supply_basis']}")
+    if gain is not None:
+        click.echo(f"Gain of {context['scenario']} over {compare} (people newly covered):")
+        rows = gain[gain["gain"] != 0]
+        if rows.empty:
+            click.echo("  none at these thresholds")
+            return
+        _table(
+            [
+                (f"{r.threshold_minutes:g}", r.country, r.group, f"{r.gain:,}")
+                for r in rows.itertuples()
+            ],
+            ("within min", "country", "group", "gain"),
+        )
+    if out is not None:
+        click.echo(f"wrote {out}")
 
 
 @main.command()

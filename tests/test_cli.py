@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,125 @@ class TestErrors:
             in proc.stderr
         )
         assert "Traceback" not in proc.stderr
+
+
+class TestAccessCommand:
+    def test_json_coverage(self, tiny_path):
+        result = run(
+            "access",
+            str(tiny_path),
+            "--service",
+            "emergency",
+            "--threshold",
+            "1h",
+            "--format",
+            "json",
+        )
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        row = next(r for r in data["coverage"] if r["country"] == "KZ" and r["group"] == "all")
+        assert set(row) == {
+            "threshold_minutes",
+            "country",
+            "group",
+            "population",
+            "covered",
+            "share",
+        }
+        assert (row["threshold_minutes"], row["population"], row["covered"]) == (60, 10_800, 10_800)
+
+    def test_compare_reports_the_gain(self, tiny_path):
+        result = run(
+            "access",
+            str(tiny_path),
+            "--service",
+            "emergency",
+            "--threshold",
+            "60",
+            "--compare",
+            "borders_closed",
+        )
+        assert result.exit_code == 0, result.output
+        assert "Gain of baseline over borders_closed" in result.output
+        assert re.search(r"^60\s+KZ\s+all\s+10,800$", result.output, re.MULTILINE)
+
+    @pytest.mark.parametrize("suffix", [".csv", ".geojson", ".gpkg"])
+    def test_out_file(self, tiny_path, tmp_path, suffix):
+        out = tmp_path / f"access{suffix}"
+        result = run("access", str(tiny_path), "--service", "emergency", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert out.is_file() and not list(tmp_path.glob(".access*"))
+        if suffix == ".csv":
+            text = out.read_text()
+            assert text.splitlines()[0].endswith("lon,lat") and "Town A" in text
+
+    def test_bad_out_extension_writes_nothing(self, tiny_path, tmp_path):
+        out = tmp_path / "access.xlsx"
+        result = run("access", str(tiny_path), "--service", "emergency", "--out", str(out))
+        assert result.exit_code == 1
+        assert "use one of .csv, .geojson, .gpkg" in result.output
+        assert not list(tmp_path.iterdir())
+
+    @pytest.mark.parametrize(
+        ("text", "minutes"), [("2h", 120), ("90min", 90), ("1h30", 90), ("45", 45)]
+    )
+    def test_threshold_syntax(self, tiny_path, text, minutes):
+        result = run(
+            "access",
+            str(tiny_path),
+            "--service",
+            "emergency",
+            "--threshold",
+            text,
+            "--format",
+            "json",
+        )
+        assert {r["threshold_minutes"] for r in json.loads(result.output)["coverage"]} == {minutes}
+
+    def test_bad_threshold(self, tiny_path):
+        result = run("access", str(tiny_path), "--service", "emergency", "--threshold", "soon")
+        assert result.exit_code == 2
+        assert "'soon' is not a duration" in result.output
+
+
+class TestRouteDepart:
+    def test_wait_is_reported(self, tiny_path):
+        result = run(
+            "route",
+            str(tiny_path),
+            "--from",
+            "Town A",
+            "--to",
+            "Town D",
+            "--profile",
+            "cargo",
+            "--depart",
+            "2027-06-15T22:34:30",
+        )
+        assert result.exit_code == 0, result.output
+        assert "waits 420 min at Post Q (arrives 2027-06-15T23:00, post closed)" in result.output
+        data = json.loads(
+            run(
+                "route",
+                str(tiny_path),
+                "--from",
+                "Town A",
+                "--to",
+                "Town D",
+                "--profile",
+                "cargo",
+                "--depart",
+                "2027-06-15T22:34:30",
+                "--format",
+                "json",
+            ).output
+        )
+        assert data["minutes"] == pytest.approx(559.5, abs=0.1)
+        assert data["waits"][0]["wait_minutes"] == 420.0
+
+    def test_bad_depart(self, tiny_path):
+        result = run(
+            "route", str(tiny_path), "--from", "Town A", "--to", "Town D", "--depart", "noon"
+        )
+        assert result.exit_code == 2
+        assert "'noon' is not an ISO date-time" in result.output

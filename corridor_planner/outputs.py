@@ -1,0 +1,70 @@
+"""Write result tables to CSV, GeoJSON or GeoPackage, atomically (temporary file, then rename)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from corridor_planner.errors import CorridorPlannerError
+
+FORMATS = {".csv": "csv", ".geojson": "GeoJSON", ".gpkg": "GPKG"}
+
+
+def write_table(table: pd.DataFrame, path: Path, layer: str = "results") -> Path:
+    """Write ``table`` to ``path``; the extension picks the format.
+
+    A GeoDataFrame written to CSV gets ``lon`` and ``lat`` columns instead of geometry.
+    Nothing is left half-written: the file appears complete or not at all.
+
+    Raises
+    ------
+    CorridorPlannerError
+        If the extension is not ``.csv``, ``.geojson`` or ``.gpkg``, or a spatial format
+        is asked for a table without geometry.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise CorridorPlannerError(
+            f"cannot write {path}: use one of {', '.join(FORMATS)} as the extension"
+        )
+    spatial = isinstance(table, gpd.GeoDataFrame)
+    if suffix != ".csv" and not spatial:
+        raise CorridorPlannerError(f"cannot write {path}: this table has no geometry; use .csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        tmp.unlink()  # GDAL drivers refuse to overwrite an existing empty file
+        if suffix == ".csv":
+            _as_plain(table).to_csv(tmp, index=False)
+        else:
+            _stringify_nested(table).to_file(tmp, driver=FORMATS[suffix], layer=layer)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _as_plain(table: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(table, gpd.GeoDataFrame):
+        return _stringify_nested(table)
+    points = table.to_crs("EPSG:4326").geometry
+    plain = pd.DataFrame(table.drop(columns=table.geometry.name))
+    plain["lon"], plain["lat"] = points.x.round(6), points.y.round(6)
+    return _stringify_nested(plain)
+
+
+def _stringify_nested(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    for column in out.columns:
+        if (
+            out[column].dtype == object
+            and out[column].map(lambda v: isinstance(v, list | dict)).any()
+        ):
+            out[column] = out[column].map(lambda v: v if not isinstance(v, list | dict) else str(v))
+    return out
