@@ -22,7 +22,6 @@ from corridor_planner.errors import CorridorPlannerError
 from corridor_planner.network import CorridorNetwork, build_network
 from corridor_planner.outputs import write_table
 from corridor_planner.routing import Route, find_route
-from corridor_planner.traveltimes import CorridorTravelTimes, road_engine
 
 DEFAULT_CORRIDOR = "almaty_bishkek"
 FORMAT_OPTION = click.option(
@@ -319,51 +318,47 @@ def access_command(
     fmt: str,
 ) -> None:
     """Who reaches SERVICE in time: coverage by country and group, E2SFCA, cooperation gain."""
-    with steps("access", 3 + (compare is not None)) as advance:
+    with steps("access", 4) as advance:
         loaded = load_corridor(corridor)
         network = build_network(loaded)
-        roads = road_engine(network)
         advance()
-        chosen = loaded.scenario(scenario)
-        times = CorridorTravelTimes(network, profile, chosen, depart=depart, roads=roads)
-        settlements = access.nearest_facility_times(network, service, times)
-        advance()
-        scores = access.e2sfca(network, service, times, catchment_min=catchment)
-        settlements["e2sfca_per_1000"] = scores["e2sfca_per_1000"].to_numpy()
-        advance()
-        limits = thresholds or loaded.thresholds_min
-        table = access.coverage(settlements, limits)
-        gain = None
-        if compare is not None:
-            other = CorridorTravelTimes(
-                network, profile, loaded.scenario(compare), depart=depart, roads=roads
-            )
-            other_table = access.coverage(
-                access.nearest_facility_times(network, service, other), limits
-            )
-            gain = access.cooperation_gain(closed=other_table, open_=table)
-            advance()
-    if out is not None:
-        write_table(settlements, out)
-    context = {
-        "corridor": loaded.id,
-        "service": service,
-        "profile": profile,
-        "scenario": scenario,
-        "depart": (depart or chosen.depart).isoformat() if (depart or chosen.depart) else None,
-        "supply_basis": scores["supply_basis"].iloc[0] if len(scores) else None,
-    }
-    if fmt == "json":
-        payload: dict[str, Any] = {**context, "coverage": _records(table)}
-        payload["settlements"] = _records(
-            pd.DataFrame(settlements.drop(columns=settlements.geometry.name))
+        report = access.access_report(
+            network,
+            service,
+            profile,
+            loaded.scenario(scenario),
+            thresholds or loaded.thresholds_min,
+            depart=depart,
+            compare=loaded.scenario(compare) if compare else None,
+            catchment_min=catchment,
+            progress=advance,
         )
-        if gain is not None:
-            payload["compare"] = compare
-            payload["gain"] = _records(gain)
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    if out is not None:
+        write_table(report.settlements, out)
+    if fmt == "json":
+        click.echo(json.dumps(_access_payload(loaded.id, report), ensure_ascii=False, indent=2))
         return
-    _print_access(context, table, gain, compare, settlements, out)
+    _print_access(loaded.id, report)
+    if out is not None:
+        click.echo(f"wrote {out}")
+
+
+def _access_payload(corridor_id: str, report: access.AccessReport) -> dict[str, Any]:
+    settlements = pd.DataFrame(report.settlements.drop(columns=report.settlements.geometry.name))
+    payload: dict[str, Any] = {
+        "corridor": corridor_id,
+        "service": report.service,
+        "profile": report.profile,
+        "scenario": report.scenario,
+        "depart": report.depart.isoformat() if report.depart else None,
+        "supply_basis": report.supply_basis,
+        "coverage": _records(report.coverage),
+        "settlements": _records(settlements),
+    }
+    if report.gain is not None:
+        payload["compare"] = report.compare
+        payload["gain"] = _records(report.gain)
+    return payload
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -375,19 +370,13 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _print_access(
-    context: dict[str, Any],
-    table: pd.DataFrame,
-    gain: pd.DataFrame | None,
-    compare: str | None,
-    settlements: pd.DataFrame,
-    out: Path | None,
-) -> None:
-    when = f", departing {context['depart']}" if context["depart"] else ""
+def _print_access(corridor_id: str, report: access.AccessReport) -> None:
+    when = f", departing {report.depart.isoformat()}" if report.depart else ""
     click.echo(
-        f"Access to {context['service']} in {context['corridor']} "
-        f"({context['profile']}, scenario {context['scenario']}{when})"
+        f"Access to {report.service} in {corridor_id} "
+        f"({report.profile}, scenario {report.scenario}{when})"
     )
+    table = report.coverage
     _table(
         [
             (
@@ -406,42 +395,50 @@ def _print_access(
     empty = sorted(set(table.loc[table["population"] == 0, "group"]))
     if empty:
         click.echo(f"(no population known for: {', '.join(empty)}; see the bundle's SOURCES.md)")
-    if context["service"] == "surgery" and 120 in set(table["threshold_minutes"]):
+    if report.service == "surgery" and 120 in set(table["threshold_minutes"]):
         click.echo("Lancet Commission on Global Surgery target: >= 80% within 2 h of surgery.")
-    far = settlements.sort_values("minutes", ascending=False).head(5)
     click.echo("Farthest settlements:")
-    for row in far.itertuples():
+    for row in report.settlements.sort_values("minutes", ascending=False).head(5).itertuples():
         across = " (across the border)" if row.crosses_border else ""
         target = row.facility_name if isinstance(row.facility_name, str) else "none reachable"
         click.echo(f"  {row.name} ({row.country}): {row.minutes:.0f} min to {target}{across}")
-    click.echo(f"E2SFCA supply measured in: {context['supply_basis']}")
-    if gain is not None:
-        click.echo(f"Gain of {context['scenario']} over {compare} (people newly covered):")
-        rows = gain[gain["gain"] != 0]
-        if rows.empty:
-            click.echo("  none at these thresholds")
-            return
-        _table(
-            [
-                (f"{r.threshold_minutes:g}", r.country, r.group, f"{r.gain:,}")
-                for r in rows.itertuples()
-            ],
-            ("within min", "country", "group", "gain"),
-        )
-    if out is not None:
-        click.echo(f"wrote {out}")
+    click.echo(f"E2SFCA supply measured in: {report.supply_basis}")
+    if report.gain is None:
+        return
+    click.echo(f"Gain of {report.scenario} over {report.compare} (people newly covered):")
+    rows = report.gain[report.gain["gain"] != 0]
+    if rows.empty:
+        click.echo("  none at these thresholds")
+        return
+    _table(
+        [
+            (f"{r.threshold_minutes:g}", r.country, r.group, f"{r.gain:,}")
+            for r in rows.itertuples()
+        ],
+        ("within min", "country", "group", "gain"),
+    )
 
 
 @main.command()
 @click.option("--corridor", "corridor", default=DEFAULT_CORRIDOR, show_default=True)
 @friendly_errors
 def demo(corridor: str) -> None:
-    """Run the main job on the default corridor: validate, build, route Almaty -> Bishkek."""
+    """Run the main job on the default corridor: validate, route, emergency access."""
     loaded = load_corridor(corridor)
     network = build_network(loaded)
     _print_summary(_validation_summary(network))
     click.echo("")
     _print_route(find_route(network, "Almaty", "Bishkek"), "table")
+    click.echo("")
+    report = access.access_report(
+        network,
+        "emergency",
+        settings.DEFAULT_PROFILE,
+        loaded.scenario("baseline"),
+        loaded.thresholds_min,
+        compare=loaded.scenario("borders_closed"),
+    )
+    _print_access(loaded.id, report)
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -13,7 +14,7 @@ from corridor_planner.errors import NotFoundError
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.rules import Scenario
 from corridor_planner.settings import SERVICES
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.traveltimes import CorridorTravelTimes, road_engine
 
 ALL = "all"
 GROUPS = (ALL, "border_community", "migrants")
@@ -285,14 +286,91 @@ def e2sfca(
     return out
 
 
-def access_times(
+@dataclass
+class AccessReport:
+    """Everything the ``access`` command reports for one service, profile and scenario.
+
+    Attributes
+    ----------
+    settlements : GeoDataFrame
+        :func:`nearest_facility_times` plus ``e2sfca_per_1000``.
+    coverage : DataFrame
+        :func:`coverage` at the thresholds asked for.
+    gain : DataFrame or None
+        :func:`cooperation_gain` of ``scenario`` over ``compare``, when one was given.
+    supply_basis : str
+        Unit of the E2SFCA supply (``capacity``, ``beds`` or ``facility``).
+    """
+
+    service: str
+    profile: str
+    scenario: str
+    depart: dt.datetime | None
+    settlements: gpd.GeoDataFrame
+    coverage: pd.DataFrame
+    supply_basis: str
+    compare: str | None = None
+    gain: pd.DataFrame | None = None
+
+
+def access_report(
     network: CorridorNetwork,
     service: str,
     profile: str,
     scenario: Scenario,
+    thresholds_min: Sequence[float],
     depart: dt.datetime | None = None,
-) -> gpd.GeoDataFrame:
-    """Nearest-facility times for one profile and scenario (compiles the travel times)."""
-    return nearest_facility_times(
-        network, service, CorridorTravelTimes(network, profile, scenario, depart=depart)
+    compare: Scenario | None = None,
+    catchment_min: float = 60.0,
+    progress: Callable[[], None] | None = None,
+) -> AccessReport:
+    """Compute access for one service: times, coverage, E2SFCA and, optionally, the gain.
+
+    Parameters
+    ----------
+    network : CorridorNetwork
+        The built corridor.
+    service, profile : str
+        What care, and who travels.
+    scenario : Scenario
+        The scenario reported.
+    thresholds_min : sequence of float
+        Coverage thresholds in minutes.
+    depart : datetime, optional
+        Departure time (default: the scenario's).
+    compare : Scenario, optional
+        A second scenario (e.g. ``borders_closed``); the gain of ``scenario`` over it is
+        reported per country and group.
+    catchment_min : float
+        E2SFCA catchment.
+    progress : callable, optional
+        Called once after each of the (three or four) steps.
+    """
+    tick = progress or (lambda: None)
+    roads = road_engine(network)
+    times = CorridorTravelTimes(network, profile, scenario, depart=depart, roads=roads)
+    settlements = nearest_facility_times(network, service, times)
+    tick()
+    scores = e2sfca(network, service, times, catchment_min=catchment_min)
+    settlements["e2sfca_per_1000"] = scores["e2sfca_per_1000"].to_numpy()
+    tick()
+    table = coverage(settlements, thresholds_min)
+    gain = None
+    if compare is not None:
+        other = CorridorTravelTimes(network, profile, compare, depart=depart, roads=roads)
+        gain = cooperation_gain(
+            closed=coverage(nearest_facility_times(network, service, other), thresholds_min),
+            open_=table,
+        )
+    tick()
+    return AccessReport(
+        service=service,
+        profile=profile,
+        scenario=scenario.name,
+        depart=times.depart,
+        settlements=settlements,
+        coverage=table,
+        supply_basis=str(scores["supply_basis"].iloc[0]) if len(scores) else "facility",
+        compare=compare.name if compare is not None else None,
+        gain=gain,
     )
