@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -44,6 +45,15 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except CorridorPlannerError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except Exception as exc:
+            if os.environ.get("CORRIDOR_PLANNER_DEBUG"):
+                raise
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {exc} (a bug: please report it; "
+                "set CORRIDOR_PLANNER_DEBUG=1 to see the traceback)",
+                err=True,
+            )
+            sys.exit(3)
 
     return wrapper
 

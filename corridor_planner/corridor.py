@@ -178,6 +178,8 @@ class _BundleLoader:
         self.countries = tuple(meta.get("countries") or ())
         self.bbox = self._bbox(meta)
         roads = self._roads(meta)
+        speeds = self._speeds(meta)
+        self._check_numbers(meta)
         facilities = self._points(FACILITIES_FILE, FeatureChecker.facility)
         posts_gdf = self._points(POSTS_FILE, FeatureChecker.border_post)
         population = self._points(POPULATION_FILE, FeatureChecker.settlement)
@@ -200,11 +202,9 @@ class _BundleLoader:
             roads_format=roads["format"],
             roads_class_column=roads["class_column"],
             roads_country_column=roads["country_column"],
-            speeds=self._speeds(meta),
+            speeds=speeds,
             snap_limit_m=float(meta.get("snap_limit_m", settings.SNAP_LIMIT_M)),
-            thresholds_min=tuple(
-                int(t) for t in meta.get("thresholds_minutes", settings.DEFAULT_THRESHOLDS_MIN)
-            ),
+            thresholds_min=tuple(meta.get("thresholds_minutes", settings.DEFAULT_THRESHOLDS_MIN)),
             facilities=facilities,
             population=population,
             candidates=candidates,
@@ -284,9 +284,34 @@ class _BundleLoader:
 
     def _speeds(self, meta: dict[str, Any]) -> dict[str, dict[str, float]]:
         tables: dict[str, dict[str, float]] = {"default": dict(settings.DEFAULT_SPEEDS_KPH)}
-        for key, table in (meta.get("speeds") or {}).items():
-            tables.setdefault(key, {}).update({k: float(v) for k, v in table.items()})
+        speeds = meta.get("speeds") or {}
+        if not isinstance(speeds, dict):
+            self.problem(CORRIDOR_FILE, "-", "speeds", "must be a table of speed tables")
+            return tables
+        for key, table in speeds.items():
+            if key != "default" and key not in self.countries:
+                self.problem(CORRIDOR_FILE, "-", f"speeds.{key}", "not 'default' nor a country")
+            if not isinstance(table, dict):
+                self.problem(CORRIDOR_FILE, "-", f"speeds.{key}", "must be {road class = km/h}")
+                continue
+            for road_class, kph in table.items():
+                if not _positive(kph):
+                    self.problem(
+                        CORRIDOR_FILE,
+                        "-",
+                        f"speeds.{key}.{road_class}",
+                        f"must be a speed in km/h > 0, got {kph!r}",
+                    )
+                    continue
+                tables.setdefault(key, {})[road_class] = float(kph)
         return tables
+
+    def _check_numbers(self, meta: dict[str, Any]) -> None:
+        if "snap_limit_m" in meta and not _positive(meta["snap_limit_m"]):
+            self.problem(CORRIDOR_FILE, "-", "snap_limit_m", "must be metres > 0")
+        thresholds = meta.get("thresholds_minutes", [])
+        if not isinstance(thresholds, list) or not all(_positive(t) for t in thresholds):
+            self.problem(CORRIDOR_FILE, "-", "thresholds_minutes", "must be a list of minutes > 0")
 
     # GeoJSON point files -----------------------------------------------------------------
 
@@ -422,6 +447,10 @@ class _BundleLoader:
             depart=depart,
             **kwargs,
         )
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def _parse_depart(value: Any) -> dt.datetime | None:

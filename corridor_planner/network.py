@@ -58,6 +58,7 @@ class CorridorNetwork:
     graph: nx.MultiDiGraph
     post_edges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     snaps: gpd.GeoDataFrame | None = None
+    _road_tree: tuple[cKDTree, list[int]] | None = field(default=None, repr=False)
 
     def node_of(self, kind: str, ref: str) -> int | None:
         """Graph node of a snapped point, or None if it was not attached."""
@@ -70,6 +71,16 @@ class CorridorNetwork:
     def road_nodes(self) -> list[int]:
         """Nodes of the road network proper (no point nodes)."""
         return [n for n, d in self.graph.nodes(data=True) if "kind" not in d]
+
+    def nearest_road_node(self, x: float, y: float) -> tuple[int, float]:
+        """Nearest road node (any country) to a point in the working CRS, and its distance."""
+        if self._road_tree is None:
+            nodes = self.road_nodes()
+            coords = [(self.graph.nodes[n]["x"], self.graph.nodes[n]["y"]) for n in nodes]
+            self._road_tree = (cKDTree(np.array(coords)), nodes)
+        tree, nodes = self._road_tree
+        metres, index = tree.query((x, y))
+        return nodes[int(index)], float(metres)
 
     def summary(self) -> dict[str, Any]:
         """Return the counts the ``validate`` command prints."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -119,14 +118,8 @@ def resolve_place(network: CorridorNetwork, text: str) -> Place:
 def _place_at(network: CorridorNetwork, lat: float, lon: float, text: str) -> Place:
     corridor = network.corridor
     point = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(corridor.crs).iloc[0]
-    graph = network.graph
-    best, best_m = None, math.inf
-    for n in network.road_nodes():
-        data = graph.nodes[n]
-        metres = math.hypot(data["x"] - point.x, data["y"] - point.y)
-        if metres < best_m:
-            best, best_m = n, metres
-    if best is None or best_m > corridor.snap_limit_m:
+    best, best_m = network.nearest_road_node(point.x, point.y)
+    if best_m > corridor.snap_limit_m:
         raise NotFoundError(
             f"{text} lies {best_m / 1000:.1f} km from the road network, beyond the snap "
             f"limit of {corridor.snap_limit_m / 1000:g} km"

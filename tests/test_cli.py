@@ -106,6 +106,18 @@ class TestErrors:
         assert result.exit_code == 1
         assert "no scenario 'summer'" in result.output
 
+    def test_unexpected_failure_is_one_line_not_a_traceback(self, monkeypatch):
+        import cli
+
+        def broken(_):
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(cli, "load_corridor", broken)
+        result = run("validate", "almaty_bishkek")
+        assert result.exit_code == 3
+        assert "error: unexpected RuntimeError: disk on fire (a bug" in result.output
+        assert "Traceback" not in result.output
+
     def test_root_script_runs_as_users_run_it(self, tiny_copy):
         edit_feature(tiny_copy, "border_posts.geojson", "post_p", opening_hours="sometimes")
         proc = subprocess.run(

@@ -181,6 +181,25 @@ class TestValidation:
             in self.problems(tiny_copy)
         )
 
+    def test_bad_speed_table(self, tiny_copy):
+        toml = tiny_copy / "corridor.toml"
+        toml.write_text(
+            toml.read_text() + '\n[speeds]\nKG = { trunk = "fast" }\nXX = { trunk = 50 }\n'
+        )
+        text = self.problems(tiny_copy)
+        assert "corridor.toml: -: speeds.KG.trunk: must be a speed in km/h > 0, got 'fast'" in text
+        assert "corridor.toml: -: speeds.XX: not 'default' nor a country" in text
+
+    def test_bad_numbers(self, tiny_copy):
+        toml = tiny_copy / "corridor.toml"
+        text = toml.read_text().replace("snap_limit_m = 5000", 'snap_limit_m = "far"')
+        toml.write_text(
+            text.replace("thresholds_minutes = [30, 60]", "thresholds_minutes = [30, -1]")
+        )
+        text = self.problems(tiny_copy)
+        assert "corridor.toml: -: snap_limit_m: must be metres > 0" in text
+        assert "corridor.toml: -: thresholds_minutes: must be a list of minutes > 0" in text
+
     def test_broken_json(self, tiny_copy):
         (tiny_copy / "facilities.geojson").write_text("{not json")
         assert "facilities.geojson: -: -: not valid JSON" in self.problems(tiny_copy)
