@@ -59,14 +59,18 @@ class CorridorNetwork:
     post_edges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     snaps: gpd.GeoDataFrame | None = None
     _road_tree: tuple[cKDTree, list[int]] | None = field(default=None, repr=False)
+    _point_nodes: dict[tuple[str, str], int] | None = field(default=None, repr=False)
 
     def node_of(self, kind: str, ref: str) -> int | None:
         """Graph node of a snapped point, or None if it was not attached."""
-        assert self.snaps is not None
-        rows = self.snaps[(self.snaps["kind"] == kind) & (self.snaps["id"] == ref)]
-        if rows.empty or not bool(rows.iloc[0]["snapped"]):
-            return None
-        return int(rows.iloc[0]["node"])
+        if self._point_nodes is None:
+            assert self.snaps is not None
+            attached = self.snaps[self.snaps["snapped"]]
+            self._point_nodes = {
+                (k, i): int(n)
+                for k, i, n in zip(attached["kind"], attached["id"], attached["node"], strict=True)
+            }
+        return self._point_nodes.get((kind, ref))
 
     def road_nodes(self) -> list[int]:
         """Nodes of the road network proper (no point nodes)."""
