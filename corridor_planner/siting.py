@@ -1,0 +1,437 @@
+"""Where the next centres should go: coverage gain, MCLP, p-median, capacitated MCLP.
+
+Every model is a problem object built from travel-time matrices (demand x site), never
+from the graph, and solved with ``.solve()``. Existing facilities are fixed: what they
+already cover counts as covered and they are never chosen again. Exact models are mixed
+integer programmes solved by HiGHS through ``scipy.optimize.milp``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array, csr_array, hstack
+
+from corridor_planner.errors import CorridorPlannerError
+
+
+class SitingError(CorridorPlannerError):
+    """A location problem that cannot be posed or solved (empty, infeasible, bad values)."""
+
+
+@dataclass
+class SitingResult:
+    """Answer of a location model.
+
+    Attributes
+    ----------
+    selected : list of int
+        Candidate column indices chosen, in rank order (largest marginal gain first).
+    covered_weight : float
+        Total demand weight covered, existing facilities included (coverage models), or
+        total weight of demand that can reach care (p-median).
+    objective : float
+        The model's objective value (covered weight, or weighted travel time).
+    newly_covered : list of float
+        For each selected site in rank order, the weight it covers that neither existing
+        facilities nor higher-ranked sites cover.
+    method : str
+        Model and algorithm.
+    extra : dict
+        Model-specific figures (gap, bound, capacity use, ...).
+    """
+
+    selected: list[int]
+    covered_weight: float
+    objective: float
+    newly_covered: list[float]
+    method: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _validate(
+    costs: np.ndarray, weights: np.ndarray, k: int, existing: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    costs = np.asarray(costs, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    if costs.ndim != 2 or costs.shape[0] == 0 or costs.shape[1] == 0:
+        raise SitingError(f"costs must be a non-empty demand x candidate matrix, got {costs.shape}")
+    if weights.shape != (costs.shape[0],):
+        raise SitingError(f"weights must have one value per demand row ({costs.shape[0]})")
+    if np.isnan(costs).any() or (costs < 0).any():
+        raise SitingError("costs must be travel times >= 0 (inf for unreachable), not NaN")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise SitingError("weights must be finite and >= 0")
+    if not 1 <= k <= costs.shape[1]:
+        raise SitingError(f"k must be between 1 and the {costs.shape[1]} candidates, got {k}")
+    if existing is None:
+        existing = np.full((costs.shape[0], 0), np.inf)
+    existing = np.asarray(existing, dtype=float)
+    if existing.ndim != 2 or existing.shape[0] != costs.shape[0]:
+        raise SitingError("existing must be a demand x existing-facility matrix")
+    if np.isnan(existing).any():
+        raise SitingError("existing travel times must not be NaN")
+    return costs, weights, existing
+
+
+def _rank(
+    covers: np.ndarray, weights: np.ndarray, chosen: list[int], base: np.ndarray
+) -> tuple[list[int], list[float]]:
+    """Order chosen sites by marginal gain (greedy within the set) and give each its gain."""
+    covered = base.copy()
+    order, gains = [], []
+    left = list(chosen)
+    while left:
+        marginal = [(weights * (covers[:, j] & ~covered)).sum() for j in left]
+        best = int(np.argmax(marginal))
+        j = left.pop(best)
+        order.append(j)
+        gains.append(float(marginal[best]))
+        covered |= covers[:, j]
+    return order, gains
+
+
+def _solve_milp(
+    c: np.ndarray, constraints: list[LinearConstraint], integrality: np.ndarray, ub: np.ndarray
+) -> np.ndarray:
+    result = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, ub))
+    if result.status != 0 or result.x is None:
+        raise SitingError(f"the solver found no solution: {result.message}")
+    return result.x
+
+
+# coverage models -------------------------------------------------------------------------
+
+
+@dataclass
+class CoverageProblem:
+    """Demand weights, candidate sites and a threshold; existing facilities fixed."""
+
+    costs: np.ndarray
+    weights: np.ndarray
+    threshold: float
+    k: int
+    existing: np.ndarray
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        costs: np.ndarray,
+        weights: np.ndarray,
+        threshold: float,
+        k: int = 1,
+        existing: np.ndarray | None = None,
+    ) -> CoverageProblem:
+        """Build the problem.
+
+        Parameters
+        ----------
+        costs : numpy.ndarray
+            Demand x candidate travel times (``inf``: unreachable).
+        weights : numpy.ndarray
+            Weight of each demand point (people, weighted by group).
+        threshold : float
+            A demand is covered by a site within this travel time (same unit as costs).
+        k : int
+            Number of sites to choose.
+        existing : numpy.ndarray, optional
+            Demand x existing-facility travel times; those facilities are fixed.
+        """
+        costs, weights, existing = _validate(costs, weights, k, existing)
+        return cls(costs, weights, float(threshold), int(k), existing)
+
+    @property
+    def covers(self) -> np.ndarray:
+        """Boolean demand x candidate: candidate covers demand."""
+        return self.costs <= self.threshold
+
+    @property
+    def already(self) -> np.ndarray:
+        """Demand already covered by an existing facility."""
+        return (self.existing <= self.threshold).any(axis=1)
+
+    def covered_by(self, chosen: list[int]) -> float:
+        """Total weight covered with the existing facilities and ``chosen`` candidates."""
+        covered = self.already | self.covers[:, chosen].any(axis=1)
+        return float(self.weights[covered].sum())
+
+    def _result(self, chosen: list[int], method: str, **extra: Any) -> SitingResult:
+        order, gains = _rank(self.covers, self.weights, chosen, self.already)
+        total = self.covered_by(order)
+        return SitingResult(order, total, total, gains, method, dict(extra))
+
+
+class CoverageGain(CoverageProblem):
+    """Each candidate on its own: the weight it would newly bring within the threshold."""
+
+    def solve(self) -> SitingResult:
+        """Rank every candidate by its gain alone; ``selected`` holds the best ``k``.
+
+        ``extra["gains"]`` has the gain of every candidate (column order).
+        """
+        fresh = self.covers & ~self.already[:, None]
+        gains = self.weights @ fresh
+        order = [int(j) for j in np.argsort(-gains, kind="stable")[: self.k]]
+        base = float(self.weights[self.already].sum())
+        return SitingResult(
+            selected=order,
+            covered_weight=base + float(gains[order[0]]) if order else base,
+            objective=float(gains[order[0]]) if order else 0.0,
+            newly_covered=[float(gains[j]) for j in order],
+            method="coverage gain (each site alone)",
+            extra={"gains": gains.tolist(), "already_covered": base},
+        )
+
+
+class MaxCoverage(CoverageProblem):
+    """Maximal covering location problem (MCLP) with existing facilities fixed."""
+
+    def solve(self, method: str = "exact") -> SitingResult:
+        """Choose ``k`` candidates maximising the covered weight.
+
+        Parameters
+        ----------
+        method : {"exact", "greedy"}
+            ``exact``: integer programme (HiGHS). ``greedy``: add the best site in turn;
+            ``extra`` then reports the LP-relaxation upper bound and the gap to it.
+        """
+        if method == "greedy":
+            return self._greedy()
+        if method != "exact":
+            raise SitingError(f"unknown method {method!r}; use 'exact' or 'greedy'")
+        chosen, _ = self._milp(relax=False)
+        return self._result(chosen, "MCLP exact (HiGHS)")
+
+    def _open_demand(self) -> np.ndarray:
+        """Rows not yet covered by existing facilities that some candidate can cover."""
+        return np.flatnonzero(~self.already & self.covers.any(axis=1) & (self.weights > 0))
+
+    def _milp(self, relax: bool) -> tuple[list[int], float]:
+        rows = self._open_demand()
+        n_sites, n_rows = self.costs.shape[1], len(rows)
+        # variables: x (sites) then y (open demand rows); maximise sum w y
+        c = np.concatenate([np.zeros(n_sites), -self.weights[rows]])
+        link = hstack([-csr_array(self.covers[rows].astype(float)), csr_array(np.eye(n_rows))])
+        count = np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[None, :]
+        constraints = [
+            LinearConstraint(link, -np.inf, 0.0),
+            LinearConstraint(count, self.k, self.k),
+        ]
+        integrality = (
+            np.zeros(n_sites + n_rows)
+            if relax
+            else np.concatenate([np.ones(n_sites), np.zeros(n_rows)])
+        )
+        x = _solve_milp(c, constraints, integrality, np.ones(n_sites + n_rows))
+        chosen = [int(j) for j in np.flatnonzero(x[:n_sites] > 0.5)]
+        return chosen, float(-c @ x)
+
+    def _greedy(self) -> SitingResult:
+        covered = self.already.copy()
+        chosen: list[int] = []
+        for _ in range(self.k):
+            gains = self.weights @ (self.covers & ~covered[:, None])
+            gains[chosen] = -1.0
+            best = int(np.argmax(gains))
+            chosen.append(best)
+            covered |= self.covers[:, best]
+        _, bound = self._milp(relax=True)
+        base = float(self.weights[self.already].sum())
+        result = self._result(chosen, "MCLP greedy")
+        gained = result.covered_weight - base
+        result.extra.update(
+            upper_bound=base + bound,
+            gap=(bound - gained) / bound if bound > 0 else 0.0,
+            guarantee="greedy gain >= (1 - 1/e) of the optimal gain",
+        )
+        return result
+
+
+class CapacitatedMaxCoverage(CoverageProblem):
+    """MCLP where each chosen site serves at most its capacity (weight units)."""
+
+    capacities: np.ndarray
+
+    @classmethod
+    def from_cost_matrix(  # type: ignore[override]
+        cls,
+        costs: np.ndarray,
+        weights: np.ndarray,
+        threshold: float,
+        k: int = 1,
+        existing: np.ndarray | None = None,
+        capacities: np.ndarray | None = None,
+    ) -> CapacitatedMaxCoverage:
+        """Build the problem; ``capacities`` has one value (>= 0) per candidate."""
+        problem = super().from_cost_matrix(costs, weights, threshold, k, existing)
+        caps = np.asarray(capacities if capacities is not None else [], dtype=float)
+        if (
+            caps.shape != (problem.costs.shape[1],)
+            or not np.isfinite(caps).all()
+            or (caps < 0).any()
+        ):
+            raise SitingError("capacities must give one finite value >= 0 per candidate")
+        problem.capacities = caps
+        return problem
+
+    def solve(self) -> SitingResult:
+        """Choose ``k`` sites and assign demand within capacity, maximising served weight.
+
+        ``extra`` reports ``served`` per selected site, ``capacity`` per selected site and
+        ``within_reach_over_capacity``: weight within the threshold of a chosen site (and
+        not covered by existing facilities) that the sites cannot take.
+        """
+        rows = np.flatnonzero(~self.already & self.covers.any(axis=1) & (self.weights > 0))
+        n_sites = self.costs.shape[1]
+        pairs_i, pairs_j = np.nonzero(self.covers[rows])
+        n_pairs = len(pairs_i)
+        w = self.weights[rows][pairs_i]
+        # variables: x (sites), a (assignment share of each covering pair); maximise sum w a
+        c = np.concatenate([np.zeros(n_sites), -w])
+        per_row = coo_array(
+            (np.ones(n_pairs), (pairs_i, np.arange(n_pairs))), shape=(len(rows), n_pairs)
+        )
+        per_site = coo_array((w, (pairs_j, np.arange(n_pairs))), shape=(n_sites, n_pairs))
+        link = coo_array(
+            (np.ones(n_pairs), (np.arange(n_pairs), np.arange(n_pairs))), shape=(n_pairs, n_pairs)
+        )
+        site_link = coo_array(
+            (np.ones(n_pairs), (np.arange(n_pairs), pairs_j)), shape=(n_pairs, n_sites)
+        )
+        constraints = [
+            LinearConstraint(hstack([csr_array((len(rows), n_sites)), per_row]), -np.inf, 1.0),
+            LinearConstraint(
+                hstack([-csr_array(np.diag(self.capacities)), per_site]), -np.inf, 0.0
+            ),
+            LinearConstraint(hstack([-site_link, link]), -np.inf, 0.0),
+            LinearConstraint(
+                np.concatenate([np.ones(n_sites), np.zeros(n_pairs)])[None, :], self.k, self.k
+            ),
+        ]
+        integrality = np.concatenate([np.ones(n_sites), np.zeros(n_pairs)])
+        x = _solve_milp(c, constraints, integrality, np.ones(n_sites + n_pairs))
+        chosen = [int(j) for j in np.flatnonzero(x[:n_sites] > 0.5)]
+        served_by_site = np.zeros(n_sites)
+        np.add.at(served_by_site, pairs_j, w * x[n_sites:])
+        base = float(self.weights[self.already].sum())
+        served = float(served_by_site.sum())
+        reach = self.covered_by(chosen) - base
+        order = sorted(chosen, key=lambda j: -served_by_site[j])
+        return SitingResult(
+            selected=order,
+            covered_weight=base + served,
+            objective=served,
+            newly_covered=[float(served_by_site[j]) for j in order],
+            method="capacitated MCLP exact (HiGHS)",
+            extra={
+                "served": [float(served_by_site[j]) for j in order],
+                "capacity": [float(self.capacities[j]) for j in order],
+                "within_reach_over_capacity": max(reach - served, 0.0),
+                "already_covered": base,
+            },
+        )
+
+
+# p-median -------------------------------------------------------------------------------
+
+
+@dataclass
+class PMedian:
+    """Minimise the weighted travel time to the nearest facility, with ``k`` new sites."""
+
+    costs: np.ndarray
+    weights: np.ndarray
+    k: int
+    existing: np.ndarray
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        costs: np.ndarray,
+        weights: np.ndarray,
+        k: int = 1,
+        existing: np.ndarray | None = None,
+    ) -> PMedian:
+        """Build the problem (same arrays as :meth:`CoverageProblem.from_cost_matrix`)."""
+        costs, weights, existing = _validate(costs, weights, k, existing)
+        return cls(costs, weights, int(k), existing)
+
+    def solve(self) -> SitingResult:
+        """Choose ``k`` sites minimising sum of weight x time to the nearest facility.
+
+        Demand that no site nor existing facility can reach is left out and reported in
+        ``extra["unreachable_weight"]``. ``newly_covered`` holds, per site, the weight
+        that the site serves (its catchment in the solution).
+        """
+        base = (
+            self.existing.min(axis=1)
+            if self.existing.shape[1]
+            else np.full(len(self.weights), np.inf)
+        )
+        reachable = np.isfinite(base) | np.isfinite(self.costs).any(axis=1)
+        rows = np.flatnonzero(reachable)
+        n_sites, n_rows = self.costs.shape[1], len(rows)
+        pi, pj = np.nonzero(np.isfinite(self.costs[rows]))
+        keep_base = np.isfinite(base[rows])
+        bi = np.flatnonzero(keep_base)
+        n_pairs, n_base = len(pi), len(bi)
+        w = self.weights[rows]
+        # variables: x (sites), z (row-site pairs), e (row served by an existing facility)
+        c = np.concatenate(
+            [np.zeros(n_sites), w[pi] * self.costs[rows][pi, pj], w[bi] * base[rows][bi]]
+        )
+        assign = hstack(
+            [
+                csr_array((n_rows, n_sites)),
+                coo_array((np.ones(n_pairs), (pi, np.arange(n_pairs))), shape=(n_rows, n_pairs)),
+                coo_array((np.ones(n_base), (bi, np.arange(n_base))), shape=(n_rows, n_base)),
+            ]
+        )
+        open_link = hstack(
+            [
+                -coo_array((np.ones(n_pairs), (np.arange(n_pairs), pj)), shape=(n_pairs, n_sites)),
+                coo_array(
+                    (np.ones(n_pairs), (np.arange(n_pairs), np.arange(n_pairs))),
+                    shape=(n_pairs, n_pairs),
+                ),
+                csr_array((n_pairs, n_base)),
+            ]
+        )
+        count = np.concatenate([np.ones(n_sites), np.zeros(n_pairs + n_base)])[None, :]
+        constraints = [
+            LinearConstraint(assign, 1.0, 1.0),
+            LinearConstraint(open_link, -np.inf, 0.0),
+            LinearConstraint(count, self.k, self.k),
+        ]
+        integrality = np.concatenate([np.ones(n_sites), np.zeros(n_pairs + n_base)])
+        x = _solve_milp(c, constraints, integrality, np.ones(n_sites + n_pairs + n_base))
+        chosen = [int(j) for j in np.flatnonzero(x[:n_sites] > 0.5)]
+        served = np.zeros(n_sites)
+        np.add.at(served, pj, w[pi] * x[n_sites : n_sites + n_pairs])
+        order = sorted(chosen, key=lambda j: -served[j])
+        total = float(self.weights[rows].sum())
+        objective = float(c @ x)
+        return SitingResult(
+            selected=order,
+            covered_weight=total,
+            objective=objective,
+            newly_covered=[float(served[j]) for j in order],
+            method="p-median exact (HiGHS)",
+            extra={
+                "mean_time": objective / total if total > 0 else float("nan"),
+                "unreachable_weight": float(self.weights[~reachable].sum()),
+            },
+        )
+
+
+__all__ = [
+    "CapacitatedMaxCoverage",
+    "CoverageGain",
+    "MaxCoverage",
+    "PMedian",
+    "SitingError",
+    "SitingResult",
+]
