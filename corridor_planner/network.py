@@ -27,6 +27,9 @@ from corridor_planner.errors import DataError, Problem
 #: OSM way tags the graph keeps beyond osmnx's defaults.
 COUNTRY_TAG = "is_in:country_code"
 DISTANCE_TAG = "distance"
+#: Observed average speed (km/h) of a way, from a published travel time; overrides the
+#: class table (mountain roads, congested towns). A corridor-planner tag, not OSM's.
+SPEED_TAG = "travel_speed"
 POINT_KINDS = ("facility", "settlement", "candidate")
 
 _GEOD = Geod(ellps="WGS84")
@@ -171,7 +174,7 @@ def graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
 
     """
     try:
-        with _extra_way_tags(COUNTRY_TAG, DISTANCE_TAG):
+        with _extra_way_tags(COUNTRY_TAG, DISTANCE_TAG, SPEED_TAG):
             graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
     except ET.ParseError as exc:
         raise DataError(Problem(path.name, "-", "-", f"not well-formed OSM XML ({exc})")) from exc
@@ -239,7 +242,7 @@ def graph_from_lines(
             "length": float(_GEOD.geometry_length(geom)),
             "geometry": geom,
         }
-        for column in ("name", "ref", "maxspeed"):
+        for column in ("name", "ref", "maxspeed", SPEED_TAG):
             value = getattr(row, column, None)
             if value is not None and not (isinstance(value, float) and math.isnan(value)):
                 attrs[column] = value
@@ -276,11 +279,12 @@ def _check_road_attributes(
             )
         if not isinstance(data.get("highway"), str):
             problems[(way, "highway")] = Problem(file, f"way {way}", "highway", "missing")
-        distance = data.get(DISTANCE_TAG)
-        if distance is not None and _to_float(distance) is None:
-            problems[(way, "distance")] = Problem(
-                file, f"way {way}", DISTANCE_TAG, f"must be km as a number, got {distance!r}"
-            )
+        for tag, unit in ((DISTANCE_TAG, "km"), (SPEED_TAG, "km/h")):
+            value = data.get(tag)
+            if value is not None and _to_float(value) is None:
+                problems[(way, tag)] = Problem(
+                    file, f"way {way}", tag, f"must be {unit} as a number > 0, got {value!r}"
+                )
     return list(problems.values())
 
 
@@ -320,11 +324,12 @@ def apply_published_distances(graph: nx.MultiDiGraph) -> None:
 def add_travel_times(graph: nx.MultiDiGraph, corridor: Corridor) -> None:
     """Set ``speed_kph`` and ``travel_time`` (s) on every road edge.
 
-    Speed comes from the corridor's table for the edge's class and country, capped by a
-    numeric ``maxspeed`` tag when the way has one.
+    Speed is the way's ``travel_speed`` (observed km/h) when it has one, else the
+    corridor's table for the edge's class and country; a numeric ``maxspeed`` caps it.
     """
     for _, _, data in graph.edges(data=True):
-        speed = corridor.speed_kph(data["highway"], data.get("country"))
+        observed = _to_float(data.get(SPEED_TAG))
+        speed = observed or corridor.speed_kph(data["highway"], data.get("country"))
         limit = _to_float(
             str(data.get("maxspeed", "")).split()[0] if data.get("maxspeed") else None
         )

