@@ -17,7 +17,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from corridor_planner import access, settings
+from corridor_planner import access, scoring, settings
 from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.errors import CorridorPlannerError
 from corridor_planner.network import CorridorNetwork, build_network
@@ -427,6 +427,169 @@ def _print_access(corridor_id: str, report: access.AccessReport) -> None:
         ],
         ("within min", "country", "group", "gain"),
     )
+
+
+class GroupWeight(click.ParamType):
+    """``GROUP=MULTIPLIER``, e.g. ``border_community=2``."""
+
+    name = "group=multiplier"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, float]:
+        """Return ``(group, multiplier)``."""
+        if isinstance(value, tuple):
+            return value
+        group, _, number = str(value).partition("=")
+        try:
+            multiplier = float(number)
+        except ValueError:
+            multiplier = -1.0
+        if group not in scoring.WEIGHT_GROUPS or multiplier < 0:
+            self.fail(
+                f"{value!r} is not GROUP=MULTIPLIER with GROUP one of "
+                f"{', '.join(scoring.WEIGHT_GROUPS)} and MULTIPLIER >= 0",
+                param,
+                ctx,
+            )
+        return group, multiplier
+
+
+@main.command(name="score-sites")
+@click.argument("corridor")
+@click.option("--service", required=True, help="Service the new sites would offer.")
+@click.option("--threshold", type=Duration(), required=True, help="Access threshold: 2h, 90min...")
+@click.option(
+    "-k", "k", type=click.IntRange(min=1), default=3, show_default=True, help="Sites to choose."
+)
+@click.option(
+    "--method",
+    type=click.Choice(scoring.METHODS),
+    default="mclp",
+    show_default=True,
+    help="gain: each site alone; mclp: exact max coverage; greedy; pmedian: least "
+    "weighted travel time; capacitated: mclp within each site's capacity.",
+)
+@PROFILE_OPTION
+@SCENARIO_OPTION
+@DEPART_OPTION
+@click.option(
+    "--weight-group",
+    "weight_groups",
+    type=GroupWeight(),
+    multiple=True,
+    help="Count a group more: border_community=2, migrants=1.5 (repeatable).",
+)
+@click.option(
+    "--site-capacity",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="People a site can serve, for candidates without a capacity (capacitated only).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the ranked sites: .csv, .geojson or .gpkg.",
+)
+@FORMAT_OPTION
+@friendly_errors
+def score_sites_command(
+    corridor: str,
+    service: str,
+    threshold: float,
+    k: int,
+    method: str,
+    profile: str,
+    scenario: str,
+    depart: dt.datetime | None,
+    weight_groups: tuple[tuple[str, float], ...],
+    site_capacity: float | None,
+    out: Path | None,
+    fmt: str,
+) -> None:
+    """Rank candidate sites for a new SERVICE centre (existing facilities stay)."""
+    with steps("score-sites", 2) as advance:
+        loaded = load_corridor(corridor)
+        network = build_network(loaded)
+        advance()
+        scores = scoring.score_sites(
+            network,
+            service,
+            threshold,
+            k,
+            method=method,
+            profile=profile,
+            scenario=loaded.scenario(scenario),
+            depart=depart,
+            group_weights=dict(weight_groups),
+            site_capacity=site_capacity,
+        )
+        advance()
+    if out is not None:
+        write_table(scores.sites, out)
+    if fmt == "json":
+        click.echo(json.dumps(_scores_payload(loaded.id, scores), ensure_ascii=False, indent=2))
+        return
+    _print_scores(loaded.id, scores)
+    if out is not None:
+        click.echo(f"wrote {out}")
+
+
+def _scores_payload(corridor_id: str, scores: scoring.SiteScores) -> dict[str, Any]:
+    sites = pd.DataFrame(scores.sites.drop(columns=scores.sites.geometry.name))
+    return {
+        "corridor": corridor_id,
+        "service": scores.service,
+        "threshold_minutes": scores.threshold_min,
+        "method": scores.result.method,
+        "scenario": scores.scenario,
+        "profile": scores.profile,
+        "depart": scores.depart.isoformat() if scores.depart else None,
+        "population": round(scores.population),
+        "already_covered": round(scores.already_covered),
+        "objective": scores.result.objective,
+        "extra": {k: v for k, v in scores.result.extra.items() if k != "gains"},
+        "sites": _records(sites),
+    }
+
+
+def _print_scores(corridor_id: str, scores: scoring.SiteScores) -> None:
+    when = f", departing {scores.depart.isoformat()}" if scores.depart else ""
+    click.echo(
+        f"{scores.result.method}: new {scores.service} sites in {corridor_id} within "
+        f"{scores.threshold_min:g} min ({scores.profile}, scenario {scores.scenario}{when})"
+    )
+    click.echo(
+        f"Existing facilities cover {scores.already_covered:,.0f} of "
+        f"{scores.population:,.0f} people."
+    )
+    capacitated = "served" in scores.sites.columns
+    header = ["rank", "site", "country", "newly covered", "of them border", "total covered"]
+    if capacitated:
+        header += ["capacity", "served"]
+    rows = []
+    for r in scores.sites.itertuples():
+        row = [
+            str(r.rank),
+            f"{r.name} ({r.id})",
+            r.country,
+            f"{r.newly_covered:,}",
+            f"{r.newly_covered_border_community:,}",
+            f"{r.total_covered:,}",
+        ]
+        if capacitated:
+            row += [f"{r.capacity:,.0f}", f"{r.served:,.0f}"]
+        rows.append(row)
+    _table(rows, header)
+    extra = scores.result.extra
+    if "gap" in extra:
+        click.echo(f"greedy gap to the LP upper bound: {extra['gap']:.1%} ({extra['guarantee']})")
+    if "mean_time" in extra:
+        click.echo(f"mean travel time to the nearest facility: {extra['mean_time']:.1f} min")
+    if "within_reach_over_capacity" in extra:
+        click.echo(
+            f"within reach of a chosen site but over its capacity: "
+            f"{extra['within_reach_over_capacity']:,.0f} (weighted people)"
+        )
 
 
 @main.command()

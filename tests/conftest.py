@@ -37,3 +37,8 @@ def tiny_network(tiny: Corridor) -> CorridorNetwork:
 @pytest.fixture(scope="session")
 def almaty_bishkek() -> CorridorNetwork:
     return build_network(load_corridor("almaty_bishkek"))
+
+
+@pytest.fixture(scope="session")
+def cpec() -> CorridorNetwork:
+    return build_network(load_corridor("cpec_karakoram"))

@@ -83,3 +83,66 @@ class TestAlmatyBishkek:
 def test_every_bundled_corridor_has_sources_md():
     for path in bundled_corridors():
         assert (path / "SOURCES.md").is_file()
+
+
+class TestCpecKarakoram:
+    BUNDLE = ROOT / "data" / "corridors" / "cpec_karakoram"
+
+    def road_km(self, network, a, b):
+        import geopandas as gpd
+        import networkx as nx
+        from shapely.geometry import Point
+
+        def node(lat, lon):
+            point = gpd.GeoSeries([Point(lon, lat)], crs=4326).to_crs(network.corridor.crs).iloc[0]
+            return network.nearest_road_node(point.x, point.y)[0]
+
+        return nx.shortest_path_length(network.graph, node(*a), node(*b), weight="length") / 1000
+
+    @pytest.mark.parametrize(
+        ("a", "b", "published"),
+        [
+            ((36.850, 75.428), (36.690, 74.821), 75),  # Khunjerab - Sost
+            ((36.850, 75.428), (35.920, 74.310), 270),  # Khunjerab - Gilgit
+            ((36.850, 75.428), (33.720, 73.060), 870),  # Khunjerab - Islamabad
+            ((36.690, 74.821), (37.772, 75.230), 229),  # Sost - Tashkurgan
+        ],
+    )
+    def test_published_distances_within_ten_percent(self, cpec, a, b, published):
+        assert self.road_km(cpec, a, b) == pytest.approx(published, rel=0.10)
+
+    def test_everything_attaches(self, cpec):
+        assert cpec.snaps["snapped"].all()
+
+    def test_winter_closes_khunjerab(self, cpec):
+        import datetime as dt
+
+        corridor = cpec.corridor
+        summer = find_route(cpec, "Gilgit", "Kashgar", scenario=corridor.scenario("summer_weekday"))
+        assert summer.border_posts and summer.waits[0]["wait_minutes"] == 0
+        from corridor_planner.errors import NoRouteError
+
+        with pytest.raises(NoRouteError):
+            find_route(cpec, "Gilgit", "Kashgar", scenario=corridor.scenario("winter"))
+        # with the post "open" but a January departure, the season makes travellers wait
+        january = find_route(cpec, "Gilgit", "Kashgar", depart=dt.datetime(2027, 1, 13, 8))
+        assert january.waits[0]["wait_minutes"] > 60 * 24 * 70
+
+    def test_roads_and_population_are_reproducible(self):
+        import tomllib
+
+        roads = load_tool("make_roads_osm")
+        spec = tomllib.loads((self.BUNDLE / "sources" / "roads.toml").read_text(encoding="utf-8"))
+        assert roads.build_osm_xml(spec) == (self.BUNDLE / "roads.osm").read_text(encoding="utf-8")
+        population = load_tool("make_population")
+        features, _ = population.build_population(self.BUNDLE)
+        assert population.render(features) == (self.BUNDLE / "population.geojson").read_text(
+            encoding="utf-8"
+        )
+
+    def test_minimum_content(self):
+        def count(name):
+            return len(json.loads((self.BUNDLE / name).read_text(encoding="utf-8"))["features"])
+
+        assert count("candidates.geojson") >= 10
+        assert count("facilities.geojson") >= 10

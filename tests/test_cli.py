@@ -254,3 +254,78 @@ class TestRouteDepart:
         )
         assert result.exit_code == 2
         assert "'noon' is not an ISO date-time" in result.output
+
+
+class TestScoreSitesCommand:
+    def test_json_keys(self, tiny_path):
+        result = run(
+            "score-sites",
+            str(tiny_path),
+            "--service",
+            "emergency",
+            "--threshold",
+            "1h",
+            "-k",
+            "1",
+            "--scenario",
+            "borders_closed",
+            "--format",
+            "json",
+        )
+        assert result.exit_code == 0, result.output
+        (site,) = json.loads(result.output)["sites"]
+        assert {"id", "name", "rank", "newly_covered", "total_covered"} <= set(site)
+        assert (site["id"], site["rank"], site["newly_covered"], site["total_covered"]) == (
+            "cand_b",
+            1,
+            10_800,
+            15_800,
+        )
+
+    @pytest.mark.parametrize("method", ["gain", "mclp", "greedy", "pmedian"])
+    def test_methods_on_almaty_bishkek(self, method, tmp_path):
+        out = tmp_path / "sites.gpkg"
+        result = run(
+            "score-sites",
+            "almaty_bishkek",
+            "--service",
+            "emergency",
+            "--threshold",
+            "30min",
+            "-k",
+            "3",
+            "--method",
+            method,
+            "--out",
+            str(out),
+        )
+        assert result.exit_code == 0, result.output
+        assert out.is_file()
+
+    def test_capacitated_without_capacity_is_a_clear_error(self, tiny_path):
+        result = run(
+            "score-sites",
+            str(tiny_path),
+            "--service",
+            "emergency",
+            "--threshold",
+            "1h",
+            "--method",
+            "capacitated",
+        )
+        assert result.exit_code == 1
+        assert "have no capacity in candidates.geojson" in result.output
+
+    def test_bad_weight_group(self, tiny_path):
+        result = run(
+            "score-sites",
+            str(tiny_path),
+            "--service",
+            "emergency",
+            "--threshold",
+            "1h",
+            "--weight-group",
+            "tourists=2",
+        )
+        assert result.exit_code == 2
+        assert "'tourists=2' is not GROUP=MULTIPLIER" in result.output

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from corridor_planner.errors import NotFoundError
+from corridor_planner.scoring import demand_weights, score_sites
+from corridor_planner.siting import SitingError
+
+
+class TestTinyCorridor:
+    """Emergency care: Hospital D (KG) exists; Site B (KZ) is the only candidate."""
+
+    def test_open_border_leaves_nothing_for_site_b(self, tiny_network):
+        scores = score_sites(tiny_network, "emergency", 60, 1)
+        # Town A (42.5 min) and Borderville reach Hospital D across post P within 60 min
+        assert scores.already_covered == 10_000 + 5_000 + 800
+        assert scores.sites["newly_covered"].tolist() == [0]
+
+    def test_closing_the_border_makes_site_b_worth_building(self, tiny, tiny_network):
+        scores = score_sites(
+            tiny_network, "emergency", 60, 1, scenario=tiny.scenario("borders_closed")
+        )
+        assert scores.already_covered == 5_000
+        site = scores.sites.iloc[0]
+        assert (site["id"], site["rank"]) == ("cand_b", 1)
+        assert site["newly_covered"] == 10_000 + 800
+        assert site["total_covered"] == 15_800
+
+    def test_border_community_weight(self, tiny, tiny_network):
+        scores = score_sites(
+            tiny_network,
+            "emergency",
+            60,
+            1,
+            scenario=tiny.scenario("borders_closed"),
+            group_weights={"border_community": 2},
+        )
+        assert scores.sites.iloc[0]["weighted_gain"] == 2 * 10_800
+        assert scores.sites.iloc[0]["newly_covered"] == 10_800
+
+    def test_capacitated_needs_capacities(self, tiny, tiny_network):
+        closed = tiny.scenario("borders_closed")
+        with pytest.raises(SitingError, match="cand_b have no capacity.*--site-capacity"):
+            score_sites(tiny_network, "emergency", 60, 1, method="capacitated", scenario=closed)
+        scores = score_sites(
+            tiny_network,
+            "emergency",
+            60,
+            1,
+            method="capacitated",
+            scenario=closed,
+            site_capacity=3_000,
+        )
+        assert scores.sites.iloc[0]["served"] == 3_000
+        assert scores.result.extra["within_reach_over_capacity"] == pytest.approx(7_800)
+
+    def test_no_candidate_offers_the_service(self, tiny_network):
+        with pytest.raises(
+            NotFoundError, match="no candidate site in corridor tiny offers 'surgery'"
+        ):
+            score_sites(tiny_network, "surgery", 60, 1)
+
+    def test_unknown_method(self, tiny_network):
+        with pytest.raises(NotFoundError, match="unknown method 'voronoi'"):
+            score_sites(tiny_network, "emergency", 60, 1, method="voronoi")
+
+
+def test_demand_weights():
+    settlements = pd.DataFrame(
+        {"population": [100, 200], "border_community": [True, False], "migrant_share": [0.5, None]}
+    )
+    weights = demand_weights(settlements, {"border_community": 3, "migrants": 2})
+    assert weights.tolist() == [100 + 200 + 50, 200]
+    with pytest.raises(NotFoundError, match="unknown weight group"):
+        demand_weights(settlements, {"tourists": 2})
+
+
+class TestBundledCorridors:
+    @pytest.mark.parametrize("method", ["gain", "mclp", "greedy", "pmedian"])
+    def test_methods_agree_on_the_best_site_for_almaty_bishkek(self, almaty_bishkek, method):
+        scores = score_sites(almaty_bishkek, "emergency", 30, 2, method=method)
+        assert len(scores.sites) == 2
+        # Kara-Balta and Kaindy lie 47-58 min from emergency care; one western M-39 site
+        # covers both (81,351 people at 30 min).
+        assert scores.sites.iloc[0]["id"] in {"cand_kara_balta", "cand_chaldovar", "cand_kaskelen"}
+        assert scores.sites["total_covered"].max() <= scores.population
+
+    def test_exact_mclp_never_worse_than_greedy(self, almaty_bishkek):
+        exact = score_sites(almaty_bishkek, "emergency", 30, 3, method="mclp")
+        greedy = score_sites(almaty_bishkek, "emergency", 30, 3, method="greedy")
+        assert exact.result.covered_weight >= greedy.result.covered_weight
