@@ -65,6 +65,8 @@ class Corridor:
         The international border line(s), if the bundle has ``border.geojson``.
     scenarios : dict of str to Scenario
         Scenarios by name.
+    referral_rates : dict
+        ``{service: referrals per 100,000 people per year}`` from ``corridor.toml``.
 
     """
 
@@ -88,6 +90,7 @@ class Corridor:
     posts_gdf: gpd.GeoDataFrame
     border: gpd.GeoDataFrame | None
     scenarios: dict[str, Scenario]
+    referral_rates: dict[str, float] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def speed_kph(self, highway: str, country: str | None) -> float:
@@ -96,6 +99,10 @@ class Corridor:
             if highway in table:
                 return float(table[highway])
         return settings.FALLBACK_SPEED_KPH
+
+    def referral_rate(self, service: str, scenario: Scenario) -> float | None:
+        """Referrals per 100,000 people per year: the scenario's, else the corridor's."""
+        return scenario.referral_rates.get(service, self.referral_rates.get(service))
 
     def scenario(self, name: str) -> Scenario:
         """Return the scenario called ``name`` or raise NotFoundError listing the known ones."""
@@ -186,7 +193,9 @@ class _BundleLoader:
         candidates = self._points(CANDIDATES_FILE, FeatureChecker.candidate)
         border = self._border()
         post_ids = set(posts_gdf["id"]) if "id" in posts_gdf.columns else set()
-        scenarios = self._scenarios(post_ids)
+        facility_ids = set(facilities["id"]) if "id" in facilities.columns else set()
+        scenarios = self._scenarios(post_ids, facility_ids)
+        rates = self._rates(meta.get("referral_rates", {}), CORRIDOR_FILE)
         if self.problems:
             raise DataError(self.problems, corridor=self.path.name)
         posts = {row.id: _post_from_row(row) for row in posts_gdf.itertuples()}
@@ -212,6 +221,7 @@ class _BundleLoader:
             posts_gdf=posts_gdf,
             border=border,
             scenarios=scenarios,
+            referral_rates=rates,
             metadata=meta,
         )
 
@@ -390,11 +400,48 @@ class _BundleLoader:
 
     # scenarios ---------------------------------------------------------------------------
 
-    def _scenarios(self, post_ids: set[str]) -> dict[str, Scenario]:
+    def _rates(self, value: Any, file: str) -> dict[str, float]:
+        if not isinstance(value, dict):
+            self.problem(file, "-", "referral_rates", "must be a table of service = rate")
+            return {}
+        rates = {}
+        for service, rate in value.items():
+            if service not in settings.SERVICES:
+                self.problem(file, "-", "referral_rates", f"unknown service {service!r}")
+            elif not (_positive(rate) or rate == 0):
+                self.problem(file, "-", "referral_rates", f"{service}: must be a rate >= 0")
+            else:
+                rates[service] = float(rate)
+        return rates
+
+    def _capacity(
+        self, value: Any, file: str, facility_ids: set[str]
+    ) -> dict[str, dict[str, float]]:
+        if not isinstance(value, dict):
+            self.problem(file, "-", "capacity", "must be a table of facility id = {service = n}")
+            return {}
+        out: dict[str, dict[str, float]] = {}
+        for facility, by_service in value.items():
+            if facility not in facility_ids:
+                self.problem(file, facility, "capacity", "no facility with this id")
+                continue
+            if not isinstance(by_service, dict):
+                self.problem(file, facility, "capacity", "must be {service = patients per year}")
+                continue
+            for service, amount in by_service.items():
+                if service not in settings.SERVICES:
+                    self.problem(file, facility, "capacity", f"unknown service {service!r}")
+                elif not (_positive(amount) or amount == 0):
+                    self.problem(file, facility, "capacity", f"{service}: must be patients >= 0")
+                else:
+                    out.setdefault(facility, {})[service] = float(amount)
+        return out
+
+    def _scenarios(self, post_ids: set[str], facility_ids: set[str]) -> dict[str, Scenario]:
         folder = self.path / "scenarios"
         scenarios: dict[str, Scenario] = {}
         for file in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
-            scenario = self._scenario(file, post_ids)
+            scenario = self._scenario(file, post_ids, facility_ids)
             if scenario is not None:
                 scenarios[scenario.name] = scenario
         for name in REQUIRED_SCENARIOS:
@@ -402,7 +449,7 @@ class _BundleLoader:
                 self.problem(f"scenarios/{name}.toml", "-", "-", "required scenario missing")
         return scenarios
 
-    def _scenario(self, file: Path, post_ids: set[str]) -> Scenario | None:
+    def _scenario(self, file: Path, post_ids: set[str], facility_ids: set[str]) -> Scenario | None:
         rel = f"scenarios/{file.name}"
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
@@ -430,6 +477,11 @@ class _BundleLoader:
         multiplier = data.get("delay_multiplier", 1.0)
         if not isinstance(multiplier, int | float) or multiplier <= 0:
             self.problem(rel, "-", "delay_multiplier", "must be a positive number")
+        portable = data.get("cover_portable", False)
+        if not isinstance(portable, bool):
+            self.problem(rel, "-", "cover_portable", "must be true or false")
+        rates = self._rates(data.get("referral_rates", {}), rel)
+        capacity = self._capacity(data.get("capacity", {}), rel, facility_ids)
         depart = _parse_depart(data.get("depart"))
         if data.get("depart") is not None and depart is None:
             self.problem(rel, "-", "depart", "must be an ISO date-time such as 2026-01-15T08:00")
@@ -445,6 +497,9 @@ class _BundleLoader:
             post_regimes=dict(regimes),
             delay_multiplier=float(multiplier),
             depart=depart,
+            cover_portable=bool(portable),
+            referral_rates=rates,
+            capacity=capacity,
             **kwargs,
         )
 

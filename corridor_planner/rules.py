@@ -166,6 +166,13 @@ class Scenario:
         Factor on every post delay (queues in a peak season, say).
     depart : datetime or None
         Departure date-time the scenario is evaluated at.
+    cover_portable : bool
+        An agreement scenario: home cover is valid across the border.
+    referral_rates : dict
+        ``{service: referrals per 100,000 people per year}``, overriding the corridor's.
+    capacity : dict
+        ``{facility_id: {service: patients per year}}``: planning assumptions that
+        override the facilities' own ``capacity``.
 
     """
 
@@ -176,6 +183,9 @@ class Scenario:
     restricted_profiles: frozenset[str] = DEFAULT_RESTRICTED_PROFILES
     delay_multiplier: float = 1.0
     depart: dt.datetime | None = None
+    cover_portable: bool = False
+    referral_rates: dict[str, float] = field(default_factory=dict)
+    capacity: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def regime(self, post_id: str) -> str:
         """Regime of one post under this scenario."""

@@ -52,6 +52,10 @@ COVER_GROUPS: frozenset[str] = frozenset(
     {"resident_insured", "eaeu_worker", "foreign_insured", "foreign_uninsured"}
 )
 
+#: Eurasian Economic Union members: their workers get emergency care in each other's
+#: countries (EAEU Treaty, Art. 98; corridor-facts.md §5).
+EAEU_MEMBERS: frozenset[str] = frozenset({"AM", "BY", "KZ", "KG", "RU"})
+
 #: Car speeds (km/h) by OSM ``highway`` class. Source: GeoHealthAccess (BLSQ),
 #: ``geohealthaccess/resources/travel-speeds.json`` (see reference/corridor-facts.md §2b).
 DEFAULT_SPEEDS_KPH: dict[str, float] = {

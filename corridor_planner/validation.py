@@ -149,7 +149,7 @@ class FeatureChecker:
             return
         capacity = props["capacity"]
         if not isinstance(capacity, dict):
-            self._add(fid, "capacity", "must be an object {service: patients per day}")
+            self._add(fid, "capacity", "must be an object {service: patients per year}")
             return
         for service, value in capacity.items():
             if service not in services:

@@ -1,0 +1,383 @@
+"""Cross-border referral: who may be treated where, pathways, chains, capacity-bound flows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+from scipy.sparse import coo_array, hstack
+
+from corridor_planner.access import offering
+from corridor_planner.errors import CorridorPlannerError, NotFoundError
+from corridor_planner.network import CorridorNetwork
+from corridor_planner.routing import Place, Route, find_route
+from corridor_planner.rules import Scenario
+from corridor_planner.settings import EAEU_MEMBERS, LEVELS
+from corridor_planner.traveltimes import CorridorTravelTimes
+
+#: Cost (minutes) of leaving one patient unserved in the assignment: larger than any trip.
+UNSERVED_MINUTES = 1e6
+
+
+@dataclass(frozen=True)
+class Patient:
+    """Who is referred: their traveller profile, nationality, and whether cover is portable.
+
+    Parameters
+    ----------
+    profile : str
+        Traveller profile at border posts (``citizen``, ``eaeu_worker``, ...).
+    nationality : str or None
+        ISO code of the country whose cover they hold; None means the origin's country.
+    portable_cover : bool
+        True when an agreement makes home cover valid in the other country.
+    """
+
+    profile: str = "citizen"
+    nationality: str | None = None
+    portable_cover: bool = False
+
+
+def cover_group(patient: Patient, home: str, facility_country: str) -> str:
+    """Return the ``accepts`` group a facility applies to this patient.
+
+    At home (the facility is in the patient's country) the patient is a resident with
+    national cover. Abroad: an EAEU worker in another EAEU state gets the Treaty Art. 98
+    group; with portable cover, the patient counts as foreign insured; otherwise foreign
+    uninsured.
+    """
+    nationality = patient.nationality or home
+    if facility_country == nationality:
+        return "resident_insured"
+    if patient.portable_cover:
+        return "foreign_insured"
+    if (
+        patient.profile == "eaeu_worker"
+        and nationality in EAEU_MEMBERS
+        and facility_country in EAEU_MEMBERS
+    ):
+        return "eaeu_worker"
+    return "foreign_uninsured"
+
+
+def accepts(rules: Mapping[str, Any], group: str, service: str) -> bool:
+    """Tell whether a facility's ``accepts`` rules let ``group`` use ``service``."""
+    allowed = rules.get(group) if isinstance(rules, Mapping) else None
+    return allowed == "all" or (isinstance(allowed, list) and service in allowed)
+
+
+@dataclass
+class Pathway:
+    """One ranked destination for one origin: where, how long, which posts, the route."""
+
+    origin: str
+    origin_id: str
+    origin_country: str
+    specialty: str
+    rank: int
+    destination: str
+    destination_id: str
+    destination_country: str
+    cover_group: str
+    minutes: float
+    km: float
+    border_posts: list[str]
+    waits: list[dict[str, Any]]
+    legs: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Refusal:
+    """Why an origin has no pathway: nobody accepts this patient, or no route reaches."""
+
+    origin: str
+    origin_id: str
+    specialty: str
+    reason: str
+
+
+def _origins(network: CorridorNetwork, origin: str | None) -> pd.DataFrame:
+    snaps = network.snaps
+    assert snaps is not None
+    table = snaps[snaps["snapped"] & snaps["kind"].isin(["settlement", "facility"])]
+    if origin is None:
+        return table[table["kind"] == "settlement"]
+    wanted = origin.strip().casefold()
+    rows = table[(table["name"].str.casefold() == wanted) | (table["id"].str.casefold() == wanted)]
+    if rows.empty:
+        rows = table[table["name"].str.casefold().str.contains(wanted, regex=False)]
+    if rows.empty:
+        raise NotFoundError(f"no settlement or facility called {origin!r} on the network")
+    if rows["name"].nunique() > 1:
+        raise NotFoundError(
+            f"{origin!r} matches several places: {'; '.join(sorted(rows['name'].unique())[:8])}"
+        )
+    return rows.iloc[[0]]
+
+
+def pathways(
+    network: CorridorNetwork,
+    specialty: str,
+    patient: Patient,
+    scenario: Scenario,
+    depart: dt.datetime | None = None,
+    origin: str | None = None,
+    top: int = 3,
+) -> tuple[list[Pathway], list[Refusal]]:
+    """Ranked receiving facilities for each origin, with routes, posts and waits.
+
+    Parameters
+    ----------
+    network : CorridorNetwork
+        The built corridor.
+    specialty : str
+        A service from the vocabulary (``cardiology``, ``oncology``, ``tb_mdr``...).
+    patient : Patient
+        Profile, nationality and cover of the patients referred.
+    scenario : Scenario
+        Border regimes (and ``cover_portable`` for agreement scenarios, via ``patient``).
+    depart : datetime, optional
+        Departure time; closed posts add waits.
+    origin : str, optional
+        One settlement or facility name or id; default every settlement.
+    top : int
+        Destinations per origin.
+
+    Returns
+    -------
+    pathways : list of Pathway
+    refusals : list of Refusal
+        Origins with no acceptable reachable facility, and why.
+    """
+    facilities = offering(network, specialty)
+    times = CorridorTravelTimes(network, patient.profile, scenario, depart=depart)
+    origins = _origins(network, origin)
+    matrix = times.matrix(list(origins["node"]), list(facilities["node"]))
+    found: list[Pathway] = []
+    refused: list[Refusal] = []
+    for row, minutes in zip(origins.itertuples(), matrix / 60.0, strict=True):
+        groups = [cover_group(patient, row.country, c) for c in facilities["country"]]
+        ok = np.array(
+            [
+                accepts(rules, g, specialty)
+                for rules, g in zip(facilities["accepts"], groups, strict=True)
+            ]
+        )
+        usable = ok & np.isfinite(minutes)
+        if not usable.any():
+            reason = (
+                f"no facility offering {specialty} accepts a {patient.profile} patient from "
+                f"{row.country} under this cover"
+                if not ok.any()
+                else "no facility that accepts this patient can be reached under scenario "
+                f"{scenario.name}"
+            )
+            refused.append(Refusal(row.name, row.id, specialty, reason))
+            continue
+        order = [j for j in np.argsort(minutes, kind="stable") if usable[j]][:top]
+        start = Place(label=row.name, node=int(row.node))
+        for rank, j in enumerate(order, 1):
+            target = facilities.iloc[j]
+            route = find_route(
+                network,
+                start,
+                Place(label=target["name"], node=int(target["node"])),
+                profile=patient.profile,
+                scenario=scenario,
+                times=times,
+            )
+            found.append(_pathway(row, specialty, rank, target, groups[j], route))
+    return found, refused
+
+
+def _pathway(row: Any, specialty: str, rank: int, target: Any, group: str, route: Route) -> Pathway:
+    return Pathway(
+        origin=row.name,
+        origin_id=row.id,
+        origin_country=row.country,
+        specialty=specialty,
+        rank=rank,
+        destination=str(target["name"]),
+        destination_id=str(target["id"]),
+        destination_country=str(target["country"]),
+        cover_group=group,
+        minutes=route.minutes,
+        km=route.km,
+        border_posts=route.border_posts,
+        waits=route.waits,
+        legs=[leg.__dict__ for leg in route.legs],
+    )
+
+
+# referral chains ------------------------------------------------------------------------
+
+
+@dataclass
+class ChainStep:
+    """The next level up from a facility: the best domestic option and any faster one abroad."""
+
+    level: str
+    domestic: str | None
+    domestic_minutes: float | None
+    abroad: str | None
+    abroad_minutes: float | None
+
+
+def referral_chain(
+    network: CorridorNetwork,
+    facility_id: str,
+    specialty: str,
+    patient: Patient,
+    scenario: Scenario,
+    depart: dt.datetime | None = None,
+) -> list[ChainStep]:
+    """Referral chain from a facility up the levels (primary -> district -> regional -> national).
+
+    For each level above the facility's: the fastest accepting facility of that level in
+    the same country, and the fastest one across the border when it is faster.
+    """
+    facilities = network.corridor.facilities.set_index("id")
+    if facility_id not in facilities.index:
+        raise NotFoundError(f"no facility {facility_id!r}")
+    start = facilities.loc[facility_id]
+    node = network.node_of("facility", facility_id)
+    if node is None:
+        raise NotFoundError(f"facility {facility_id!r} is not attached to the network")
+    candidates = offering(network, specialty)
+    times = CorridorTravelTimes(network, patient.profile, scenario, depart=depart)
+    minutes = times.matrix([node], list(candidates["node"]))[0] / 60.0
+    steps = []
+    for level in LEVELS[LEVELS.index(start["level"]) + 1 :]:
+        best: dict[bool, tuple[str, float] | None] = {True: None, False: None}
+        for j, target in enumerate(candidates.itertuples()):
+            group = cover_group(patient, start["country"], target.country)
+            if target.level != level or not accepts(target.accepts, group, specialty):
+                continue
+            if not np.isfinite(minutes[j]):
+                continue
+            home = target.country == start["country"]
+            if best[home] is None or minutes[j] < best[home][1]:
+                best[home] = (target.name, float(minutes[j]))
+        domestic, abroad = best[True], best[False]
+        if abroad is not None and domestic is not None and abroad[1] >= domestic[1]:
+            abroad = None
+        if domestic or abroad:
+            steps.append(
+                ChainStep(
+                    level,
+                    domestic[0] if domestic else None,
+                    round(domestic[1], 1) if domestic else None,
+                    abroad[0] if abroad else None,
+                    round(abroad[1], 1) if abroad else None,
+                )
+            )
+    return steps
+
+
+# capacity-constrained assignment --------------------------------------------------------
+
+
+class AssignmentError(CorridorPlannerError):
+    """The assignment problem cannot be posed (bad shapes or values)."""
+
+
+@dataclass
+class Assignment:
+    """Patients sent from each origin to each receiver within capacity.
+
+    Attributes
+    ----------
+    flows : numpy.ndarray
+        ``origins x receivers`` patients.
+    overflow : numpy.ndarray
+        Patients per origin that no receiver within capacity can take.
+    total_minutes : float
+        Sum of patients x minutes over the flows.
+    uncapacitated_minutes : float
+        The same patients sent to their nearest acceptable receiver with no limits.
+    """
+
+    flows: np.ndarray
+    overflow: np.ndarray
+    total_minutes: float
+    uncapacitated_minutes: float
+
+    @property
+    def extra_minutes(self) -> float:
+        """Patient-minutes that capacity limits add, for the patients served."""
+        return self.total_minutes - self.uncapacitated_minutes
+
+
+def assign(demand: np.ndarray, minutes: np.ndarray, capacity: np.ndarray) -> Assignment:
+    """Send each origin's patients to receivers within capacity, minimising total minutes.
+
+    A transportation linear programme solved by HiGHS (``scipy.optimize.linprog``):
+    minimise sum of patients x minutes, each origin's patients either assigned or left as
+    overflow (at a cost above any trip), no receiver over its capacity. ``inf`` minutes
+    mark pairs that are unreachable or not acceptable.
+
+    Parameters
+    ----------
+    demand : numpy.ndarray
+        Patients per origin (>= 0).
+    minutes : numpy.ndarray
+        ``origins x receivers`` travel minutes.
+    capacity : numpy.ndarray
+        Patients each receiver can take (``inf`` for no limit).
+    """
+    demand = np.asarray(demand, dtype=float)
+    minutes = np.asarray(minutes, dtype=float)
+    capacity = np.asarray(capacity, dtype=float)
+    if minutes.shape != (len(demand), len(capacity)):
+        raise AssignmentError(
+            f"minutes must be {len(demand)} x {len(capacity)}, got {minutes.shape}"
+        )
+    if (demand < 0).any() or np.isnan(demand).any() or (capacity < 0).any():
+        raise AssignmentError("demand and capacity must be >= 0")
+    rows, cols = np.nonzero(np.isfinite(minutes) & (demand[:, None] > 0))
+    n_pairs, n_origins = len(rows), len(demand)
+    pairs = np.arange(n_pairs)
+    # variables: one flow per usable (origin, receiver) pair, then one overflow per origin
+    cost = np.concatenate([minutes[rows, cols], np.full(n_origins, UNSERVED_MINUTES)])
+    per_origin = coo_array((np.ones(n_pairs), (rows, pairs)), shape=(n_origins, n_pairs))
+    overflow_of = coo_array(
+        (np.ones(n_origins), (np.arange(n_origins), np.arange(n_origins))),
+        shape=(n_origins, n_origins),
+    )
+    equality = hstack([per_origin, overflow_of]).tocsr()
+    limited = np.isfinite(capacity)
+    capped = limited[cols]
+    receiver_row = np.cumsum(limited) - 1  # row of each capacity-limited receiver
+    inequality = coo_array(
+        (np.ones(int(capped.sum())), (receiver_row[cols[capped]], pairs[capped])),
+        shape=(int(limited.sum()), n_pairs + n_origins),
+    ).tocsr()
+    result = linprog(
+        cost,
+        A_ub=inequality if limited.any() else None,
+        b_ub=capacity[limited] if limited.any() else None,
+        A_eq=equality,
+        b_eq=demand,
+        bounds=(0, None),
+        method="highs",
+    )
+    if result.status != 0:
+        raise AssignmentError(f"the assignment could not be solved: {result.message}")
+    flows = np.zeros_like(minutes)
+    flows[rows, cols] = result.x[:n_pairs]
+    overflow = result.x[n_pairs:]
+    served = demand - overflow
+    nearest = minutes.min(axis=1) if minutes.shape[1] else np.full(n_origins, np.inf)
+    uncapacitated = float(np.sum(np.where(served > 1e-9, served * nearest, 0.0)))
+    total = float(np.sum(flows[rows, cols] * minutes[rows, cols]))
+    return Assignment(flows, overflow, total, uncapacitated)
+
+
+def referral_demand(population: Sequence[float], rate_per_100k: float) -> np.ndarray:
+    """Return expected referrals per origin: people x rate per 100,000 (per year)."""
+    return np.asarray(population, dtype=float) * rate_per_100k / 100_000.0
