@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+import geopandas as gpd
 import pandas as pd
 
-from corridor_planner import access, scoring, settings
+from corridor_planner import access, referral, scoring, settings
 from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.errors import CorridorPlannerError
 from corridor_planner.network import CorridorNetwork, build_network
@@ -45,6 +46,10 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except CorridorPlannerError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except BrokenPipeError:
+            # the reader (e.g. `head`) closed the pipe: stop quietly, as Unix tools do
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - swallow the final flush
+            sys.exit(141)
         except Exception as exc:
             if os.environ.get("CORRIDOR_PLANNER_DEBUG"):
                 raise
@@ -590,6 +595,174 @@ def _print_scores(corridor_id: str, scores: scoring.SiteScores) -> None:
             f"within reach of a chosen site but over its capacity: "
             f"{extra['within_reach_over_capacity']:,.0f} (weighted people)"
         )
+
+
+@main.command(name="referrals")
+@click.argument("corridor")
+@click.option(
+    "--specialty", required=True, help="Service referred for: cardiology, oncology, tb_mdr..."
+)
+@click.option(
+    "--from", "origin", default=None, help="One settlement or facility (default: all settlements)."
+)
+@PROFILE_OPTION
+@click.option(
+    "--nationality",
+    default=None,
+    help="Country whose cover the patient holds (default: the origin's; for eaeu_worker, the "
+    "corridor's other country).",
+)
+@SCENARIO_OPTION
+@DEPART_OPTION
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Referrals per 100,000 people per year (default: the scenario's or corridor's).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Destinations per origin.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the pathways: .csv, .geojson (route lines) or .gpkg.",
+)
+@FORMAT_OPTION
+@friendly_errors
+def referrals_command(
+    corridor: str,
+    specialty: str,
+    origin: str | None,
+    profile: str,
+    nationality: str | None,
+    scenario: str,
+    depart: dt.datetime | None,
+    rate: float | None,
+    top: int,
+    out: Path | None,
+    fmt: str,
+) -> None:
+    """Referral pathways for SPECIALTY: where patients go, how long, which posts, capacity."""
+    with steps("referrals", 2) as advance:
+        loaded = load_corridor(corridor)
+        network = build_network(loaded)
+        advance()
+        analysis = referral.analyse_referrals(
+            network,
+            specialty,
+            referral.Patient(profile, nationality),
+            loaded.scenario(scenario),
+            depart=depart,
+            origin=origin,
+            rate_per_100k=rate,
+            top=top,
+        )
+        advance()
+    if out is not None:
+        write_table(_pathway_table(analysis), out)
+    if fmt == "json":
+        click.echo(json.dumps(_referral_payload(loaded.id, analysis), ensure_ascii=False, indent=2))
+        return
+    _print_referrals(loaded.id, analysis)
+    if out is not None:
+        click.echo(f"wrote {out}")
+
+
+def _pathway_table(analysis: referral.ReferralAnalysis) -> gpd.GeoDataFrame:
+    rows = []
+    for p in analysis.pathways:
+        row = p.to_dict()
+        row.pop("legs")
+        row["border_posts"] = "; ".join(p.border_posts)
+        row["wait_minutes"] = sum(w["wait_minutes"] for w in p.waits)
+        row.pop("waits")
+        rows.append(row)
+    geometry = [p.geometry for p in analysis.pathways]
+    return gpd.GeoDataFrame(rows, geometry=geometry, crs="EPSG:4326")
+
+
+def _referral_payload(corridor_id: str, analysis: referral.ReferralAnalysis) -> dict[str, Any]:
+    return {
+        "corridor": corridor_id,
+        "specialty": analysis.specialty,
+        "profile": analysis.patient.profile,
+        "nationality": analysis.patient.nationality,
+        "portable_cover": analysis.patient.portable_cover,
+        "scenario": analysis.scenario,
+        "depart": analysis.depart.isoformat() if analysis.depart else None,
+        "rate_per_100k": analysis.rate_per_100k,
+        "rate_basis": analysis.rate_basis,
+        "demand": analysis.demand,
+        "assigned": round(analysis.assigned, 3),
+        "unserved": round(analysis.unserved, 3),
+        "extra_minutes_from_capacity": analysis.extra_minutes,
+        "pathways": [p.to_dict() for p in analysis.pathways],
+        "refusals": [r.__dict__ for r in analysis.refusals],
+        "assignment": analysis.assignment,
+        "overflow": analysis.overflow,
+        "capacity": analysis.capacity,
+    }
+
+
+def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> None:
+    patient = analysis.patient
+    cover = "portable cover" if patient.portable_cover else "national cover"
+    when = f", departing {analysis.depart.isoformat()}" if analysis.depart else ""
+    click.echo(
+        f"Referrals for {analysis.specialty} in {corridor_id}: {patient.profile} patients, "
+        f"{cover}, scenario {analysis.scenario}{when}"
+    )
+    rows = []
+    for p in analysis.pathways:
+        waits = sum(w["wait_minutes"] for w in p.waits)
+        posts = ", ".join(p.border_posts) or "-"
+        if waits:
+            posts += f" (waits {waits:.0f} min)"
+        rows.append(
+            (
+                p.origin,
+                str(p.rank),
+                p.destination,
+                f"{p.minutes:.0f}",
+                f"{p.km:.0f}",
+                posts,
+                p.cover_group,
+            )
+        )
+    _table(rows, ("origin", "#", "destination", "min", "km", "border posts", "cover"))
+    for r in analysis.refusals:
+        click.echo(f"  {r.origin}: no pathway: {r.reason}")
+    if analysis.rate_per_100k is None:
+        click.echo(
+            f"No referral rate for {analysis.specialty} in the bundle or scenario: "
+            "pass --rate (per 100,000 people per year) to size flows against capacity."
+        )
+        return
+    click.echo(
+        f"Expected referrals: {analysis.demand:,.1f} a year at {analysis.rate_per_100k:g} per "
+        f"100,000 ({analysis.rate_basis}); assigned {analysis.assigned:,.1f}, "
+        f"unserved {analysis.unserved:,.1f}; capacity adds {analysis.extra_minutes:,.0f} "
+        "patient-minutes."
+    )
+    _table(
+        [
+            (
+                c["facility"],
+                c["country"],
+                "unknown" if c["capacity"] is None else f"{c['capacity']:,.0f}",
+                f"{c['assigned']:,.1f}",
+                c["capacity_basis"],
+            )
+            for c in analysis.capacity
+        ],
+        ("receiver", "country", "capacity", "assigned", "capacity from"),
+    )
 
 
 @main.command()

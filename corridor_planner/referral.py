@@ -15,10 +15,13 @@ from scipy.sparse import coo_array, hstack
 from corridor_planner.access import offering
 from corridor_planner.errors import CorridorPlannerError, NotFoundError
 from corridor_planner.network import CorridorNetwork
-from corridor_planner.routing import Place, Route, find_route
+from corridor_planner.routing import Place, Route, find_route, route_line
 from corridor_planner.rules import Scenario
 from corridor_planner.settings import EAEU_MEMBERS, LEVELS
 from corridor_planner.traveltimes import CorridorTravelTimes
+
+#: Nationality code of a ``third_country`` patient: no corridor country's cover.
+THIRD_COUNTRY = "--"
 
 #: Cost (minutes) of leaving one patient unserved in the assignment: larger than any trip.
 UNSERVED_MINUTES = 1e6
@@ -43,15 +46,33 @@ class Patient:
     portable_cover: bool = False
 
 
+def nationality_of(patient: Patient, home: str, countries: Sequence[str]) -> str:
+    """Country whose cover the patient holds.
+
+    Given explicitly, or the origin's country; an ``eaeu_worker`` with none given is a
+    migrant from the corridor's other country (a Kyrgyz worker in Almaty, say), and a
+    ``third_country`` traveller holds no corridor country's cover.
+    """
+    if patient.nationality:
+        return patient.nationality
+    if patient.profile == "third_country":
+        return THIRD_COUNTRY
+    others = [c for c in countries if c != home]
+    if patient.profile == "eaeu_worker" and len(others) == 1:
+        return others[0]
+    return home
+
+
 def cover_group(patient: Patient, home: str, facility_country: str) -> str:
     """Return the ``accepts`` group a facility applies to this patient.
 
-    At home (the facility is in the patient's country) the patient is a resident with
+    ``home`` is the country whose cover the patient holds (see :func:`nationality_of`).
+    At home (the facility is in that country) the patient is a resident with
     national cover. Abroad: an EAEU worker in another EAEU state gets the Treaty Art. 98
     group; with portable cover, the patient counts as foreign insured; otherwise foreign
     uninsured.
     """
-    nationality = patient.nationality or home
+    nationality = home
     if facility_country == nationality:
         return "resident_insured"
     if patient.portable_cover:
@@ -89,6 +110,11 @@ class Pathway:
     border_posts: list[str]
     waits: list[dict[str, Any]]
     legs: list[dict[str, Any]] = field(default_factory=list)
+    geometry: Any = None  # WGS84 LineString of the route
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (no geometry)."""
+        return {k: v for k, v in self.__dict__.items() if k != "geometry"}
 
 
 @dataclass
@@ -160,8 +186,10 @@ def pathways(
     matrix = times.matrix(list(origins["node"]), list(facilities["node"]))
     found: list[Pathway] = []
     refused: list[Refusal] = []
+    countries = network.corridor.countries
     for row, minutes in zip(origins.itertuples(), matrix / 60.0, strict=True):
-        groups = [cover_group(patient, row.country, c) for c in facilities["country"]]
+        nationality = nationality_of(patient, row.country, countries)
+        groups = [cover_group(patient, nationality, c) for c in facilities["country"]]
         ok = np.array(
             [
                 accepts(rules, g, specialty)
@@ -171,8 +199,8 @@ def pathways(
         usable = ok & np.isfinite(minutes)
         if not usable.any():
             reason = (
-                f"no facility offering {specialty} accepts a {patient.profile} patient from "
-                f"{row.country} under this cover"
+                f"no facility offering {specialty} accepts a {patient.profile} patient "
+                f"covered in {nationality} (at {row.country})"
                 if not ok.any()
                 else "no facility that accepts this patient can be reached under scenario "
                 f"{scenario.name}"
@@ -191,11 +219,19 @@ def pathways(
                 scenario=scenario,
                 times=times,
             )
-            found.append(_pathway(row, specialty, rank, target, groups[j], route))
+            found.append(_pathway(network, row, specialty, rank, target, groups[j], route))
     return found, refused
 
 
-def _pathway(row: Any, specialty: str, rank: int, target: Any, group: str, route: Route) -> Pathway:
+def _pathway(
+    network: CorridorNetwork,
+    row: Any,
+    specialty: str,
+    rank: int,
+    target: Any,
+    group: str,
+    route: Route,
+) -> Pathway:
     return Pathway(
         origin=row.name,
         origin_id=row.id,
@@ -211,6 +247,7 @@ def _pathway(row: Any, specialty: str, rank: int, target: Any, group: str, route
         border_posts=route.border_posts,
         waits=route.waits,
         legs=[leg.__dict__ for leg in route.legs],
+        geometry=route_line(network, route.nodes),
     )
 
 
@@ -252,10 +289,11 @@ def referral_chain(
     times = CorridorTravelTimes(network, patient.profile, scenario, depart=depart)
     minutes = times.matrix([node], list(candidates["node"]))[0] / 60.0
     steps = []
+    nationality = nationality_of(patient, start["country"], network.corridor.countries)
     for level in LEVELS[LEVELS.index(start["level"]) + 1 :]:
         best: dict[bool, tuple[str, float] | None] = {True: None, False: None}
         for j, target in enumerate(candidates.itertuples()):
-            group = cover_group(patient, start["country"], target.country)
+            group = cover_group(patient, nationality, target.country)
             if target.level != level or not accepts(target.accepts, group, specialty):
                 continue
             if not np.isfinite(minutes[j]):
@@ -381,3 +419,194 @@ def assign(demand: np.ndarray, minutes: np.ndarray, capacity: np.ndarray) -> Ass
 def referral_demand(population: Sequence[float], rate_per_100k: float) -> np.ndarray:
     """Return expected referrals per origin: people x rate per 100,000 (per year)."""
     return np.asarray(population, dtype=float) * rate_per_100k / 100_000.0
+
+
+# one analysis for the CLI and the report -------------------------------------------------
+
+
+@dataclass
+class ReferralAnalysis:
+    """Pathways, refusals and the capacity-bound assignment for one specialty and scenario.
+
+    ``assignment`` rows: ``origin``, ``origin_id``, ``destination``, ``destination_id``,
+    ``patients``, ``minutes``. ``capacity`` rows: ``facility``, ``facility_id``,
+    ``country``, ``capacity`` (None: unknown, so unlimited), ``capacity_basis``,
+    ``assigned``. ``overflow`` rows: ``origin``, ``origin_id``, ``patients``.
+    """
+
+    specialty: str
+    patient: Patient
+    scenario: str
+    depart: dt.datetime | None
+    rate_per_100k: float | None
+    rate_basis: str
+    pathways: list[Pathway]
+    refusals: list[Refusal]
+    assignment: list[dict[str, Any]]
+    capacity: list[dict[str, Any]]
+    overflow: list[dict[str, Any]]
+    demand: float
+    extra_minutes: float
+
+    @property
+    def assigned(self) -> float:
+        """Patients assigned to a receiver."""
+        return sum(row["patients"] for row in self.assignment)
+
+    @property
+    def unserved(self) -> float:
+        """Patients no receiver within capacity (and acceptance) could take."""
+        return sum(row["patients"] for row in self.overflow)
+
+
+def _capacity_of(facility: Any, specialty: str, scenario: Scenario) -> tuple[float, str]:
+    assumed = scenario.capacity.get(facility.id, {}).get(specialty)
+    if assumed is not None:
+        return assumed, f"scenario {scenario.name} (planning assumption)"
+    own = facility.capacity.get(specialty) if isinstance(facility.capacity, dict) else None
+    if own is not None:
+        return float(own), "facilities.geojson"
+    return np.inf, "unknown (no limit applied)"
+
+
+def analyse_referrals(
+    network: CorridorNetwork,
+    specialty: str,
+    patient: Patient,
+    scenario: Scenario,
+    depart: dt.datetime | None = None,
+    origin: str | None = None,
+    rate_per_100k: float | None = None,
+    top: int = 3,
+) -> ReferralAnalysis:
+    """Pathways for every origin, and patients assigned to receivers within capacity.
+
+    Expected referrals per settlement are its population times the rate per 100,000 per
+    year: ``rate_per_100k`` if given, else the scenario's, else the corridor's. Without
+    any rate the assignment is left empty (and ``rate_basis`` says so).
+    """
+    corridor = network.corridor
+    portable = Patient(
+        patient.profile, patient.nationality, patient.portable_cover or scenario.cover_portable
+    )
+    found, refused = pathways(network, specialty, portable, scenario, depart, origin, top)
+    if rate_per_100k is not None:
+        rate, basis = rate_per_100k, "given on the command line"
+    else:
+        rate = corridor.referral_rate(specialty, scenario)
+        basis = "corridor or scenario data (see SOURCES.md)" if rate is not None else "none"
+    facilities = offering(network, specialty)
+    caps = [_capacity_of(f, specialty, scenario) for f in facilities.itertuples()]
+    capacity = np.array([c for c, _ in caps])
+    assignment_rows: list[dict[str, Any]] = []
+    overflow_rows: list[dict[str, Any]] = []
+    assigned = np.zeros(len(facilities))
+    demand_total, extra = 0.0, 0.0
+    origins = _origins(network, origin)
+    origins = origins[origins["kind"] == "settlement"]
+    if rate is not None and not origins.empty:
+        population = corridor.population.set_index("id").loc[list(origins["id"]), "population"]
+        demand = referral_demand(population.to_numpy(), rate)
+        times = CorridorTravelTimes(network, patient.profile, scenario, depart=depart)
+        minutes = times.matrix(list(origins["node"]), list(facilities["node"])) / 60.0
+        for i, row in enumerate(origins.itertuples()):
+            nationality = nationality_of(portable, row.country, corridor.countries)
+            for j, target in enumerate(facilities.itertuples()):
+                group = cover_group(portable, nationality, target.country)
+                if not accepts(target.accepts, group, specialty):
+                    minutes[i, j] = np.inf
+        result = assign(demand, minutes, capacity)
+        demand_total, extra = float(demand.sum()), result.extra_minutes
+        assigned = result.flows.sum(axis=0)
+        for i, row in enumerate(origins.itertuples()):
+            for j in np.flatnonzero(result.flows[i] > 1e-9):
+                target = facilities.iloc[j]
+                assignment_rows.append(
+                    {
+                        "origin": row.name,
+                        "origin_id": row.id,
+                        "destination": target["name"],
+                        "destination_id": target["id"],
+                        "patients": round(float(result.flows[i, j]), 3),
+                        "minutes": round(float(minutes[i, j]), 1),
+                    }
+                )
+            if result.overflow[i] > 1e-9:
+                overflow_rows.append(
+                    {
+                        "origin": row.name,
+                        "origin_id": row.id,
+                        "patients": round(float(result.overflow[i]), 3),
+                    }
+                )
+    capacity_rows = [
+        {
+            "facility": f.name,
+            "facility_id": f.id,
+            "country": f.country,
+            "capacity": None if not np.isfinite(cap) else cap,
+            "capacity_basis": why,
+            "assigned": round(float(assigned[j]), 3),
+        }
+        for j, (f, (cap, why)) in enumerate(zip(facilities.itertuples(), caps, strict=True))
+    ]
+    return ReferralAnalysis(
+        specialty=specialty,
+        patient=portable,
+        scenario=scenario.name,
+        depart=depart or scenario.depart,
+        rate_per_100k=rate,
+        rate_basis=basis,
+        pathways=found,
+        refusals=refused,
+        assignment=assignment_rows,
+        capacity=capacity_rows,
+        overflow=overflow_rows,
+        demand=round(demand_total, 3),
+        extra_minutes=round(extra, 1),
+    )
+
+
+def compare_scenarios(
+    network: CorridorNetwork,
+    specialty: str,
+    patient: Patient,
+    scenarios: Sequence[Scenario],
+) -> pd.DataFrame:
+    """Per scenario and origin country: people with a pathway, mean minutes, share abroad.
+
+    Returns
+    -------
+    DataFrame
+        ``scenario``, ``country``, ``population``, ``with_pathway`` (people with an
+        acceptable, reachable destination), ``mean_minutes`` (population-weighted, over
+        those with one), ``abroad`` (people whose fastest acceptable care is across the
+        border).
+    """
+    settlements = network.corridor.population.set_index("id")[["country", "population"]]
+    rows = []
+    for scenario in scenarios:
+        found, _ = pathways(network, specialty, patient, scenario, top=1)
+        first = pd.DataFrame(
+            [(p.origin_id, p.minutes, p.destination_country) for p in found],
+            columns=["id", "minutes", "destination_country"],
+        ).set_index("id")
+        table = settlements.join(first, how="left")
+        attached = [n for n in settlements.index if network.node_of("settlement", n) is not None]
+        table = table.loc[attached]
+        for country, group in table.groupby("country"):
+            served = group[group["minutes"].notna()]
+            people = float(served["population"].sum())
+            weighted = float((served["population"] * served["minutes"]).sum())
+            abroad = served["destination_country"] != country
+            rows.append(
+                {
+                    "scenario": scenario.name,
+                    "country": country,
+                    "population": int(group["population"].sum()),
+                    "with_pathway": int(people),
+                    "mean_minutes": round(weighted / people, 1) if people else None,
+                    "abroad": int(served.loc[abroad, "population"].sum()),
+                }
+            )
+    return pd.DataFrame(rows)

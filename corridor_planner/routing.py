@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import geopandas as gpd
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 
 from corridor_planner import settings
 from corridor_planner.errors import NoRouteError, NotFoundError
@@ -270,3 +270,13 @@ def _rounded(leg: Leg) -> Leg:
     leg.minutes = round(leg.minutes, 1)
     leg.wait_minutes = round(leg.wait_minutes, 1)
     return leg
+
+
+def route_line(network: CorridorNetwork, nodes: list[Any]) -> LineString:
+    """Return the route's nodes as a WGS84 line (for maps and GeoJSON output)."""
+    graph = network.graph
+    coords = [(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes]
+    if len(coords) == 1:
+        coords = coords * 2
+    line = gpd.GeoSeries([LineString(coords)], crs=network.corridor.crs).to_crs("EPSG:4326")
+    return line.iloc[0]
