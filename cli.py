@@ -18,11 +18,11 @@ import click
 import geopandas as gpd
 import pandas as pd
 
-from corridor_planner import access, referral, scoring, settings
+from corridor_planner import access, referral, report, scoring, settings
 from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.errors import CorridorPlannerError
 from corridor_planner.network import CorridorNetwork, build_network
-from corridor_planner.outputs import write_table
+from corridor_planner.outputs import write_table, write_text
 from corridor_planner.routing import Route, find_route
 
 DEFAULT_CORRIDOR = "almaty_bishkek"
@@ -337,7 +337,7 @@ def access_command(
         loaded = load_corridor(corridor)
         network = build_network(loaded)
         advance()
-        report = access.access_report(
+        result = access.access_report(
             network,
             service,
             profile,
@@ -349,30 +349,30 @@ def access_command(
             progress=advance,
         )
     if out is not None:
-        write_table(report.settlements, out)
+        write_table(result.settlements, out)
     if fmt == "json":
-        click.echo(json.dumps(_access_payload(loaded.id, report), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(_access_payload(loaded.id, result), ensure_ascii=False, indent=2))
         return
-    _print_access(loaded.id, report)
+    _print_access(loaded.id, result)
     if out is not None:
         click.echo(f"wrote {out}")
 
 
-def _access_payload(corridor_id: str, report: access.AccessReport) -> dict[str, Any]:
-    settlements = pd.DataFrame(report.settlements.drop(columns=report.settlements.geometry.name))
+def _access_payload(corridor_id: str, result: access.AccessReport) -> dict[str, Any]:
+    settlements = pd.DataFrame(result.settlements.drop(columns=result.settlements.geometry.name))
     payload: dict[str, Any] = {
         "corridor": corridor_id,
-        "service": report.service,
-        "profile": report.profile,
-        "scenario": report.scenario,
-        "depart": report.depart.isoformat() if report.depart else None,
-        "supply_basis": report.supply_basis,
-        "coverage": _records(report.coverage),
+        "service": result.service,
+        "profile": result.profile,
+        "scenario": result.scenario,
+        "depart": result.depart.isoformat() if result.depart else None,
+        "supply_basis": result.supply_basis,
+        "coverage": _records(result.coverage),
         "settlements": _records(settlements),
     }
-    if report.gain is not None:
-        payload["compare"] = report.compare
-        payload["gain"] = _records(report.gain)
+    if result.gain is not None:
+        payload["compare"] = result.compare
+        payload["gain"] = _records(result.gain)
     return payload
 
 
@@ -385,13 +385,13 @@ def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _print_access(corridor_id: str, report: access.AccessReport) -> None:
-    when = f", departing {report.depart.isoformat()}" if report.depart else ""
+def _print_access(corridor_id: str, result: access.AccessReport) -> None:
+    when = f", departing {result.depart.isoformat()}" if result.depart else ""
     click.echo(
-        f"Access to {report.service} in {corridor_id} "
-        f"({report.profile}, scenario {report.scenario}{when})"
+        f"Access to {result.service} in {corridor_id} "
+        f"({result.profile}, scenario {result.scenario}{when})"
     )
-    table = report.coverage
+    table = result.coverage
     _table(
         [
             (
@@ -410,18 +410,18 @@ def _print_access(corridor_id: str, report: access.AccessReport) -> None:
     empty = sorted(set(table.loc[table["population"] == 0, "group"]))
     if empty:
         click.echo(f"(no population known for: {', '.join(empty)}; see the bundle's SOURCES.md)")
-    if report.service == "surgery" and 120 in set(table["threshold_minutes"]):
+    if result.service == "surgery" and 120 in set(table["threshold_minutes"]):
         click.echo("Lancet Commission on Global Surgery target: >= 80% within 2 h of surgery.")
     click.echo("Farthest settlements:")
-    for row in report.settlements.sort_values("minutes", ascending=False).head(5).itertuples():
+    for row in result.settlements.sort_values("minutes", ascending=False).head(5).itertuples():
         across = " (across the border)" if row.crosses_border else ""
         target = row.facility_name if isinstance(row.facility_name, str) else "none reachable"
         click.echo(f"  {row.name} ({row.country}): {row.minutes:.0f} min to {target}{across}")
-    click.echo(f"E2SFCA supply measured in: {report.supply_basis}")
-    if report.gain is None:
+    click.echo(f"E2SFCA supply measured in: {result.supply_basis}")
+    if result.gain is None:
         return
-    click.echo(f"Gain of {report.scenario} over {report.compare} (people newly covered):")
-    rows = report.gain[report.gain["gain"] != 0]
+    click.echo(f"Gain of {result.scenario} over {result.compare} (people newly covered):")
+    rows = result.gain[result.gain["gain"] != 0]
     if rows.empty:
         click.echo("  none at these thresholds")
         return
@@ -765,6 +765,58 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
     )
 
 
+@main.command(name="report")
+@click.argument("corridor")
+@click.option(
+    "--scenario",
+    "scenario_names",
+    multiple=True,
+    help="Scenarios to compare (repeatable; the first is the reference). "
+    "Default: baseline, borders_closed and agreement where the bundle has them.",
+)
+@click.option(
+    "--specialty",
+    "specialties",
+    multiple=True,
+    help="Specialties for the referral sections (repeatable). Default: those offered.",
+)
+@PROFILE_OPTION
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Output file, .html or .md (default: reports/CORRIDOR.html).",
+)
+@friendly_errors
+def report_command(
+    corridor: str,
+    scenario_names: tuple[str, ...],
+    specialties: tuple[str, ...],
+    profile: str,
+    out: Path | None,
+) -> None:
+    """Write the ministry report: coverage, referral pathways, capacity, scenarios, sources."""
+    loaded = load_corridor(corridor)
+    path = out or Path("reports") / f"{loaded.id}.html"
+    if path.suffix.lower() not in (".html", ".md"):
+        raise CorridorPlannerError(f"cannot write {path}: the report is .html or .md")
+    with steps("report", 2) as advance:
+        network = build_network(loaded)
+        advance()
+        names = scenario_names or [
+            n for n in ("baseline", "borders_closed", "agreement") if n in loaded.scenarios
+        ]
+        data = report.build_report(
+            network, [loaded.scenario(n) for n in names], specialties or None, profile
+        )
+        advance()
+    text = (
+        report.render_html(data) if path.suffix.lower() == ".html" else report.render_markdown(data)
+    )
+    write_text(text, path)
+    click.echo(f"wrote {path}")
+
+
 @main.command()
 @click.option("--corridor", "corridor", default=DEFAULT_CORRIDOR, show_default=True)
 @friendly_errors
@@ -776,7 +828,7 @@ def demo(corridor: str) -> None:
     click.echo("")
     _print_route(find_route(network, "Almaty", "Bishkek"), "table")
     click.echo("")
-    report = access.access_report(
+    emergency = access.access_report(
         network,
         "emergency",
         settings.DEFAULT_PROFILE,
@@ -784,7 +836,12 @@ def demo(corridor: str) -> None:
         loaded.thresholds_min,
         compare=loaded.scenario("borders_closed"),
     )
-    _print_access(loaded.id, report)
+    _print_access(loaded.id, emergency)
+    click.echo("")
+    names = [n for n in ("baseline", "borders_closed", "agreement") if n in loaded.scenarios]
+    data = report.build_report(network, [loaded.scenario(n) for n in names])
+    path = write_text(report.render_html(data), Path("reports") / f"{loaded.id}.html")
+    click.echo(f"wrote the ministry report: {path}")
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:

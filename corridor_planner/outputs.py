@@ -12,6 +12,7 @@ import pandas as pd
 from corridor_planner.errors import CorridorPlannerError
 
 FORMATS = {".csv": "csv", ".geojson": "GeoJSON", ".gpkg": "GPKG"}
+PUBLIC_FILE_MODE = 0o644
 
 
 def write_table(table: pd.DataFrame, path: Path, layer: str = "results") -> Path:
@@ -68,3 +69,20 @@ def _stringify_nested(table: pd.DataFrame) -> pd.DataFrame:
         ):
             out[column] = out[column].map(lambda v: v if not isinstance(v, list | dict) else str(v))
     return out
+
+
+def write_text(text: str, path: Path) -> Path:
+    """Write a text file (a report, a map) atomically: complete or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
+    )
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        tmp.chmod(PUBLIC_FILE_MODE)  # mkstemp makes 0600; reports are meant to be shared
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

@@ -411,7 +411,8 @@ def assign(demand: np.ndarray, minutes: np.ndarray, capacity: np.ndarray) -> Ass
     overflow = result.x[n_pairs:]
     served = demand - overflow
     nearest = minutes.min(axis=1) if minutes.shape[1] else np.full(n_origins, np.inf)
-    uncapacitated = float(np.sum(np.where(served > 1e-9, served * nearest, 0.0)))
+    reachable = np.where(np.isfinite(nearest), nearest, 0.0)
+    uncapacitated = float(np.sum(np.where(served > 1e-9, served * reachable, 0.0)))
     total = float(np.sum(flows[rows, cols] * minutes[rows, cols]))
     return Assignment(flows, overflow, total, uncapacitated)
 

@@ -1,0 +1,220 @@
+"""Ministry report: coverage, referral pathways, capacity and scenarios, as HTML or Markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from corridor_planner import access, referral
+from corridor_planner.errors import NotFoundError
+from corridor_planner.network import CorridorNetwork
+from corridor_planner.rules import Scenario
+from corridor_planner.settings import DEFAULT_PROFILE
+
+#: Specialties reported when the user names none (those some facility offers).
+DEFAULT_SPECIALTIES = ("emergency", "surgery", "cardiology", "oncology", "tb_mdr", "tb")
+COVERAGE_SERVICES = ("emergency", "surgery")
+
+
+@dataclass
+class SpecialtySection:
+    """Referral figures for one specialty."""
+
+    specialty: str
+    analysis: referral.ReferralAnalysis
+    comparison: list[dict[str, Any]]
+
+
+@dataclass
+class ReportData:
+    """Everything the templates show; built once, rendered as HTML or Markdown."""
+
+    corridor: dict[str, Any]
+    generated: str
+    scenarios: list[dict[str, str]]
+    summary: list[dict[str, Any]]
+    coverage: dict[str, list[dict[str, Any]]]
+    cooperation: dict[str, list[dict[str, Any]]]
+    posts: list[dict[str, Any]]
+    specialties: list[SpecialtySection]
+    files: list[dict[str, str]]
+    precision: dict[str, int] = field(default_factory=dict)
+
+
+def build_report(
+    network: CorridorNetwork,
+    scenarios: Sequence[Scenario],
+    specialties: Sequence[str] | None = None,
+    profile: str = DEFAULT_PROFILE,
+) -> ReportData:
+    """Compute every figure of the report.
+
+    Parameters
+    ----------
+    network : CorridorNetwork
+        The built corridor.
+    scenarios : sequence of Scenario
+        Scenarios to compare; the first is the reference (usually ``baseline``).
+    specialties : sequence of str, optional
+        Services to report referrals for; default: those of ``DEFAULT_SPECIALTIES`` that
+        some facility offers.
+    profile : str
+        Traveller profile of the patients.
+    """
+    corridor = network.corridor
+    if not scenarios:
+        raise NotFoundError("the report needs at least one scenario")
+    reference = scenarios[0]
+    offered = {s for services in corridor.facilities["services"] for s in services}
+    chosen = [s for s in (specialties or DEFAULT_SPECIALTIES) if s in offered]
+    if specialties and len(chosen) < len(specialties):
+        missing = sorted(set(specialties) - offered)
+        raise NotFoundError(f"no facility in corridor {corridor.id} offers {', '.join(missing)}")
+    thresholds = corridor.thresholds_min
+    coverage, cooperation = {}, {}
+    for service in (s for s in COVERAGE_SERVICES if s in offered):
+        closed = corridor.scenarios.get("borders_closed")
+        result = access.access_report(
+            network, service, profile, reference, thresholds, compare=closed
+        )
+        coverage[service] = _records(result.coverage)
+        if result.gain is not None:
+            cooperation[service] = _records(result.gain[result.gain["group"] == "all"])
+    patient = referral.Patient(profile)
+    sections = []
+    for specialty in chosen:
+        analysis = referral.analyse_referrals(network, specialty, patient, reference, top=1)
+        comparison = referral.compare_scenarios(network, specialty, patient, scenarios)
+        sections.append(SpecialtySection(specialty, analysis, _records(comparison)))
+    return ReportData(
+        corridor={
+            "id": corridor.id,
+            "name": corridor.name,
+            "countries": list(corridor.countries),
+            "data_date": str(corridor.metadata.get("data_date", "")),
+        },
+        generated=dt.date.today().isoformat(),
+        scenarios=[{"name": s.name, "description": s.description} for s in scenarios],
+        summary=_summary(network, coverage),
+        coverage=coverage,
+        cooperation=cooperation,
+        posts=_posts(network),
+        specialties=sections,
+        files=_files(corridor.metadata),
+        precision=_precision(corridor.facilities),
+    )
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        for row in table.to_dict(orient="records")
+    ]
+
+
+def _summary(
+    network: CorridorNetwork, coverage: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    corridor = network.corridor
+    rows = []
+    for country in corridor.countries:
+        people = corridor.population[corridor.population["country"] == country]
+        row: dict[str, Any] = {
+            "country": country,
+            "settlements": len(people),
+            "population": int(people["population"].sum()),
+            "facilities": int((corridor.facilities["country"] == country).sum()),
+        }
+        for service, table in coverage.items():
+            within = [
+                r
+                for r in table
+                if r["country"] == country and r["group"] == "all" and r["threshold_minutes"] == 120
+            ]
+            row[f"{service}_2h"] = within[0]["share"] if within else None
+        rows.append(row)
+    return rows
+
+
+def _posts(network: CorridorNetwork) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": post.name,
+            "countries": " – ".join(post.countries),
+            "hours": post.opening_hours,
+            "season": post.season or "all year",
+            "profiles": ", ".join(sorted(post.profiles_allowed)),
+            "citizen_minutes": ", ".join(
+                f"{d}: {v.get('citizen', '-')}" for d, v in sorted(post.delay_minutes.items())
+            ),
+        }
+        for post in network.corridor.posts.values()
+    ]
+
+
+def _files(metadata: dict[str, Any]) -> list[dict[str, str]]:
+    files = metadata.get("files") or {}
+    return [
+        {
+            "file": str(v.get("path", k)),
+            "source": str(v.get("source", "")),
+            "licence": str(v.get("licence", "")),
+        }
+        for k, v in files.items()
+        if isinstance(v, dict)
+    ]
+
+
+def _precision(facilities: pd.DataFrame) -> dict[str, int]:
+    precision = facilities["location_precision_m"]
+    return {
+        "facilities": len(facilities),
+        "within_1km": int((precision <= 1000).sum()),
+        "town_level": int((precision >= 5000).sum()),
+    }
+
+
+# rendering -------------------------------------------------------------------------------
+
+
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("corridor_planner", "templates"),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1%}"
+    env.filters["num"] = lambda v, d=0: "–" if v is None else f"{v:,.{d}f}"
+    env.filters["md"] = markdown_escape
+    return env
+
+
+def render_html(data: ReportData) -> str:
+    """Render the report as one self-contained HTML page (inline CSS and SVG, A4 print).
+
+    Every string from the data is HTML-escaped.
+    """
+    return _environment(autoescape=True).get_template("report.html.j2").render(r=data)
+
+
+def render_markdown(data: ReportData) -> str:
+    """Render the report as Markdown; data strings are escaped so they render as text."""
+    return _environment(autoescape=False).get_template("report.md.j2").render(r=data)
+
+
+_MARKDOWN_SPECIAL = str.maketrans(
+    {c: f"\\{c}" for c in "\\`*_{}[]#+!|"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+)
+
+
+def markdown_escape(value: Any) -> str:
+    """Escape a data string for Markdown: no markup, no raw HTML, no table breaks."""
+    return str(value).translate(_MARKDOWN_SPECIAL).replace("\n", " ")
