@@ -329,3 +329,54 @@ class TestScoreSitesCommand:
         )
         assert result.exit_code == 2
         assert "'tourists=2' is not GROUP=MULTIPLIER" in result.output
+
+
+class TestReferralsAndReport:
+    def test_referrals_json(self):
+        result = run("referrals", "almaty_bishkek", "--specialty", "oncology", "--format", "json")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert {"pathways", "assignment", "capacity"} <= set(data)
+        assert {"origin", "specialty", "destination", "minutes", "border_posts", "legs"} <= set(
+            data["pathways"][0]
+        )
+        assert {"origin", "destination", "patients"} <= set(data["assignment"][0])
+        assert {"facility", "capacity", "assigned"} <= set(data["capacity"][0])
+        assigned = sum(a["patients"] for a in data["assignment"])
+        overflow = sum(o["patients"] for o in data["overflow"])
+        assert assigned + overflow == pytest.approx(data["demand"], abs=0.05)
+        for row in data["capacity"]:
+            assert row["capacity"] is None or row["assigned"] <= row["capacity"] + 1e-6
+
+    def test_referrals_without_rate_says_so(self):
+        result = run("referrals", "almaty_bishkek", "--specialty", "cardiology", "--from", "Kordai")
+        assert result.exit_code == 0, result.output
+        assert "No referral rate for cardiology" in result.output
+
+    def test_referrals_geojson(self, tmp_path):
+        out = tmp_path / "paths.geojson"
+        result = run(
+            "referrals",
+            "cpec_karakoram",
+            "--specialty",
+            "surgery",
+            "--rate",
+            "300",
+            "--out",
+            str(out),
+        )
+        assert result.exit_code == 0, result.output
+        data = json.loads(out.read_text())
+        assert data["features"][0]["geometry"]["type"] == "LineString"
+
+    @pytest.mark.parametrize("suffix", [".html", ".md"])
+    def test_report(self, tmp_path, suffix):
+        out = tmp_path / f"r{suffix}"
+        result = run("report", "almaty_bishkek", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert "Referral pathways" in out.read_text()
+
+    def test_report_bad_extension(self, tmp_path):
+        result = run("report", "almaty_bishkek", "--out", str(tmp_path / "r.pdf"))
+        assert result.exit_code == 1
+        assert "the report is .html or .md" in result.output

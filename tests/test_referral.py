@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corridor_planner.corridor import load_corridor
+from corridor_planner.network import build_network
+from corridor_planner.referral import (
+    AssignmentError,
+    Patient,
+    analyse_referrals,
+    assign,
+    cover_group,
+    nationality_of,
+    pathways,
+    referral_chain,
+)
+from tests.helpers import append_feature, edit_feature
+
+CARDIO_B = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [75.0, 43.1]},
+    "properties": {
+        "id": "cardio_b",
+        "name": "Cardio B",
+        "country": "KZ",
+        "level": "national",
+        "services": ["cardiology", "emergency"],
+        "beds": 20,
+        "capacity": {},
+        "accepts": {
+            "resident_insured": "all",
+            "eaeu_worker": ["emergency"],
+            "foreign_uninsured": ["emergency"],
+        },
+        "location_precision_m": 100,
+        "source": "test fixture",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def referral_corridor(tmp_path_factory):
+    """The tiny corridor with a cardiology centre at B (KZ) and cardiology at Hospital D (KG)."""
+    import shutil
+    from pathlib import Path
+
+    target = tmp_path_factory.mktemp("ref") / "tiny"
+    shutil.copytree(Path(__file__).parent / "data" / "tiny_corridor", target)
+    edit_feature(
+        target,
+        "facilities.geojson",
+        "hosp_d",
+        services=["emergency", "surgery", "cardiology"],
+        accepts={"resident_insured": "all", "foreign_insured": "all", "eaeu_worker": ["emergency"]},
+    )
+    append_feature(target, "facilities.geojson", CARDIO_B)
+    # EAEU workers may cross post P like citizens
+    edit_feature(
+        target,
+        "border_posts.geojson",
+        "post_p",
+        profiles_allowed=["citizen", "eaeu_worker", "third_country", "ambulance"],
+        delay_minutes={
+            "KZ->KG": {"citizen": 20, "eaeu_worker": 20, "third_country": 60, "ambulance": 5},
+            "KG->KZ": {"citizen": 10, "eaeu_worker": 10, "third_country": 60, "ambulance": 5},
+        },
+    )
+    (target / "scenarios" / "agreement.toml").write_text("cover_portable = true\n")
+    (target / "scenarios" / "agreement_p_closed.toml").write_text(
+        'cover_portable = true\n[posts]\npost_p = "closed"\n'
+    )
+    (target / "scenarios" / "tight.toml").write_text(
+        "[referral_rates]\nsurgery = 100\n[capacity]\nhosp_d = { surgery = 10 }\n"
+    )
+    network = build_network(load_corridor(target))
+    return network
+
+
+class TestCover:
+    def test_groups(self):
+        assert cover_group(Patient(), "KZ", "KZ") == "resident_insured"
+        assert cover_group(Patient(), "KZ", "KG") == "foreign_uninsured"
+        assert cover_group(Patient("eaeu_worker"), "KG", "KZ") == "eaeu_worker"
+        assert cover_group(Patient("eaeu_worker"), "PK", "CN") == "foreign_uninsured"
+        assert cover_group(Patient(portable_cover=True), "KZ", "KG") == "foreign_insured"
+
+    def test_nationality(self):
+        assert nationality_of(Patient(), "KZ", ("KZ", "KG")) == "KZ"
+        assert nationality_of(Patient("eaeu_worker"), "KZ", ("KZ", "KG")) == "KG"
+        assert nationality_of(Patient("third_country"), "KZ", ("KZ", "KG")) == "--"
+        assert nationality_of(Patient("citizen", "KG"), "KZ", ("KZ", "KG")) == "KG"
+
+
+class TestPathways:
+    def test_known_routes(self, referral_corridor):
+        corridor = referral_corridor.corridor
+        found, refused = pathways(
+            referral_corridor, "cardiology", Patient(), corridor.scenario("baseline")
+        )
+        by_origin = {(p.origin, p.rank): p for p in found}
+        # Town A (KZ) is treated at home: Cardio B sits on node B, 7.5 min away
+        a1 = by_origin[("Town A", 1)]
+        assert (a1.destination, a1.border_posts) == ("Cardio B", [])
+        assert a1.minutes == pytest.approx(7.5, abs=0.1)
+        # Town D (KG): Hospital D, 3 min; Cardio B refuses an uninsured foreigner
+        d1 = by_origin[("Town D", 1)]
+        assert d1.destination == "Hospital D" and d1.minutes == pytest.approx(3.0, abs=0.05)
+        assert ("Town D", 2) not in by_origin
+        assert not refused
+
+    def test_uninsured_worker_gets_emergency_but_not_elective_care_abroad(self, referral_corridor):
+        baseline = referral_corridor.corridor.scenario("baseline")
+        worker = Patient("eaeu_worker", nationality="KG")
+        emergency, _ = pathways(referral_corridor, "emergency", worker, baseline, origin="Town A")
+        assert {p.destination for p in emergency} == {"Cardio B", "Hospital D"}
+        surgery, refused = pathways(referral_corridor, "surgery", worker, baseline, origin="Town A")
+        # surgery only at Hospital D, in KG where the worker is insured: across post P
+        assert [p.destination for p in surgery] == ["Hospital D"]
+        assert surgery[0].border_posts == ["Post P"]
+        kz_worker = Patient("eaeu_worker", nationality="KZ")
+        _, refused = pathways(referral_corridor, "surgery", kz_worker, baseline, origin="Town D")
+        assert (
+            "no facility offering surgery accepts a eaeu_worker patient covered in KZ"
+            in refused[0].reason
+        )
+
+    def test_agreement_opens_cross_border_surgery(self, referral_corridor):
+        corridor = referral_corridor.corridor
+        found, _ = pathways(
+            referral_corridor, "surgery", Patient(), corridor.scenario("baseline"), origin="Town A"
+        )
+        assert found == []
+        found, _ = pathways(
+            referral_corridor,
+            "surgery",
+            Patient(portable_cover=True),
+            corridor.scenario("agreement"),
+            origin="Town A",
+        )
+        assert found[0].cover_group == "foreign_insured"
+        assert found[0].minutes == pytest.approx(39.5 + 3.0, abs=0.2)
+
+    def test_barred_post_routes_elsewhere_or_refuses_with_reason(self, referral_corridor):
+        corridor = referral_corridor.corridor
+        found, _ = pathways(
+            referral_corridor,
+            "surgery",
+            Patient(portable_cover=True),
+            corridor.scenario("agreement_p_closed"),
+            origin="Town A",
+        )
+        assert found[0].border_posts == ["Post Q"]
+        assert found[0].minutes == pytest.approx(54.5 + 3.0, abs=0.2)
+        _, refused = pathways(
+            referral_corridor,
+            "surgery",
+            Patient("third_country", portable_cover=True),
+            corridor.scenario("agreement_p_closed"),
+            origin="Town A",
+        )
+        assert "can be reached under scenario agreement_p_closed" in refused[0].reason
+
+    def test_chain_by_level(self, referral_corridor):
+        steps = referral_chain(
+            referral_corridor,
+            "clinic_a",
+            "emergency",
+            Patient("eaeu_worker", "KG"),
+            referral_corridor.corridor.scenario("baseline"),
+        )
+        levels = {s.level: s for s in steps}
+        # district: Hospital D (KG, where the worker is insured) is the only one
+        assert levels["district"].abroad == "Hospital D" and levels["district"].domestic is None
+        assert levels["national"].domestic == "Cardio B"
+
+
+class TestAssignment:
+    def test_hand_worked_optimum(self):
+        # origin 0: 10 patients, 10 or 30 min; origin 1: 5 patients, only receiver 0 (20 min)
+        result = assign(
+            np.array([10, 5]), np.array([[10, 30], [20, np.inf]]), np.array([8, np.inf])
+        )
+        np.testing.assert_allclose(result.flows, [[3, 7], [5, 0]])
+        assert result.total_minutes == pytest.approx(3 * 10 + 7 * 30 + 5 * 20)
+        assert result.uncapacitated_minutes == pytest.approx(10 * 10 + 5 * 20)
+        assert result.extra_minutes == pytest.approx(140)
+        assert result.overflow.tolist() == [0, 0]
+
+    def test_overflow_when_capacity_runs_out(self):
+        result = assign(np.array([10, 5]), np.array([[10, 30], [20, np.inf]]), np.array([8, 3]))
+        assert result.overflow.sum() == pytest.approx(4)
+        np.testing.assert_allclose(result.flows.sum(axis=0), [8, 3])
+
+    def test_bad_shapes(self):
+        with pytest.raises(AssignmentError, match="minutes must be 2 x 1"):
+            assign(np.array([1, 2]), np.ones((1, 1)), np.ones(1))
+
+    def test_scenario_capacity_limits_the_flow(self, referral_corridor):
+        corridor = referral_corridor.corridor
+        analysis = analyse_referrals(
+            referral_corridor, "surgery", Patient(), corridor.scenario("tight")
+        )
+        # only KG residents can use Hospital D: Town D, 5,000 people x 100 / 100,000 = 5
+        assert analysis.rate_per_100k == 100 and analysis.demand == pytest.approx(5 + 10.8)
+        assert analysis.assigned == pytest.approx(5)
+        assert analysis.unserved == pytest.approx(
+            10.8
+        )  # Town A and Borderville: nobody accepts them
+        (cap,) = analysis.capacity
+        assert cap["capacity"] == 10 and cap["assigned"] == pytest.approx(5)
+        assert cap["capacity_basis"] == "scenario tight (planning assumption)"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 6).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.floats(0, 50), min_size=n, max_size=n),
+            st.integers(1, 4).flatmap(
+                lambda m: st.tuples(
+                    st.lists(
+                        st.lists(
+                            st.one_of(st.floats(1, 100), st.just(np.inf)), min_size=m, max_size=m
+                        ),
+                        min_size=n,
+                        max_size=n,
+                    ),
+                    st.lists(st.one_of(st.floats(0, 60), st.just(np.inf)), min_size=m, max_size=m),
+                )
+            ),
+        )
+    )
+)
+def test_assignment_conserves_patients_and_respects_capacity(case):
+    demand, (minutes, capacity) = case
+    demand, minutes, capacity = np.array(demand), np.array(minutes), np.array(capacity)
+    result = assign(demand, minutes, capacity)
+    np.testing.assert_allclose(result.flows.sum(axis=1) + result.overflow, demand, atol=1e-6)
+    assert (result.flows.sum(axis=0) <= capacity + 1e-6).all()
+    assert (result.flows[~np.isfinite(minutes)] == 0).all()
+    assert (result.flows >= -1e-9).all() and (result.overflow >= -1e-9).all()

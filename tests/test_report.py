@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+
+import pytest
+
+from corridor_planner.corridor import load_corridor
+from corridor_planner.network import build_network
+from corridor_planner.report import build_report, markdown_escape, render_html, render_markdown
+from tests.helpers import edit_feature
+
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def evil_report(tmp_path_factory):
+    target = tmp_path_factory.mktemp("evil") / "tiny"
+    shutil.copytree(Path(__file__).parent / "data" / "tiny_corridor", target)
+    edit_feature(target, "facilities.geojson", "hosp_d", name=EVIL)
+    corridor = load_corridor(target)
+    network = build_network(corridor)
+    return build_report(
+        network, [corridor.scenario("baseline"), corridor.scenario("borders_closed")]
+    )
+
+
+def test_facility_name_is_escaped_in_html(evil_report):
+    page = render_html(evil_report)
+    assert EVIL not in page
+    assert html.escape(EVIL, quote=False) in page or "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script" not in page.lower()
+
+
+def test_facility_name_is_escaped_in_markdown(evil_report):
+    text = render_markdown(evil_report)
+    assert EVIL not in text and "<script" not in text
+    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in text or "&lt;script&gt;" in text
+
+
+def test_report_contents(evil_report):
+    page = render_html(evil_report)
+    for heading in (
+        "Summary by country",
+        "Who reaches care in time",
+        "Border posts",
+        "Referral pathways",
+        "Data sources and precision",
+    ):
+        assert heading in page
+    assert "@page { size: A4" in page and "<svg" in page
+    assert "http://" not in page and "https://" not in page  # self-contained
+
+
+def test_markdown_escape():
+    assert markdown_escape("a|b *c* [d](e) <i>") == "a\\|b \\*c\\* \\[d\\](e) &lt;i&gt;"
+
+
+def test_bundled_report_has_every_section(almaty_bishkek):
+    corridor = almaty_bishkek.corridor
+    data = build_report(
+        almaty_bishkek, [corridor.scenario(n) for n in ("baseline", "borders_closed", "agreement")]
+    )
+    assert {s.specialty for s in data.specialties} >= {
+        "emergency",
+        "surgery",
+        "cardiology",
+        "oncology",
+    }
+    oncology = next(s for s in data.specialties if s.specialty == "oncology")
+    assert oncology.analysis.rate_per_100k == 88
+    assert oncology.analysis.assigned == pytest.approx(oncology.analysis.demand, rel=1e-3)
+    page = render_html(data)
+    assert "Kordai (KZ) – Ak-Zhol (KG)" in page
