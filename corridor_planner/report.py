@@ -85,7 +85,12 @@ def build_report(
         )
         coverage[service] = _records(result.coverage)
         if result.gain is not None:
-            cooperation[service] = _records(result.gain[result.gain["group"] == "all"])
+            gain = result.gain[result.gain["group"] == "all"].copy()
+            gain["label"] = [
+                f"{c} within {t:g} min"
+                for c, t in zip(gain["country"], gain["threshold_minutes"], strict=True)
+            ]
+            cooperation[service] = _records(gain)
     patient = referral.Patient(profile)
     sections = []
     for specialty in chosen:
