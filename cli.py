@@ -18,12 +18,13 @@ import click
 import geopandas as gpd
 import pandas as pd
 
-from corridor_planner import access, referral, report, scoring, settings
+from corridor_planner import access, maps, referral, report, scoring, settings
 from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.errors import CorridorPlannerError
 from corridor_planner.network import CorridorNetwork, build_network
 from corridor_planner.outputs import write_table, write_text
 from corridor_planner.routing import Route, find_route
+from corridor_planner.traveltimes import CorridorTravelTimes
 
 DEFAULT_CORRIDOR = "almaty_bishkek"
 FORMAT_OPTION = click.option(
@@ -817,11 +818,110 @@ def report_command(
     click.echo(f"wrote {path}")
 
 
+@main.command(name="map")
+@click.argument("corridor")
+@click.option(
+    "--service", default="emergency", show_default=True, help="Service whose access is shown."
+)
+@SCENARIO_OPTION
+@PROFILE_OPTION
+@DEPART_OPTION
+@click.option(
+    "--threshold",
+    "thresholds",
+    type=Duration(),
+    multiple=True,
+    help="Catchment thresholds (repeatable): 30min, 1h, 2h. Default: the corridor's.",
+)
+@click.option("--with-sites", is_flag=True, help="Show candidate sites scored for SERVICE.")
+@click.option(
+    "--with-referrals",
+    "referral_specialty",
+    default=None,
+    help="Draw referral routes for a specialty.",
+)
+@click.option("--offline", is_flag=True, help="No tiles, Leaflet inline: opens with no network.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Output .html (default: maps/CORRIDOR.html).",
+)
+@friendly_errors
+def map_command(
+    corridor: str,
+    service: str,
+    scenario: str,
+    profile: str,
+    depart: dt.datetime | None,
+    thresholds: tuple[float, ...],
+    with_sites: bool,
+    referral_specialty: str | None,
+    offline: bool,
+    out: Path | None,
+) -> None:
+    """Write one self-contained HTML map of the corridor for planners."""
+    loaded = load_corridor(corridor)
+    path = out or Path("maps") / f"{loaded.id}{'_offline' if offline else ''}.html"
+    if path.suffix.lower() != ".html":
+        raise CorridorPlannerError(f"cannot write {path}: a map is an .html file")
+    with steps("map", 2) as advance:
+        network = build_network(loaded)
+        advance()
+        fmap = _build_map(
+            network,
+            service,
+            loaded.scenario(scenario),
+            profile,
+            depart,
+            thresholds or loaded.thresholds_min,
+            with_sites,
+            referral_specialty,
+            offline,
+        )
+        advance()
+    write_text(fmap.get_root().render(), path)
+    click.echo(f"wrote {path}")
+
+
+def _build_map(
+    network: CorridorNetwork,
+    service: str,
+    scenario: Any,
+    profile: str,
+    depart: dt.datetime | None,
+    thresholds: Sequence[float],
+    with_sites: bool,
+    referral_specialty: str | None,
+    offline: bool,
+) -> Any:
+    times = CorridorTravelTimes(network, profile, scenario, depart=depart)
+    scores = None
+    if with_sites:
+        candidates = scoring.candidates_for(network, service)
+        scores = scoring.score_sites(
+            network,
+            service,
+            min(thresholds),
+            len(candidates),
+            method="gain",
+            profile=profile,
+            scenario=scenario,
+            depart=depart,
+        )
+    found = None
+    if referral_specialty:
+        found, _ = referral.pathways(
+            network, referral_specialty, referral.Patient(profile), scenario, depart=depart, top=1
+        )
+    return maps.corridor_map(network, service, times, thresholds, scores, found, offline=offline)
+
+
 @main.command()
 @click.option("--corridor", "corridor", default=DEFAULT_CORRIDOR, show_default=True)
 @friendly_errors
 def demo(corridor: str) -> None:
-    """Run the main job on the default corridor: validate, route, emergency access."""
+    """Run the main job on the default corridor: validate, route, access, report, map."""
     loaded = load_corridor(corridor)
     network = build_network(loaded)
     _print_summary(_validation_summary(network))
@@ -842,6 +942,19 @@ def demo(corridor: str) -> None:
     data = report.build_report(network, [loaded.scenario(n) for n in names])
     path = write_text(report.render_html(data), Path("reports") / f"{loaded.id}.html")
     click.echo(f"wrote the ministry report: {path}")
+    fmap = _build_map(
+        network,
+        "emergency",
+        loaded.scenario("baseline"),
+        settings.DEFAULT_PROFILE,
+        None,
+        loaded.thresholds_min,
+        True,
+        "surgery",
+        True,
+    )
+    path = write_text(fmap.get_root().render(), Path("maps") / f"{loaded.id}.html")
+    click.echo(f"wrote the planner map (opens offline): {path}")
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:

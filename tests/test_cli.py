@@ -380,3 +380,35 @@ class TestReferralsAndReport:
         result = run("report", "almaty_bishkek", "--out", str(tmp_path / "r.pdf"))
         assert result.exit_code == 1
         assert "the report is .html or .md" in result.output
+
+
+class TestMapCommand:
+    def test_offline_map_with_sites_and_referrals(self, tmp_path):
+        out = tmp_path / "m.html"
+        result = run(
+            "map",
+            "almaty_bishkek",
+            "--offline",
+            "--with-sites",
+            "--with-referrals",
+            "surgery",
+            "--threshold",
+            "1h",
+            "--out",
+            str(out),
+        )
+        assert result.exit_code == 0, result.output
+        page = out.read_text()
+        assert '"Candidate sites"' in page and '"Referrals: surgery"' in page
+        assert "L.tileLayer" not in page
+
+    def test_online_map_for_cpec_in_winter(self, tmp_path):
+        out = tmp_path / "cpec.html"
+        result = run("map", "cpec_karakoram", "--scenario", "winter", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert "scenario winter, departing 2027-01-13 08:00" in out.read_text()
+
+    def test_bad_extension(self, tmp_path):
+        result = run("map", "almaty_bishkek", "--out", str(tmp_path / "m.png"))
+        assert result.exit_code == 1
+        assert "a map is an .html file" in result.output

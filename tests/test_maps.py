@@ -1,0 +1,127 @@
+"""Map structure: layers, feature counts, popup contents, escaping (no browser)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from corridor_planner import maps
+from corridor_planner.corridor import load_corridor
+from corridor_planner.network import build_network
+from corridor_planner.referral import Patient, pathways
+from corridor_planner.scoring import score_sites
+from corridor_planner.traveltimes import CorridorTravelTimes
+from tests.helpers import edit_feature
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def evil_network(tmp_path_factory):
+    target = tmp_path_factory.mktemp("evilmap") / "tiny"
+    shutil.copytree(Path(__file__).parent / "data" / "tiny_corridor", target)
+    edit_feature(target, "facilities.geojson", "hosp_d", name=EVIL)
+    edit_feature(target, "population.geojson", "town_a", name="Town `${alert(2)}` A")
+    return build_network(load_corridor(target))
+
+
+def render(network, offline=True, **kwargs):
+    corridor = network.corridor
+    times = CorridorTravelTimes(network, "citizen", corridor.scenario("baseline"))
+    fmap = maps.corridor_map(network, "emergency", times, (30, 60), offline=offline, **kwargs)
+    return fmap.get_root().render()
+
+
+def layer_names(page):
+    return re.findall(r'"([^"]+)" : feature_group_', page) + re.findall(
+        r'"([^"]+)" : (?:poly_line|geo_json)_', page
+    )
+
+
+class TestStructure:
+    def test_layers(self, tiny_network):
+        page = render(tiny_network)
+        for name in (
+            "Roads",
+            "Border posts",
+            "Catchments: emergency",
+            "Population: time to emergency",
+            "Facilities: emergency",
+            "Facilities: surgery",
+        ):
+            assert f'"{name}"' in page
+
+    def test_feature_counts(self, tiny_network):
+        page = render(tiny_network)
+        # one marker per facility and service (hosp_d: emergency + surgery; clinic_a: primary care),
+        # two posts, three attached settlements
+        assert page.count("L.circleMarker(") == 3 + 2 + 3
+        assert page.count("L.polyline(") == 9  # road edges, one per pair of nodes; no border file
+
+    def test_popup_contents(self, tiny_network):
+        page = render(tiny_network)
+        assert "Mo-Fr 06:00-22:00" in page and "Apr 01-Nov 30" in page
+        assert "cargo 90 min" in page
+        assert "Hospital D" in page and "resident_insured: all" in page
+
+    def test_sites_and_referrals(self, tiny, tiny_network):
+        scores = score_sites(
+            tiny_network,
+            "emergency",
+            60,
+            1,
+            method="gain",
+            scenario=tiny.scenario("borders_closed"),
+        )
+        found, _ = pathways(tiny_network, "emergency", Patient(), tiny.scenario("baseline"), top=1)
+        page = render(tiny_network, scores=scores, pathways=found)
+        assert '"Candidate sites"' in page and '"Referrals: emergency"' in page
+        # Town D's emergency pathway: Hospital D, 3 min (Town A, an uninsured foreigner
+        # in KG, has none); the tooltip is JSON, so the arrow is \u2192
+        assert 'bindTooltip("Town D \\u2192 Hospital D: 3 min"' in page
+
+    def test_catchments_grow_with_the_threshold(self, tiny, tiny_network):
+        times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+        polygons = maps.catchment_polygons(tiny_network, times, "emergency", (10, 30, 60))
+        areas = polygons.to_crs(tiny.crs).area.tolist()
+        assert areas == sorted(areas) and areas[0] > 0
+        # within 10 min of Hospital D (3 min from node D): Town D's road, not Town A (42.5 min)
+        ten = polygons.iloc[0].geometry
+        from shapely.geometry import Point
+
+        assert ten.contains(Point(74.9, 43.0)) and not ten.contains(Point(74.9, 43.1))
+
+
+class TestOffline:
+    def test_no_remote_reference(self, tiny_network):
+        page = render(tiny_network, offline=True)
+        markup = re.sub(r"<script>.*?</script>", "", page, flags=re.DOTALL)  # Leaflet's own strings
+        assert not re.search(r'(src|href)="https?://', markup)
+        assert "<script src=" not in page and '<link rel="stylesheet" href=' not in page
+        assert "url(http" not in page and "cdn." not in page
+        assert "L.tileLayer" not in page
+        assert "sourceMappingURL" not in page
+
+    def test_online_map_has_tiles_with_attribution(self, tiny_network):
+        page = render(tiny_network, offline=False)
+        assert "L.tileLayer" in page and "OpenStreetMap" in page
+
+
+class TestEscaping:
+    def test_data_strings_never_reach_the_page_raw(self, evil_network):
+        page = render(evil_network)
+        assert EVIL not in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
+        # folium would paste this name into a JavaScript template literal; here it stays data
+        assert '"Town `${alert(2)}` A' in page
+        assert "bindPopup(`" not in page and "bindTooltip(`" not in page and "$(`" not in page
+
+    def test_bound_text_is_a_json_string(self):
+        text = maps.BoundText("<b>x</b></script>", "a `b` ${c} </script>")
+        assert "</script" not in text.popup and "</script" not in text.tooltip
+        assert json.loads(text.popup) == "<b>x</b></script>"
+        assert json.loads(text.tooltip) == "a `b` ${c} &lt;/script&gt;"

@@ -1,0 +1,140 @@
+"""The offline map opened in headless Chromium with the network cut (Debian's chromium)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from corridor_planner import maps
+from corridor_planner.outputs import write_text
+from corridor_planner.referral import Patient, pathways
+from corridor_planner.scoring import score_sites
+from corridor_planner.traveltimes import CorridorTravelTimes
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    if os.environ.get("CI"):
+        pytest.fail("CI must install Debian's chromium (see .ci/run)", pytrace=False)
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_offline(browser, path: Path, screenshot: Path):
+    context = browser.new_context(offline=True, viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    requests, errors = [], []
+    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_function(
+        "typeof L !== 'undefined'"
+        " && document.querySelectorAll('path.leaflet-interactive').length > 0"
+    )
+    page.screenshot(path=str(screenshot))
+    return page, context, requests, errors
+
+
+def test_tiny_map_renders_offline(browser, tiny, tiny_network, tmp_path):
+    scores = score_sites(
+        tiny_network, "emergency", 60, 1, method="gain", scenario=tiny.scenario("borders_closed")
+    )
+    found, _ = pathways(tiny_network, "emergency", Patient(), tiny.scenario("baseline"), top=1)
+    times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+    fmap = maps.corridor_map(
+        tiny_network, "emergency", times, (30, 60), scores, found, offline=True
+    )
+    path = write_text(fmap.get_root().render(), tmp_path / "tiny.html")
+    page, context, requests, errors = open_offline(browser, path, tmp_path / "tiny.png")
+    try:
+        assert page.evaluate("L.version") == "1.9.4"
+        # visible layers: 9 road edges + 2 catchments + 3 settlements + 1 emergency
+        # facility + 2 posts + 1 candidate + 1 referral route (the fixture has no border line)
+        assert page.locator("path.leaflet-interactive").count() == 9 + 2 + 3 + 1 + 2 + 1 + 1
+        assert page.locator(".leaflet-control-layers").count() == 1
+        assert page.locator(".cp-legend").count() == 1
+        assert "Tiny test corridor" in page.locator(".cp-title").inner_text()
+        assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
+        assert errors == []
+        assert (tmp_path / "tiny.png").stat().st_size > 10_000
+    finally:
+        context.close()
+
+
+def test_escaped_names_show_as_text(browser, tmp_path):
+    from corridor_planner.corridor import load_corridor
+    from corridor_planner.network import build_network
+    from tests.helpers import edit_feature
+
+    bundle = tmp_path / "tiny"
+    shutil.copytree(Path(__file__).parent / "data" / "tiny_corridor", bundle)
+    evil = "<img src=x onerror=alert(1)>"
+    edit_feature(bundle, "facilities.geojson", "hosp_d", name=evil)
+    corridor = load_corridor(bundle)
+    network = build_network(corridor)
+    times = CorridorTravelTimes(network, "citizen", corridor.scenario("baseline"))
+    fmap = maps.corridor_map(network, "emergency", times, (30,), offline=True)
+    path = write_text(fmap.get_root().render(), tmp_path / "evil.html")
+    page, context, requests, errors = open_offline(browser, path, tmp_path / "evil.png")
+    try:
+        opened = page.evaluate(
+            "Object.values(window).filter(v => v && v.getPopup && v.getPopup()"
+            " && String(v.getPopup().getContent()).includes('onerror'))"
+            ".map(v => { v.openPopup(); return 1; }).length"
+        )
+        assert opened >= 1
+        page.wait_for_timeout(300)
+        popup = page.locator(".leaflet-popup-content")
+        assert evil in popup.inner_text()  # shown as text ...
+        assert popup.locator("img").count() == 0  # ... never as an element
+        assert errors == []  # no alert() dialog, no script error
+        assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
+    finally:
+        context.close()
+
+
+def test_bundled_corridor_map_renders_offline(browser, almaty_bishkek, tmp_path):
+    corridor = almaty_bishkek.corridor
+    times = CorridorTravelTimes(almaty_bishkek, "citizen", corridor.scenario("baseline"))
+    fmap = maps.corridor_map(
+        almaty_bishkek, "emergency", times, corridor.thresholds_min, offline=True
+    )
+    path = write_text(fmap.get_root().render(), tmp_path / "ab.html")
+    page, context, requests, errors = open_offline(browser, path, tmp_path / "ab.png")
+    try:
+        roads = {
+            frozenset((u, v))
+            for u, v, d in almaty_bishkek.graph.edges(data=True)
+            if d.get("highway") not in ("access", "border_crossing")
+        }
+        emergency = sum("emergency" in s for s in corridor.facilities["services"])
+        expected = len(roads) + 1 + len(corridor.thresholds_min) + len(corridor.population)
+        expected += emergency + len(corridor.posts)  # border line, catchments, settlements...
+        assert page.locator("path.leaflet-interactive").count() == expected
+        assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
+        assert errors == []
+    finally:
+        context.close()
