@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import re
 import sys
@@ -22,7 +21,7 @@ from corridor_planner import access, maps, referral, report, scoring, settings
 from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.errors import CorridorPlannerError
 from corridor_planner.network import CorridorNetwork, build_network
-from corridor_planner.outputs import write_table, write_text
+from corridor_planner.outputs import json_records, write_table, write_text
 from corridor_planner.routing import Route, find_route
 from corridor_planner.traveltimes import CorridorTravelTimes
 
@@ -368,22 +367,13 @@ def _access_payload(corridor_id: str, result: access.AccessReport) -> dict[str, 
         "scenario": result.scenario,
         "depart": result.depart.isoformat() if result.depart else None,
         "supply_basis": result.supply_basis,
-        "coverage": _records(result.coverage),
-        "settlements": _records(settlements),
+        "coverage": json_records(result.coverage),
+        "settlements": json_records(settlements),
     }
     if result.gain is not None:
         payload["compare"] = result.compare
-        payload["gain"] = _records(result.gain)
+        payload["gain"] = json_records(result.gain)
     return payload
-
-
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-safe dicts: NaN and infinity become null."""
-    rows = table.to_dict(orient="records")
-    return [
-        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
-        for r in rows
-    ]
 
 
 def _print_access(corridor_id: str, result: access.AccessReport) -> None:
@@ -554,7 +544,7 @@ def _scores_payload(corridor_id: str, scores: scoring.SiteScores) -> dict[str, A
         "already_covered": round(scores.already_covered),
         "objective": scores.result.objective,
         "extra": {k: v for k, v in scores.result.extra.items() if k != "gains"},
-        "sites": _records(sites),
+        "sites": json_records(sites),
     }
 
 

@@ -40,6 +40,7 @@ LEVEL_STYLE = {  # colour and radius (px) by facility level
 }
 TIME_CLASSES = ((30, "#1a9850"), (60, "#fee08b"), (120, "#fc8d59"), (math.inf, "#d73027"))
 UNREACHABLE = "#7f7f7f"
+MAX_SETTLEMENT_RADIUS = 22.0  # px: a city of millions must not hide its neighbours
 CATCHMENT_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b")
 #: Width (m) of the band drawn on each side of the reached roads in a catchment polygon:
 #: the local roads and tracks a road network of trunk routes leaves out (assumption).
@@ -320,7 +321,7 @@ def add_population(
         ]
         marker = folium.CircleMarker(
             [row.geometry.y, row.geometry.x],
-            radius=max(3.0, math.sqrt(row.population) / 40),
+            radius=min(MAX_SETTLEMENT_RADIUS, max(3.0, math.sqrt(row.population) / 40)),
             color="#333",
             weight=1,
             fill=True,
@@ -343,7 +344,7 @@ def catchment_polygons(
     """
     graph = network.graph
     facility_nodes = list(offering(network, service)["node"])
-    roads = [n for n in network.road_nodes()]
+    roads = network.road_nodes()
     to_care = (
         times.matrix(roads, facility_nodes).min(axis=1)
         if facility_nodes

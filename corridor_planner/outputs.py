@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -86,3 +88,11 @@ def write_text(text: str, path: Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def json_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a table as JSON-safe dicts: NaN and infinity become None."""
+    return [
+        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        for row in table.to_dict(orient="records")
+    ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ import pandas as pd
 from corridor_planner import access, referral
 from corridor_planner.errors import NotFoundError
 from corridor_planner.network import CorridorNetwork
+from corridor_planner.outputs import json_records
 from corridor_planner.rules import Scenario
 from corridor_planner.settings import DEFAULT_PROFILE
 
@@ -83,20 +83,20 @@ def build_report(
         result = access.access_report(
             network, service, profile, reference, thresholds, compare=closed
         )
-        coverage[service] = _records(result.coverage)
+        coverage[service] = json_records(result.coverage)
         if result.gain is not None:
             gain = result.gain[result.gain["group"] == "all"].copy()
             gain["label"] = [
                 f"{c} within {t:g} min"
                 for c, t in zip(gain["country"], gain["threshold_minutes"], strict=True)
             ]
-            cooperation[service] = _records(gain)
+            cooperation[service] = json_records(gain)
     patient = referral.Patient(profile)
     sections = []
     for specialty in chosen:
         analysis = referral.analyse_referrals(network, specialty, patient, reference, top=1)
         comparison = referral.compare_scenarios(network, specialty, patient, scenarios)
-        sections.append(SpecialtySection(specialty, analysis, _records(comparison)))
+        sections.append(SpecialtySection(specialty, analysis, json_records(comparison)))
     return ReportData(
         corridor={
             "id": corridor.id,
@@ -114,13 +114,6 @@ def build_report(
         files=_files(corridor.metadata),
         precision=_precision(corridor.facilities),
     )
-
-
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-        for row in table.to_dict(orient="records")
-    ]
 
 
 def _summary(
