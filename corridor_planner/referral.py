@@ -154,6 +154,7 @@ def pathways(
     depart: dt.datetime | None = None,
     origin: str | None = None,
     top: int = 3,
+    times: CorridorTravelTimes | None = None,
 ) -> tuple[list[Pathway], list[Refusal]]:
     """Ranked receiving facilities for each origin, with routes, posts and waits.
 
@@ -173,6 +174,8 @@ def pathways(
         One settlement or facility name or id; default every settlement.
     top : int
         Destinations per origin.
+    times : CorridorTravelTimes, optional
+        Travel times already compiled for this profile, scenario and departure.
 
     Returns
     -------
@@ -181,7 +184,8 @@ def pathways(
         Origins with no acceptable reachable facility, and why.
     """
     facilities = offering(network, specialty)
-    times = CorridorTravelTimes(network, patient.profile, scenario, depart=depart)
+    if times is None:
+        times = CorridorTravelTimes(network, patient.profile, scenario, depart=depart)
     origins = _origins(network, origin)
     matrix = times.matrix(list(origins["node"]), list(facilities["node"]))
     found: list[Pathway] = []
@@ -490,7 +494,8 @@ def analyse_referrals(
     portable = Patient(
         patient.profile, patient.nationality, patient.portable_cover or scenario.cover_portable
     )
-    found, refused = pathways(network, specialty, portable, scenario, depart, origin, top)
+    times = CorridorTravelTimes(network, patient.profile, scenario, depart=depart)
+    found, refused = pathways(network, specialty, portable, scenario, depart, origin, top, times)
     if rate_per_100k is not None:
         rate, basis = rate_per_100k, "given on the command line"
     else:
@@ -508,7 +513,6 @@ def analyse_referrals(
     if rate is not None and not origins.empty:
         population = corridor.population.set_index("id").loc[list(origins["id"]), "population"]
         demand = referral_demand(population.to_numpy(), rate)
-        times = CorridorTravelTimes(network, patient.profile, scenario, depart=depart)
         minutes = times.matrix(list(origins["node"]), list(facilities["node"])) / 60.0
         for i, row in enumerate(origins.itertuples()):
             nationality = nationality_of(portable, row.country, corridor.countries)
