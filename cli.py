@@ -197,6 +197,13 @@ class DateTime(click.ParamType):
             self.fail(f"{value!r} is not an ISO date-time such as 2027-01-13T08:00", param, ctx)
 
 
+def out_option(help_text: str) -> Callable[[Any], Any]:
+    """Make the ``--out FILE`` option; each command decides the formats it writes."""
+    return click.option(
+        "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help_text
+    )
+
+
 PROFILE_OPTION = click.option(
     "--profile",
     type=click.Choice(sorted(settings.PROFILES)),
@@ -312,12 +319,7 @@ def _print_route(result: Route, fmt: str) -> None:
     show_default=True,
     help="E2SFCA catchment (minutes or 1h...).",
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write per-settlement results: .csv, .geojson or .gpkg.",
-)
+@out_option("Write per-settlement results: .csv, .geojson or .gpkg.")
 @FORMAT_OPTION
 @friendly_errors
 def access_command(
@@ -480,12 +482,7 @@ class GroupWeight(click.ParamType):
     default=None,
     help="People a site can serve, for candidates without a capacity (capacitated only).",
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the ranked sites: .csv, .geojson or .gpkg.",
-)
+@out_option("Write the ranked sites: .csv, .geojson or .gpkg.")
 @FORMAT_OPTION
 @friendly_errors
 def score_sites_command(
@@ -618,12 +615,7 @@ def _print_scores(corridor_id: str, scores: scoring.SiteScores) -> None:
     show_default=True,
     help="Destinations per origin.",
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the pathways: .csv, .geojson (route lines) or .gpkg.",
-)
+@out_option("Write the pathways: .csv, .geojson (route lines) or .gpkg.")
 @FORMAT_OPTION
 @friendly_errors
 def referrals_command(
@@ -772,12 +764,7 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
     help="Specialties for the referral sections (repeatable). Default: those offered.",
 )
 @PROFILE_OPTION
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Output file, .html or .md (default: reports/CORRIDOR.html).",
-)
+@out_option("Output file, .html or .md (default: reports/CORRIDOR.html).")
 @friendly_errors
 def report_command(
     corridor: str,
@@ -831,12 +818,7 @@ def report_command(
     help="Draw referral routes for a specialty.",
 )
 @click.option("--offline", is_flag=True, help="No tiles, Leaflet inline: opens with no network.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Output .html (default: maps/CORRIDOR.html).",
-)
+@out_option("Output .html (default: maps/CORRIDOR.html).")
 @friendly_errors
 def map_command(
     corridor: str,
