@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from corridor_planner.errors import CorridorPlannerError, NotFoundError
+from corridor_planner.outputs import json_records, write_table, write_text
+from corridor_planner.referral import Patient, referral_chain
+from corridor_planner.report import build_report
+
+
+def test_table_without_geometry_needs_csv(tmp_path):
+    with pytest.raises(CorridorPlannerError, match="this table has no geometry; use .csv"):
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.geojson")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_csv_of_points_has_lon_lat(tmp_path):
+    table = gpd.GeoDataFrame(
+        {"name": ["x"], "tags": [["a", "b"]]}, geometry=[Point(75, 43)], crs=4326
+    )
+    path = write_table(table, tmp_path / "t.csv")
+    assert path.read_text().splitlines() == ["name,tags,lon,lat", "x,\"['a', 'b']\",75.0,43.0"]
+
+
+def test_write_text_replaces_whole_files(tmp_path):
+    path = write_text("first", tmp_path / "sub" / "r.html")
+    write_text("second", path)
+    assert path.read_text() == "second" and len(list(path.parent.iterdir())) == 1
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+
+
+def test_json_records_turn_nan_and_inf_into_none():
+    assert json_records(pd.DataFrame({"a": [1.0, float("nan"), float("inf")]})) == [
+        {"a": 1.0},
+        {"a": None},
+        {"a": None},
+    ]
+
+
+def test_chain_from_unknown_facility(tiny, tiny_network):
+    with pytest.raises(NotFoundError, match="no facility 'nowhere'"):
+        referral_chain(tiny_network, "nowhere", "emergency", Patient(), tiny.scenario("baseline"))
+
+
+def test_report_for_a_specialty_nobody_offers(tiny, tiny_network):
+    with pytest.raises(NotFoundError, match="no facility in corridor tiny offers oncology"):
+        build_report(tiny_network, [tiny.scenario("baseline")], ["oncology"])
+    with pytest.raises(NotFoundError, match="at least one scenario"):
+        build_report(tiny_network, [])
