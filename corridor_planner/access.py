@@ -14,7 +14,7 @@ from corridor_planner.errors import NotFoundError
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.rules import Scenario
 from corridor_planner.settings import SERVICES
-from corridor_planner.traveltimes import CorridorTravelTimes, road_engine
+from corridor_planner.traveltimes import CorridorTravelTimes
 
 ALL = "all"
 GROUPS = (ALL, "border_community", "migrants")
@@ -347,8 +347,7 @@ def access_report(
         Called once after each of the (three or four) steps.
     """
     tick = progress or (lambda: None)
-    roads = road_engine(network)
-    times = CorridorTravelTimes(network, profile, scenario, depart=depart, roads=roads)
+    times = CorridorTravelTimes(network, profile, scenario, depart=depart)
     settlements = nearest_facility_times(network, service, times)
     tick()
     scores = e2sfca(network, service, times, catchment_min=catchment_min)
@@ -357,7 +356,7 @@ def access_report(
     table = coverage(settlements, thresholds_min)
     gain = None
     if compare is not None:
-        other = CorridorTravelTimes(network, profile, compare, depart=depart, roads=roads)
+        other = CorridorTravelTimes(network, profile, compare, depart=depart)
         gain = cooperation_gain(
             closed=coverage(nearest_facility_times(network, service, other), thresholds_min),
             open_=table,

@@ -22,6 +22,7 @@ from shapely.geometry import LineString
 
 from corridor_planner import settings
 from corridor_planner.corridor import POSTS_FILE, Corridor
+from corridor_planner.engine import TravelTimeEngine
 from corridor_planner.errors import DataError, Problem
 
 #: OSM way tags the graph keeps beyond osmnx's defaults.
@@ -63,6 +64,19 @@ class CorridorNetwork:
     snaps: gpd.GeoDataFrame | None = None
     _road_tree: tuple[cKDTree, list[int]] | None = field(default=None, repr=False)
     _point_nodes: dict[tuple[str, str], int] | None = field(default=None, repr=False)
+    _roads: TravelTimeEngine | None = field(default=None, repr=False)
+
+    def road_engine(self) -> TravelTimeEngine:
+        """Roads and access legs compiled once (no border posts: those depend on who crosses).
+
+        The graph must not change after :func:`build_network`; every profile and scenario
+        shares this engine.
+        """
+        if self._roads is None:
+            self._roads = TravelTimeEngine.from_graph(
+                self.graph, lambda u, v, d: None if "border_post" in d else d["travel_time"]
+            )
+        return self._roads
 
     def node_of(self, kind: str, ref: str) -> int | None:
         """Graph node of a snapped point, or None if it was not attached."""

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corridor_planner.engine import TravelTimeEngine
 from corridor_planner.errors import NoRouteError
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.rules import BorderPost, Scenario
@@ -52,10 +51,6 @@ class RoutedPath:
     crossings: list[CrossingUse]
 
 
-def _roads_only(u: Hashable, v: Hashable, data: dict) -> float | None:
-    return None if "border_post" in data else data["travel_time"]
-
-
 class CorridorTravelTimes:
     """Travel times over a corridor network for one profile, scenario and departure.
 
@@ -69,8 +64,6 @@ class CorridorTravelTimes:
         Border regimes and delay multipliers; its ``depart`` is used when ``depart`` is None.
     depart : datetime, optional
         Departure time. Without one (and none in the scenario), posts count as open.
-    roads : TravelTimeEngine, optional
-        A compiled road engine to reuse (it does not depend on profile or scenario).
     """
 
     def __init__(
@@ -79,13 +72,12 @@ class CorridorTravelTimes:
         profile: str,
         scenario: Scenario,
         depart: dt.datetime | None = None,
-        roads: TravelTimeEngine | None = None,
     ) -> None:
         self.network = network
         self.profile = profile
         self.scenario = scenario
         self.depart = depart if depart is not None else scenario.depart
-        self.roads = roads if roads is not None else road_engine(network)
+        self.roads = network.road_engine()
         self.crossings = self._usable_crossings()
         entries = [c.entry for c in self.crossings]
         exits = [c.exit for c in self.crossings]
@@ -238,8 +230,3 @@ class CorridorTravelTimes:
             here = crossing.exit
         nodes += self.roads.path(here, destination)[1:]
         return RoutedPath(nodes, seconds, uses)
-
-
-def road_engine(network: CorridorNetwork) -> TravelTimeEngine:
-    """Compile the corridor's roads and access legs, without the border posts."""
-    return TravelTimeEngine.from_graph(network.graph, _roads_only)

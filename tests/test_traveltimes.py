@@ -110,3 +110,13 @@ def test_closing_a_post_never_shortens_any_time(tiny, tiny_network, minutes, pro
     base = CorridorTravelTimes(tiny_network, profile, tiny.scenario("baseline"), depart=depart)
     closed = CorridorTravelTimes(tiny_network, profile, tiny.scenario("p_closed"), depart=depart)
     assert (closed.matrix(nodes, nodes) >= base.matrix(nodes, nodes) - 1e-6).all()
+
+
+def test_every_profile_and_scenario_shares_one_road_engine(tiny, tiny_network):
+    citizen = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+    cargo = CorridorTravelTimes(tiny_network, "cargo", tiny.scenario("p_closed"))
+    assert citizen.roads is cargo.roads is tiny_network.road_engine()
+    # the shared engine leaves the posts out: only crossings join the two countries
+    a = tiny_network.node_of("settlement", "town_a")
+    d = tiny_network.node_of("settlement", "town_d")
+    assert citizen.roads.time(a, d) == np.inf
