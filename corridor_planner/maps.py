@@ -21,7 +21,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
-from jinja2 import Template
 from shapely.geometry import LineString, mapping
 from shapely.ops import substring, unary_union
 
@@ -49,8 +48,29 @@ LEAFLET_DIST = "django-js-lib-leaflet"
 LEAFLET_DIR = "js_lib_leaflet/static/js_lib_leaflet"
 
 
+class LiteralHtml(Element):
+    """HTML, CSS or script placed in the page exactly as given: never a Jinja template.
+
+    branca renders an ``Element(text)`` and the output of every ``MacroElement`` macro as
+    template source, so data inside them would be evaluated (``{{ 7*7 }}`` becomes ``49``).
+    Everything this module builds from data goes into the page through this class instead.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "LiteralHtml"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged."""
+        return self.text
+
+
 class BoundText(MacroElement):
     """Bind a popup and/or tooltip to its parent layer, JSON-encoded so nothing executes.
+
+    The script is built in Python and added as :class:`LiteralHtml`, bypassing branca's
+    macro rendering, which would treat the data as template source.
 
     Parameters
     ----------
@@ -60,20 +80,21 @@ class BoundText(MacroElement):
         Plain text; escaped here.
     """
 
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{% if this.popup %}{{ this._parent.get_name() }}"
-        ".bindPopup({{ this.popup }}, {maxWidth: 360});{% endif %}"
-        "{% if this.tooltip %}{{ this._parent.get_name() }}"
-        ".bindTooltip({{ this.tooltip }}, {sticky: true});{% endif %}"
-        "{% endmacro %}"
-    )
-
     def __init__(self, popup_html: str | None = None, tooltip_text: str | None = None) -> None:
         super().__init__()
         self._name = "BoundText"
         self.popup = _js_string(popup_html) if popup_html else None
         self.tooltip = _js_string(html.escape(tooltip_text)) if tooltip_text else None
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the binding script to the page as literal text."""
+        layer = self._parent.get_name()
+        parts = []
+        if self.popup:
+            parts.append(f"{layer}.bindPopup({self.popup}, {{maxWidth: 360}});")
+        if self.tooltip:
+            parts.append(f"{layer}.bindTooltip({self.tooltip}, {{sticky: true}});")
+        self.get_root().script.add_child(LiteralHtml("".join(parts)), name=self.get_name())
 
 
 def _js_string(text: str) -> str:
@@ -121,8 +142,8 @@ def base_map(network: CorridorNetwork, title: str, offline: bool = False) -> fol
     fmap.fit_bounds([[south, west], [north, east]])
     if offline:
         _inline_leaflet(fmap)
-    fmap.get_root().header.add_child(Element(_STYLE), name="cp_style")
-    fmap.get_root().html.add_child(Element(f'<div class="cp-title">{_e(title)}</div>'))
+    fmap.get_root().header.add_child(LiteralHtml(_STYLE), name="cp_style")
+    fmap.get_root().html.add_child(LiteralHtml(f'<div class="cp-title">{_e(title)}</div>'))
     return fmap
 
 
@@ -145,16 +166,14 @@ def _inline_leaflet(fmap: folium.Map) -> None:
         data = base64.b64encode(read(f"images/{image}")).decode("ascii")
         css = css.replace(f"url(images/{image})", f"url(data:image/png;base64,{data})")
     header = fmap.get_root().header
-    header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css", index=0)
-    header.add_child(Element(f"<script>{script}</script>"), name="leaflet_js", index=0)
+    header.add_child(LiteralHtml(f"<style>{css}</style>"), name="leaflet_css", index=0)
+    header.add_child(LiteralHtml(f"<script>{script}</script>"), name="leaflet_js", index=0)
 
 
 class _AttributionPrefix(MacroElement):
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.attributionControl.setPrefix('Leaflet');"
-        "{% endmacro %}"
-    )
+    def render(self, **kwargs: Any) -> None:
+        prefix = f"{self._parent.get_name()}.attributionControl.setPrefix('Leaflet');"
+        self.get_root().script.add_child(LiteralHtml(prefix), name=self.get_name())
 
 
 _STYLE = """<style>
@@ -479,7 +498,7 @@ def add_legend(fmap: folium.Map, service: str, with_sites: bool, with_referrals:
     if with_referrals:
         parts.append('<b>Referral routes</b><i style="background:#8e44ad"></i>across a border<br>')
     parts.append("</div>")
-    fmap.get_root().html.add_child(Element("".join(parts)))
+    fmap.get_root().html.add_child(LiteralHtml("".join(parts)))
 
 
 def corridor_map(
