@@ -680,6 +680,7 @@ def _referral_payload(corridor_id: str, analysis: referral.ReferralAnalysis) -> 
         "scenario": analysis.scenario,
         "depart": analysis.depart.isoformat() if analysis.depart else None,
         "rate_per_100k": analysis.rate_per_100k,
+        "rates_per_100k": analysis.rates,
         "rate_basis": analysis.rate_basis,
         "demand": analysis.demand,
         "assigned": round(analysis.assigned, 3),
@@ -721,15 +722,15 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
     _table(rows, ("origin", "#", "destination", "min", "km", "border posts", "cover"))
     for r in analysis.refusals:
         click.echo(f"  {r.origin}: no pathway: {r.reason}")
-    if analysis.rate_per_100k is None:
+    if not analysis.sized:
         click.echo(
             f"No referral rate for {analysis.specialty} in the bundle or scenario: "
             "pass --rate (per 100,000 people per year) to size flows against capacity."
         )
         return
     click.echo(
-        f"Expected referrals: {analysis.demand:,.1f} a year at {analysis.rate_per_100k:g} per "
-        f"100,000 ({analysis.rate_basis}); assigned {analysis.assigned:,.1f}, "
+        f"Expected referrals: {analysis.demand:,.1f} a year at {analysis.rate_text} "
+        f"({analysis.rate_basis}); assigned {analysis.assigned:,.1f}, "
         f"unserved {analysis.unserved:,.1f}; capacity adds {analysis.extra_minutes:,.0f} "
         "patient-minutes."
     )

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pyproj
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from corridor_planner import settings
 from corridor_planner.errors import DataError, NotFoundError, Problem
-from corridor_planner.rules import REGIMES, BorderPost, Scenario
+from corridor_planner.rules import REGIMES, BorderPost, ReferralRates, RoadChange, Scenario
 from corridor_planner.validation import CheckFn, FeatureChecker
 
 CORRIDOR_FILE = "corridor.toml"
@@ -26,6 +27,41 @@ POPULATION_FILE = "population.geojson"
 CANDIDATES_FILE = "candidates.geojson"
 BORDER_FILE = "border.geojson"
 REQUIRED_SCENARIOS = ("baseline", "borders_closed", "winter")
+#: Columns every point table has, even when its file holds no feature.
+FIELDS: dict[str, tuple[str, ...]] = {
+    FACILITIES_FILE: (
+        "id",
+        "name",
+        "country",
+        "level",
+        "services",
+        "beds",
+        "capacity",
+        "accepts",
+        "location_precision_m",
+        "source",
+    ),
+    POSTS_FILE: (
+        "id",
+        "name",
+        "countries",
+        "opening_hours",
+        "season",
+        "delay_minutes",
+        "profiles_allowed",
+        "source",
+    ),
+    POPULATION_FILE: (
+        "id",
+        "name",
+        "country",
+        "population",
+        "border_community",
+        "migrant_share",
+        "source",
+    ),
+    CANDIDATES_FILE: ("id", "name", "country", "services", "capacity", "cost", "reason", "source"),
+}
 ROAD_FORMATS = ("osm_xml", "lines")
 
 
@@ -65,8 +101,8 @@ class Corridor:
         The international border line(s), if the bundle has ``border.geojson``.
     scenarios : dict of str to Scenario
         Scenarios by name.
-    referral_rates : dict
-        ``{service: referrals per 100,000 people per year}`` from ``corridor.toml``.
+    referral_rates : ReferralRates
+        Referrals per 100,000 people a year from ``corridor.toml`` (per country or all).
 
     """
 
@@ -90,7 +126,7 @@ class Corridor:
     posts_gdf: gpd.GeoDataFrame
     border: gpd.GeoDataFrame | None
     scenarios: dict[str, Scenario]
-    referral_rates: dict[str, float] = field(default_factory=dict)
+    referral_rates: ReferralRates = field(default_factory=ReferralRates)
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def speed_kph(self, highway: str, country: str | None) -> float:
@@ -100,9 +136,12 @@ class Corridor:
                 return float(table[highway])
         return settings.FALLBACK_SPEED_KPH
 
-    def referral_rate(self, service: str, scenario: Scenario) -> float | None:
-        """Referrals per 100,000 people per year: the scenario's, else the corridor's."""
-        return scenario.referral_rates.get(service, self.referral_rates.get(service))
+    def referral_rate(
+        self, service: str, scenario: Scenario, country: str | None = None
+    ) -> float | None:
+        """Referrals per 100,000 people a year in ``country``: scenario first, then corridor."""
+        rate = scenario.referral_rates.rate(service, country)
+        return rate if rate is not None else self.referral_rates.rate(service, country)
 
     def scenario(self, name: str) -> Scenario:
         """Return the scenario called ``name`` or raise NotFoundError listing the known ones."""
@@ -192,8 +231,8 @@ class _BundleLoader:
         population = self._points(POPULATION_FILE, FeatureChecker.settlement)
         candidates = self._points(CANDIDATES_FILE, FeatureChecker.candidate)
         border = self._border()
-        post_ids = set(posts_gdf["id"]) if "id" in posts_gdf.columns else set()
-        facility_ids = set(facilities["id"]) if "id" in facilities.columns else set()
+        post_ids = _string_ids(posts_gdf)
+        facility_ids = _string_ids(facilities)
         scenarios = self._scenarios(post_ids, facility_ids)
         rates = self._rates(meta.get("referral_rates", {}), CORRIDOR_FILE)
         if self.problems:
@@ -228,10 +267,7 @@ class _BundleLoader:
     # corridor.toml -----------------------------------------------------------------------
 
     def _read_toml(self) -> dict[str, Any]:
-        try:
-            meta = tomllib.loads((self.path / CORRIDOR_FILE).read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise DataError(Problem(CORRIDOR_FILE, "-", "-", f"not valid TOML ({exc})")) from exc
+        meta = read_toml(self.path / CORRIDOR_FILE, CORRIDOR_FILE)
         for key, kind in (("id", str), ("name", str), ("countries", list), ("crs", str)):
             if key not in meta:
                 self.problem(CORRIDOR_FILE, "-", key, "missing")
@@ -263,7 +299,8 @@ class _BundleLoader:
         ok = (
             isinstance(box, list)
             and len(box) == 4
-            and all(isinstance(v, int | float) for v in box)
+            and not any(settings.RANGES["longitude"].problem(v) for v in box[0::2])
+            and not any(settings.RANGES["latitude"].problem(v) for v in box[1::2])
             and box[0] < box[2]
             and box[1] < box[3]
         )
@@ -305,23 +342,26 @@ class _BundleLoader:
                 self.problem(CORRIDOR_FILE, "-", f"speeds.{key}", "must be {road class = km/h}")
                 continue
             for road_class, kph in table.items():
-                if not _positive(kph):
-                    self.problem(
-                        CORRIDOR_FILE,
-                        "-",
-                        f"speeds.{key}.{road_class}",
-                        f"must be a speed in km/h > 0, got {kph!r}",
-                    )
+                complaint = settings.RANGES["speed_kph"].problem(kph)
+                if complaint:
+                    self.problem(CORRIDOR_FILE, "-", f"speeds.{key}.{road_class}", complaint)
                     continue
                 tables.setdefault(key, {})[road_class] = float(kph)
         return tables
 
     def _check_numbers(self, meta: dict[str, Any]) -> None:
-        if "snap_limit_m" in meta and not _positive(meta["snap_limit_m"]):
-            self.problem(CORRIDOR_FILE, "-", "snap_limit_m", "must be metres > 0")
+        if "snap_limit_m" in meta:
+            complaint = settings.RANGES["snap_limit_m"].problem(meta["snap_limit_m"])
+            if complaint:
+                self.problem(CORRIDOR_FILE, "-", "snap_limit_m", complaint)
         thresholds = meta.get("thresholds_minutes", [])
-        if not isinstance(thresholds, list) or not all(_positive(t) for t in thresholds):
-            self.problem(CORRIDOR_FILE, "-", "thresholds_minutes", "must be a list of minutes > 0")
+        if not isinstance(thresholds, list) or not thresholds:
+            self.problem(CORRIDOR_FILE, "-", "thresholds_minutes", "must be a list of minutes")
+            return
+        for value in thresholds:
+            complaint = settings.RANGES["threshold_minutes"].problem(value)
+            if complaint:
+                self.problem(CORRIDOR_FILE, "-", "thresholds_minutes", complaint)
 
     # GeoJSON point files -----------------------------------------------------------------
 
@@ -332,9 +372,12 @@ class _BundleLoader:
                 self.problem(name, "-", "-", "file not found")
             return None
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            data = json.loads(file.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
             self.problem(name, "-", "-", f"not valid JSON ({exc})")
+            return None
+        except OSError as exc:
+            self.problem(name, "-", "-", f"cannot be read ({exc.strerror or exc})")
             return None
         if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
             self.problem(name, "-", "type", "must be a GeoJSON FeatureCollection")
@@ -364,7 +407,11 @@ class _BundleLoader:
             if geom is not None:
                 rows.append(props)
                 geoms.append(geom)
-        return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+        table = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+        for column in FIELDS[name]:
+            if column not in table.columns:
+                table[column] = pd.Series(dtype=object)
+        return table
 
     def _point_geometry(self, name: str, label: str, feature: Any) -> Point | None:
         raw = feature.get("geometry") if isinstance(feature, dict) else None
@@ -400,16 +447,31 @@ class _BundleLoader:
 
     # scenarios ---------------------------------------------------------------------------
 
-    def _rates(self, value: Any, file: str) -> dict[str, float]:
+    def _rates(self, value: Any, file: str) -> ReferralRates:
+        """Read ``[referral_rates]``: ``service = rate`` and ``[referral_rates.KZ]`` tables."""
         if not isinstance(value, dict):
             self.problem(file, "-", "referral_rates", "must be a table of service = rate")
-            return {}
+            return ReferralRates()
+        everywhere: dict[str, float] = {}
+        by_country: dict[str, dict[str, float]] = {}
+        for key, item in value.items():
+            if isinstance(item, dict):
+                if key not in self.countries:
+                    self.problem(file, "-", f"referral_rates.{key}", "not a corridor country")
+                    continue
+                by_country[key] = self._rate_table(item, file, f"referral_rates.{key}")
+            else:
+                everywhere.update(self._rate_table({key: item}, file, "referral_rates"))
+        return ReferralRates(everywhere, by_country)
+
+    def _rate_table(self, table: dict[str, Any], file: str, where: str) -> dict[str, float]:
         rates = {}
-        for service, rate in value.items():
+        for service, rate in table.items():
+            complaint = settings.RANGES["referral_rate"].problem(rate)
             if service not in settings.SERVICES:
-                self.problem(file, "-", "referral_rates", f"unknown service {service!r}")
-            elif not (_positive(rate) or rate == 0):
-                self.problem(file, "-", "referral_rates", f"{service}: must be a rate >= 0")
+                self.problem(file, "-", where, f"unknown service {service!r}")
+            elif complaint:
+                self.problem(file, "-", where, f"{service}: {complaint}")
             else:
                 rates[service] = float(rate)
         return rates
@@ -429,10 +491,11 @@ class _BundleLoader:
                 self.problem(file, facility, "capacity", "must be {service = patients per year}")
                 continue
             for service, amount in by_service.items():
+                complaint = settings.RANGES["capacity"].problem(amount)
                 if service not in settings.SERVICES:
                     self.problem(file, facility, "capacity", f"unknown service {service!r}")
-                elif not (_positive(amount) or amount == 0):
-                    self.problem(file, facility, "capacity", f"{service}: must be patients >= 0")
+                elif complaint:
+                    self.problem(file, facility, "capacity", f"{service}: {complaint}")
                 else:
                     out.setdefault(facility, {})[service] = float(amount)
         return out
@@ -441,6 +504,10 @@ class _BundleLoader:
         folder = self.path / "scenarios"
         scenarios: dict[str, Scenario] = {}
         for file in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            if not file.is_file():
+                kind = "a directory" if file.is_dir() else "not a readable file (broken link?)"
+                self.problem(f"scenarios/{file.name}", "-", "-", f"is {kind}, not a scenario file")
+                continue
             scenario = self._scenario(file, post_ids, facility_ids)
             if scenario is not None:
                 scenarios[scenario.name] = scenario
@@ -452,13 +519,13 @@ class _BundleLoader:
     def _scenario(self, file: Path, post_ids: set[str], facility_ids: set[str]) -> Scenario | None:
         rel = f"scenarios/{file.name}"
         try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            self.problem(rel, "-", "-", f"not valid TOML ({exc})")
+            data = read_toml(file, rel)
+        except DataError as exc:
+            self.problems.extend(exc.problems)
             return None
         before = len(self.problems)
         default = data.get("default_regime", "open")
-        if default not in REGIMES:
+        if not isinstance(default, str) or default not in REGIMES:
             self.problem(rel, "-", "default_regime", f"must be one of {sorted(REGIMES)}")
         regimes = data.get("posts", {})
         if not isinstance(regimes, dict):
@@ -467,16 +534,21 @@ class _BundleLoader:
         for post_id, regime in regimes.items():
             if post_id not in post_ids:
                 self.problem(rel, post_id, "posts", "no border post with this id")
-            if regime not in REGIMES:
+            if not isinstance(regime, str) or regime not in REGIMES:
                 self.problem(rel, post_id, "posts", f"regime {regime!r} not in {sorted(REGIMES)}")
         restricted = data.get("restricted_profiles")
-        if restricted is not None:
-            bad = [p for p in restricted if p not in settings.PROFILES]
+        if restricted is not None and not isinstance(restricted, list):
+            self.problem(rel, "-", "restricted_profiles", "must be a list of profiles")
+            restricted = None
+        elif restricted is not None:
+            bad = [p for p in restricted if not isinstance(p, str) or p not in settings.PROFILES]
             if bad:
                 self.problem(rel, "-", "restricted_profiles", f"unknown profiles {bad}")
         multiplier = data.get("delay_multiplier", 1.0)
-        if not isinstance(multiplier, int | float) or multiplier <= 0:
-            self.problem(rel, "-", "delay_multiplier", "must be a positive number")
+        complaint = settings.RANGES["delay_multiplier"].problem(multiplier)
+        if complaint:
+            self.problem(rel, "-", "delay_multiplier", complaint)
+        road_changes = self._road_changes(data.get("road_changes", []), rel)
         portable = data.get("cover_portable", False)
         if not isinstance(portable, bool):
             self.problem(rel, "-", "cover_portable", "must be true or false")
@@ -500,12 +572,87 @@ class _BundleLoader:
             cover_portable=bool(portable),
             referral_rates=rates,
             capacity=capacity,
+            road_changes=road_changes,
             **kwargs,
         )
 
+    def _road_changes(self, value: Any, file: str) -> tuple[RoadChange, ...]:
+        """Read ``[[road_changes]]``: ways closed or slowed (way ids are checked on build)."""
+        if not isinstance(value, list):
+            self.problem(file, "-", "road_changes", "must be a list of [[road_changes]] tables")
+            return ()
+        changes = []
+        for index, item in enumerate(value):
+            where = f"road_changes[{index}]"
+            if not isinstance(item, dict):
+                self.problem(file, where, "-", "must be a table")
+                continue
+            ways = item.get("ways")
+            if not isinstance(ways, list) or not ways or not all(_is_way_id(w) for w in ways):
+                self.problem(file, where, "ways", "must be a non-empty list of way ids")
+                continue
+            closed = item.get("closed", False)
+            factor = item.get("speed_factor", 1.0)
+            if not isinstance(closed, bool):
+                self.problem(file, where, "closed", "must be true or false")
+                continue
+            complaint = settings.RANGES["speed_factor"].problem(factor)
+            if complaint:
+                self.problem(file, where, "speed_factor", complaint)
+                continue
+            if not closed and factor == 1:
+                self.problem(file, where, "-", "give closed = true or a speed_factor below 1")
+                continue
+            for text in ("reason", "source"):
+                if not isinstance(item.get(text), str) or not item[text].strip():
+                    self.problem(file, where, text, "must be a non-empty string")
+            changes.append(
+                RoadChange(
+                    ways=tuple(str(w) for w in ways),
+                    closed=closed,
+                    speed_factor=float(factor),
+                    reason=str(item.get("reason", "")),
+                    source=str(item.get("source", "")),
+                )
+            )
+        return tuple(changes)
 
-def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+def read_toml(path: Path, label: str) -> dict[str, Any]:
+    """Read a TOML file of a bundle, or raise DataError naming it.
+
+    Raises
+    ------
+    DataError
+        If the file is not UTF-8, not TOML, or cannot be read at all.
+    """
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        message = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+    except tomllib.TOMLDecodeError as exc:
+        message = f"not valid TOML ({exc})"
+    except OSError as exc:
+        message = f"cannot be read ({exc.strerror or exc})"
+    raise DataError(Problem(label, "-", "-", message))
+
+
+def _no_constant(name: str) -> float:
+    """Refuse JSON's non-standard NaN and Infinity: a bundle's numbers must be finite."""
+    raise ValueError(f"{name} is not a number a bundle may hold")
+
+
+def _is_way_id(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, str) and bool(value.strip())
+    )
+
+
+def _string_ids(table: gpd.GeoDataFrame) -> set[str]:
+    """Ids of a point table that are strings (others were reported by the checker)."""
+    if "id" not in table.columns:
+        return set()
+    return {i for i in table["id"] if isinstance(i, str)}
 
 
 def _parse_depart(value: Any) -> dt.datetime | None:
@@ -531,6 +678,9 @@ def _post_from_row(row: Any) -> BorderPost:
         delay_minutes=dict(row.delay_minutes),
         profiles_allowed=frozenset(row.profiles_allowed),
         source=row.source,
+        timezone=getattr(row, "timezone", None)
+        if isinstance(getattr(row, "timezone", None), str)
+        else None,
     )
 
 

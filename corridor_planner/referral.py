@@ -444,6 +444,7 @@ class ReferralAnalysis:
     scenario: str
     depart: dt.datetime | None
     rate_per_100k: float | None
+    rates: dict[str, float | None]
     rate_basis: str
     pathways: list[Pathway]
     refusals: list[Refusal]
@@ -452,6 +453,21 @@ class ReferralAnalysis:
     overflow: list[dict[str, Any]]
     demand: float
     extra_minutes: float
+
+    @property
+    def sized(self) -> bool:
+        """True when a referral rate was known, so flows were sized against capacity."""
+        return any(r is not None for r in self.rates.values())
+
+    @property
+    def rate_text(self) -> str:
+        """The rates applied, e.g. ``88 per 100,000`` or ``KZ 190, KG 100 per 100,000``."""
+        if self.rate_per_100k is not None:
+            return f"{self.rate_per_100k:g} per 100,000"
+        known = [f"{c} {r:g}" for c, r in self.rates.items() if r is not None]
+        unknown = [c for c, r in self.rates.items() if r is None]
+        text = ", ".join(known) + " per 100,000"
+        return text + (f"; none for {', '.join(unknown)}" if unknown else "")
 
     @property
     def assigned(self) -> float:
@@ -472,6 +488,12 @@ def _capacity_of(facility: Any, specialty: str, scenario: Scenario) -> tuple[flo
     if own is not None:
         return float(own), "facilities.geojson"
     return np.inf, "unknown (no limit applied)"
+
+
+def _common_rate(rates: Mapping[str, float | None]) -> float | None:
+    """The one rate every country shares, or None when they differ or none is known."""
+    values = set(rates.values())
+    return values.pop() if len(values) == 1 else None
 
 
 def analyse_referrals(
@@ -497,10 +519,13 @@ def analyse_referrals(
     times = CorridorTravelTimes(network, patient.profile, scenario, depart=depart)
     found, refused = pathways(network, specialty, portable, scenario, depart, origin, top, times)
     if rate_per_100k is not None:
-        rate, basis = rate_per_100k, "given on the command line"
+        rates = {c: float(rate_per_100k) for c in corridor.countries}
+        basis = "given on the command line"
     else:
-        rate = corridor.referral_rate(specialty, scenario)
-        basis = "corridor or scenario data (see SOURCES.md)" if rate is not None else "none"
+        rates = {c: corridor.referral_rate(specialty, scenario, c) for c in corridor.countries}
+        known = any(r is not None for r in rates.values())
+        basis = "corridor or scenario data (see SOURCES.md)" if known else "none"
+    rate = _common_rate(rates)
     facilities = offering(network, specialty)
     caps = [_capacity_of(f, specialty, scenario) for f in facilities.itertuples()]
     capacity = np.array([c for c, _ in caps])
@@ -510,9 +535,10 @@ def analyse_referrals(
     demand_total, extra = 0.0, 0.0
     origins = _origins(network, origin)
     origins = origins[origins["kind"] == "settlement"]
-    if rate is not None and not origins.empty:
+    if basis != "none" and not origins.empty:
         population = corridor.population.set_index("id").loc[list(origins["id"]), "population"]
-        demand = referral_demand(population.to_numpy(), rate)
+        per_origin = np.array([rates.get(c) or 0.0 for c in origins["country"]])
+        demand = referral_demand(population.to_numpy(), 1.0) * per_origin
         minutes = times.matrix(list(origins["node"]), list(facilities["node"])) / 60.0
         for i, row in enumerate(origins.itertuples()):
             nationality = nationality_of(portable, row.country, corridor.countries)
@@ -561,6 +587,7 @@ def analyse_referrals(
         scenario=scenario.name,
         depart=depart or scenario.depart,
         rate_per_100k=rate,
+        rates=rates,
         rate_basis=basis,
         pathways=found,
         refusals=refused,

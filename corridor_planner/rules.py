@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zoneinfo
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import opening_hours
 
-from corridor_planner.settings import PROFILES
+from corridor_planner.settings import COUNTRY_TIMEZONES, PROFILES
+
+#: ``opening_hours`` of a crossing that is never open: an unposted road across a border, or
+#: a post closed for good. Such a post lets nobody through in any scenario.
+CLOSED_HOURS = "off"
 
 REGIMES: frozenset[str] = frozenset({"open", "restricted", "closed"})
 
@@ -41,6 +46,22 @@ def opening_hours_error(expression: str) -> str | None:
     except opening_hours.ParserError as exc:
         first = str(exc).strip().splitlines()[0]
         return f"invalid opening_hours {expression!r} ({first})"
+    return None
+
+
+def is_closed_crossing(expression: object) -> bool:
+    """Tell whether an ``opening_hours`` value marks a crossing that never opens (``off``)."""
+    return isinstance(expression, str) and expression.strip().lower() == CLOSED_HOURS
+
+
+def timezone_error(name: object) -> str | None:
+    """Return why ``name`` is not an IANA time zone (``Asia/Almaty``), or None."""
+    if not isinstance(name, str) or not name.strip():
+        return f"must be an IANA time zone such as 'Asia/Almaty', got {name!r}"
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {name!r} (IANA names such as 'Asia/Almaty')"
     return None
 
 
@@ -118,14 +139,47 @@ class BorderPost:
     delay_minutes: dict[str, dict[str, float]]
     profiles_allowed: frozenset[str]
     source: str = ""
+    timezone: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        """True for a crossing that never opens (``opening_hours`` is ``off``)."""
+        return is_closed_crossing(self.opening_hours)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo | None:
+        """Time zone of the post's clock: its own, else its first country's, else None."""
+        name = self.timezone or COUNTRY_TIMEZONES.get(self.countries[0])
+        return zoneinfo.ZoneInfo(name) if name else None
+
+    def local_time(self, moment: dt.datetime) -> dt.datetime:
+        """Return ``moment`` on the post's clock, as a naive date-time.
+
+        A naive ``moment`` is taken to be local time already. An aware one is converted to
+        the post's zone.
+
+        Raises
+        ------
+        ValueError
+            If ``moment`` carries an offset and the post's zone is unknown.
+        """
+        if moment.tzinfo is None:
+            return moment
+        zone = self.zone
+        if zone is None:
+            raise ValueError(
+                f"border post {self.name} has no time zone: add 'timezone' to it, or give the "
+                "departure without a UTC offset"
+            )
+        return moment.astimezone(zone).replace(tzinfo=None)
 
     def wait_seconds(self, arrival: dt.datetime) -> float:
         """Return the seconds a traveller reaching the post at ``arrival`` waits for it to open.
 
-        Both the season and the opening hours must be open; ``inf`` if the post stays
-        shut for more than a year.
+        Both the season and the opening hours must be open, read on the post's own clock;
+        ``inf`` if the post stays shut for more than a year.
         """
-        return wait_until_open((self.season, self.opening_hours), arrival)
+        return wait_until_open((self.season, self.opening_hours), self.local_time(arrival))
 
     def delay_seconds(self, from_country: str, to_country: str, profile: str) -> float | None:
         """Return the expected clearance time in seconds, or None if ``profile`` may not cross.
@@ -138,12 +192,63 @@ class BorderPost:
             Traveller profile.
 
         """
-        if profile not in self.profiles_allowed:
+        if self.closed or profile not in self.profiles_allowed:
             return None
         minutes = self.delay_minutes.get(direction_key(from_country, to_country), {})
         if profile not in minutes:
             return None
         return float(minutes[profile]) * 60.0
+
+
+@dataclass(frozen=True)
+class ReferralRates:
+    """Expected referrals per 100,000 people a year, by service: everywhere, or per country.
+
+    Parameters
+    ----------
+    everywhere : dict
+        ``{service: rate}`` for every country without its own figure.
+    by_country : dict
+        ``{country: {service: rate}}``; a country's figure wins over ``everywhere``.
+    """
+
+    everywhere: dict[str, float] = field(default_factory=dict)
+    by_country: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def rate(self, service: str, country: str | None) -> float | None:
+        """Rate for people living in ``country``, or None when none is given."""
+        own = self.by_country.get(country or "", {})
+        return own.get(service, self.everywhere.get(service))
+
+    def __bool__(self) -> bool:
+        return bool(self.everywhere) or any(self.by_country.values())
+
+
+@dataclass(frozen=True)
+class RoadChange:
+    """Roads a scenario closes or slows (snow on a pass, a landslide, works).
+
+    Parameters
+    ----------
+    ways : tuple of str
+        Way ids of the road file (OSM way ids, or the ``id`` column of road lines).
+    closed : bool
+        True: nobody drives these ways.
+    speed_factor : float
+        Otherwise, travel is this many times the usual speed (0 < f <= 1).
+    reason, source : str
+        Why, and where that comes from.
+    """
+
+    ways: tuple[str, ...]
+    closed: bool = False
+    speed_factor: float = 1.0
+    reason: str = ""
+    source: str = ""
+
+    def time_factor(self) -> float:
+        """Factor on the travel time of the ways (``inf`` when closed)."""
+        return math.inf if self.closed else 1.0 / self.speed_factor
 
 
 @dataclass(frozen=True)
@@ -168,11 +273,13 @@ class Scenario:
         Departure date-time the scenario is evaluated at.
     cover_portable : bool
         An agreement scenario: home cover is valid across the border.
-    referral_rates : dict
-        ``{service: referrals per 100,000 people per year}``, overriding the corridor's.
+    referral_rates : ReferralRates
+        Referrals per 100,000 people a year, overriding the corridor's.
     capacity : dict
         ``{facility_id: {service: patients per year}}``: planning assumptions that
         override the facilities' own ``capacity``.
+    road_changes : tuple of RoadChange
+        Roads closed or slowed under this scenario.
 
     """
 
@@ -184,8 +291,17 @@ class Scenario:
     delay_multiplier: float = 1.0
     depart: dt.datetime | None = None
     cover_portable: bool = False
-    referral_rates: dict[str, float] = field(default_factory=dict)
+    referral_rates: ReferralRates = field(default_factory=ReferralRates)
     capacity: dict[str, dict[str, float]] = field(default_factory=dict)
+    road_changes: tuple[RoadChange, ...] = ()
+
+    def way_time_factors(self) -> dict[str, float]:
+        """Factor on each changed way's travel time (``inf``: closed); the largest wins."""
+        factors: dict[str, float] = {}
+        for change in self.road_changes:
+            for way in change.ways:
+                factors[way] = max(factors.get(way, 1.0), change.time_factor())
+        return factors
 
     def regime(self, post_id: str) -> str:
         """Regime of one post under this scenario."""

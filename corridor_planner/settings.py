@@ -6,7 +6,10 @@ speeds and snap limits in its ``corridor.toml``.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 #: Folder holding the bundled corridors (one sub-folder per corridor).
 BUNDLED_CORRIDORS_DIR = Path(__file__).resolve().parent.parent / "data" / "corridors"
@@ -51,6 +54,9 @@ PROFILES: frozenset[str] = frozenset(
 COVER_GROUPS: frozenset[str] = frozenset(
     {"resident_insured", "eaeu_worker", "foreign_insured", "foreign_uninsured"}
 )
+
+#: Who runs a facility: public, private, NGO or faith-based, or a public-private partnership.
+OPERATORS: frozenset[str] = frozenset({"public", "private", "ngo", "faith_based", "ppp", "unknown"})
 
 #: Eurasian Economic Union members: their workers get emergency care in each other's
 #: countries (EAEU Treaty, Art. 98; corridor-facts.md §5).
@@ -102,3 +108,79 @@ DEFAULT_PROFILE = "citizen"
 
 #: Smallest travel time (s) on any edge; zero weights can vanish in sparse matrices.
 MIN_EDGE_SECONDS = 1e-3
+
+
+@dataclass(frozen=True)
+class Range:
+    """Plausible values of one kind of number in a bundle, scenario or command line.
+
+    Parameters
+    ----------
+    low, high : float
+        Smallest and largest plausible value (inclusive).
+    unit : str
+        Unit named in messages.
+    whole : bool
+        The value must be a whole number.
+    low_open : bool
+        ``low`` itself is excluded (a speed of 0, say).
+
+    """
+
+    low: float
+    high: float
+    unit: str
+    whole: bool = False
+    low_open: bool = False
+
+    def problem(self, value: Any) -> str | None:
+        """Return why ``value`` is not a plausible number of this kind, or None."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"must be a number ({self.unit}), got {value!r}"
+        if not math.isfinite(value):
+            return f"must be a finite number ({self.unit}), got {value!r}"
+        if self.whole and float(value) != int(value):
+            return f"must be a whole number ({self.unit}), got {value!r}"
+        below = value <= self.low if self.low_open else value < self.low
+        if below or value > self.high:
+            low = f"above {self.low:g}" if self.low_open else f"from {self.low:g}"
+            return f"must be {low} to {self.high:g} {self.unit}, got {value!r}"
+        return None
+
+
+#: Plausible ranges of every number a bundle, a scenario or the command line may hold.
+#: Documented in the README ("Data"); a value outside is refused with its file, feature and
+#: field, so a NaN delay or a speed of 1e9 km/h never reaches an answer.
+RANGES: dict[str, Range] = {
+    "speed_kph": Range(1, 130, "km/h"),
+    "delay_minutes": Range(0, 43_200, "minutes (up to 30 days)"),
+    "delay_multiplier": Range(0, 20, "times the usual delay", low_open=True),
+    "speed_factor": Range(0, 1, "times the usual speed", low_open=True),
+    "population": Range(0, 50_000_000, "people per point", whole=True),
+    "population_year": Range(1950, 2100, "year", whole=True),
+    "migrant_share": Range(0, 1, "share of the population"),
+    "beds": Range(0, 10_000, "beds", whole=True),
+    "capacity": Range(0, 1_000_000, "patients a year"),
+    "cost": Range(0, 1e12, "currency units"),
+    "location_precision_m": Range(0, 100_000, "m", low_open=True),
+    "referral_rate": Range(0, 100_000, "referrals per 100,000 people a year"),
+    "snap_limit_m": Range(0, 100_000, "m", low_open=True),
+    "threshold_minutes": Range(0, 10_080, "minutes (up to a week)", low_open=True),
+    "distance_km": Range(0, 5_000, "km", low_open=True),
+    "latitude": Range(-90, 90, "degrees"),
+    "longitude": Range(-180, 180, "degrees"),
+}
+
+#: Time zone of each country's clocks (IANA names), used when a border post gives none:
+#: a departure with a UTC offset is converted to the post's local time before its opening
+#: hours are read. Kazakhstan moved to a single zone, UTC+5, on 1 March 2024 (tzdata).
+COUNTRY_TIMEZONES: dict[str, str] = {
+    "KZ": "Asia/Almaty",
+    "KG": "Asia/Bishkek",
+    "TJ": "Asia/Dushanbe",
+    "UZ": "Asia/Tashkent",
+    "PK": "Asia/Karachi",
+    "CN": "Asia/Shanghai",
+    "IR": "Asia/Tehran",
+    "AF": "Asia/Kabul",
+}

@@ -6,8 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from corridor_planner.errors import Problem
-from corridor_planner.rules import direction_key, opening_hours_error
-from corridor_planner.settings import COVER_GROUPS, LEVELS, PROFILES, SERVICES
+from corridor_planner.rules import (
+    direction_key,
+    is_closed_crossing,
+    opening_hours_error,
+    timezone_error,
+)
+from corridor_planner.settings import COVER_GROUPS, LEVELS, OPERATORS, PROFILES, RANGES, SERVICES
 
 
 class FeatureChecker:
@@ -39,10 +44,11 @@ class FeatureChecker:
         self._common(fid, props)
         self._choice(fid, props, "level", LEVELS)
         services = self._services(fid, props, "services", required=True)
-        self._count(fid, props, "beds", nullable=True)
+        self._number(fid, props, "beds", "beds", nullable=True)
         self._capacity(fid, props, services)
         self._accepts(fid, props)
-        self._number(fid, props, "location_precision_m", positive=True)
+        self._number(fid, props, "location_precision_m", "location_precision_m")
+        self._operator(fid, props)
 
     def border_post(self, fid: str, props: dict[str, Any]) -> None:
         """Check a ``border_posts.geojson`` feature."""
@@ -52,19 +58,22 @@ class FeatureChecker:
         countries = self._post_countries(fid, props)
         self._hours(fid, props, "opening_hours", nullable=False)
         self._hours(fid, props, "season", nullable=True)
-        allowed = self._profiles(fid, props)
+        self._timezone(fid, props)
+        closed = is_closed_crossing(props.get("opening_hours"))
+        allowed = self._profiles(fid, props, may_be_empty=closed)
         if countries is not None:
             self._delays(fid, props, countries, allowed)
 
     def settlement(self, fid: str, props: dict[str, Any]) -> None:
         """Check a population point."""
         self._common(fid, props)
-        self._count(fid, props, "population", nullable=False)
+        self._number(fid, props, "population", "population")
+        if props.get("population_year") is not None:
+            self._number(fid, props, "population_year", "population_year")
         if not isinstance(props.get("border_community"), bool):
             self._add(fid, "border_community", "must be true or false")
-        share = props.get("migrant_share")
-        if share is not None and not (_is_number(share) and 0 <= share <= 1):
-            self._add(fid, "migrant_share", "must be null or a number from 0 to 1")
+        if props.get("migrant_share") is not None:
+            self._number(fid, props, "migrant_share", "migrant_share")
 
     def candidate(self, fid: str, props: dict[str, Any]) -> None:
         """Check a ``candidates.geojson`` feature."""
@@ -72,6 +81,8 @@ class FeatureChecker:
         services = self._services(fid, props, "services", required=True)
         if props.get("capacity") is not None:
             self._capacity(fid, props, services)
+        if props.get("cost") is not None:
+            self._number(fid, props, "cost", "cost")
         self._text(fid, props, "reason")
 
     # shared pieces ---------------------------------------------------------------------
@@ -111,26 +122,18 @@ class FeatureChecker:
         if props[field] not in allowed:
             self._add(fid, field, f"{props[field]!r} is not one of {list(allowed)}")
 
-    def _number(self, fid: str, props: dict[str, Any], field: str, positive: bool = False) -> None:
-        if self._missing(fid, props, field):
-            return
-        value = props[field]
-        if not _is_number(value) or (positive and value <= 0) or value < 0:
-            kind = "a positive number" if positive else "a number >= 0"
-            self._add(fid, field, f"must be {kind}, got {value!r}")
-
-    def _count(self, fid: str, props: dict[str, Any], field: str, nullable: bool) -> None:
+    def _number(
+        self, fid: str, props: dict[str, Any], field: str, kind: str, nullable: bool = False
+    ) -> None:
+        """Check a number against its plausible range in ``settings.RANGES``."""
         if self._missing(fid, props, field):
             return
         value = props[field]
         if value is None and nullable:
             return
-        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            self._add(
-                fid,
-                field,
-                f"must be a whole number >= 0{' or null' if nullable else ''}, got {value!r}",
-            )
+        complaint = RANGES[kind].problem(value)
+        if complaint:
+            self._add(fid, field, complaint + (" or null" if nullable else ""))
 
     def _services(self, fid: str, props: dict[str, Any], field: str, required: bool) -> list[str]:
         if self._missing(fid, props, field):
@@ -154,8 +157,9 @@ class FeatureChecker:
         for service, value in capacity.items():
             if service not in services:
                 self._add(fid, "capacity", f"capacity for {service!r}, which is not in services")
-            if not _is_number(value) or value < 0:
-                self._add(fid, "capacity", f"{service}: must be a number >= 0, got {value!r}")
+            complaint = RANGES["capacity"].problem(value)
+            if complaint:
+                self._add(fid, "capacity", f"{service}: {complaint}")
 
     def _accepts(self, fid: str, props: dict[str, Any]) -> None:
         if self._missing(fid, props, "accepts"):
@@ -177,6 +181,16 @@ class FeatureChecker:
             for service in services:
                 if service not in SERVICES:
                     self._add(fid, "accepts", f"{group}: unknown service {service!r}")
+
+    def _operator(self, fid: str, props: dict[str, Any]) -> None:
+        value = props.get("operator")
+        if value is not None and value not in OPERATORS:
+            self._add(fid, "operator", f"{value!r} is not one of {sorted(OPERATORS)}")
+
+    def _timezone(self, fid: str, props: dict[str, Any]) -> None:
+        value = props.get("timezone")
+        if value is not None and timezone_error(value):
+            self._add(fid, "timezone", timezone_error(value) or "")
 
     def _post_countries(self, fid: str, props: dict[str, Any]) -> tuple[str, str] | None:
         if self._missing(fid, props, "countries"):
@@ -202,12 +216,17 @@ class FeatureChecker:
         if complaint:
             self._add(fid, field, complaint)
 
-    def _profiles(self, fid: str, props: dict[str, Any]) -> set[str]:
+    def _profiles(self, fid: str, props: dict[str, Any], may_be_empty: bool) -> set[str]:
         if self._missing(fid, props, "profiles_allowed"):
             return set()
         value = props["profiles_allowed"]
-        if not isinstance(value, list) or not value:
-            self._add(fid, "profiles_allowed", "must be a non-empty list of profiles")
+        if not isinstance(value, list) or (not value and not may_be_empty):
+            self._add(
+                fid,
+                "profiles_allowed",
+                "must be a non-empty list of profiles (an empty list only for a closed "
+                "crossing, opening_hours 'off')",
+            )
             return set()
         for profile in value:
             if profile not in PROFILES:
@@ -229,7 +248,7 @@ class FeatureChecker:
             return
         a, b = countries
         expected = {direction_key(a, b), direction_key(b, a)}
-        for direction in sorted(expected - set(delays)):
+        for direction in sorted(expected - set(delays) if allowed else ()):
             self._add(fid, "delay_minutes", f"direction {direction} missing")
         for direction, by_profile in delays.items():
             if direction not in expected:
@@ -247,16 +266,13 @@ class FeatureChecker:
             for profile, minutes in by_profile.items():
                 if profile not in PROFILES:
                     self._add(fid, "delay_minutes", f"{direction}: unknown profile {profile!r}")
-                elif not _is_number(minutes) or minutes < 0:
-                    self._add(fid, "delay_minutes", f"{direction}: {profile}: must be minutes >= 0")
+                elif RANGES["delay_minutes"].problem(minutes):
+                    complaint = RANGES["delay_minutes"].problem(minutes)
+                    self._add(fid, "delay_minutes", f"{direction}: {profile}: {complaint}")
             for profile in sorted(allowed - set(by_profile)):
                 self._add(
                     fid, "delay_minutes", f"{direction}: no delay for allowed profile {profile!r}"
                 )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 CheckFn = Callable[[FeatureChecker, str, dict[str, Any]], None]

@@ -61,8 +61,9 @@ class TestValidation:
 
     def test_wrongly_typed_field(self, tiny_copy):
         edit_feature(tiny_copy, "population.geojson", "town_a", population="ten thousand")
-        assert "population.geojson: town_a: population: must be a whole number" in self.problems(
-            tiny_copy
+        assert (
+            "population.geojson: town_a: population: must be a number (people per point)"
+            in self.problems(tiny_copy)
         )
 
     def test_wrongly_typed_flag(self, tiny_copy):
@@ -187,7 +188,7 @@ class TestValidation:
             toml.read_text() + '\n[speeds]\nKG = { trunk = "fast" }\nXX = { trunk = 50 }\n'
         )
         text = self.problems(tiny_copy)
-        assert "corridor.toml: -: speeds.KG.trunk: must be a speed in km/h > 0, got 'fast'" in text
+        assert "corridor.toml: -: speeds.KG.trunk: must be a number (km/h), got 'fast'" in text
         assert "corridor.toml: -: speeds.XX: not 'default' nor a country" in text
 
     def test_bad_numbers(self, tiny_copy):
@@ -197,8 +198,8 @@ class TestValidation:
             text.replace("thresholds_minutes = [30, 60]", "thresholds_minutes = [30, -1]")
         )
         text = self.problems(tiny_copy)
-        assert "corridor.toml: -: snap_limit_m: must be metres > 0" in text
-        assert "corridor.toml: -: thresholds_minutes: must be a list of minutes > 0" in text
+        assert "corridor.toml: -: snap_limit_m: must be a number (m), got 'far'" in text
+        assert "corridor.toml: -: thresholds_minutes: must be above 0 to 10080 minutes" in text
 
     def test_broken_json(self, tiny_copy):
         (tiny_copy / "facilities.geojson").write_text("{not json")
