@@ -491,7 +491,7 @@ def _capacity_of(facility: Any, specialty: str, scenario: Scenario) -> tuple[flo
 
 
 def _common_rate(rates: Mapping[str, float | None]) -> float | None:
-    """The one rate every country shares, or None when they differ or none is known."""
+    """Return the one rate every country shares, or None when they differ or none is known."""
     values = set(rates.values())
     return values.pop() if len(values) == 1 else None
 
