@@ -17,13 +17,14 @@ import numpy as np
 import osmnx as ox
 import pandas as pd
 from pyproj import Geod
-from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
 from corridor_planner import settings
 from corridor_planner.corridor import POSTS_FILE, Corridor
 from corridor_planner.engine import TravelTimeEngine
 from corridor_planner.errors import DataError, Problem
+from corridor_planner.rules import Scenario
+from corridor_planner.snapping import POINT_KINDS, RoadIndex, RoadPoint, edge_kind, snap_points
 
 #: OSM way tags the graph keeps beyond osmnx's defaults.
 COUNTRY_TAG = "is_in:country_code"
@@ -31,7 +32,6 @@ DISTANCE_TAG = "distance"
 #: Observed average speed (km/h) of a way, from a published travel time; overrides the
 #: class table (mountain roads, congested towns). A corridor-planner tag, not OSM's.
 SPEED_TAG = "travel_speed"
-POINT_KINDS = ("facility", "settlement", "candidate")
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -62,21 +62,31 @@ class CorridorNetwork:
     graph: nx.MultiDiGraph
     post_edges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     snaps: gpd.GeoDataFrame | None = None
-    _road_tree: tuple[cKDTree, list[int]] | None = field(default=None, repr=False)
+    _road_index: RoadIndex | None = field(default=None, repr=False)
     _point_nodes: dict[tuple[str, str], int] | None = field(default=None, repr=False)
-    _roads: TravelTimeEngine | None = field(default=None, repr=False)
+    _roads: dict[frozenset[tuple[str, float]], TravelTimeEngine] = field(
+        default_factory=dict, repr=False
+    )
 
-    def road_engine(self) -> TravelTimeEngine:
+    def road_engine(self, scenario: Scenario | None = None) -> TravelTimeEngine:
         """Roads and access legs compiled once (no border posts: those depend on who crosses).
 
-        The graph must not change after :func:`build_network`; every profile and scenario
-        shares this engine.
+        The graph must not change after :func:`build_network`. Every profile and scenario
+        shares one engine, except scenarios that close or slow roads: each distinct set of
+        road changes gets its own, compiled once.
         """
-        if self._roads is None:
-            self._roads = TravelTimeEngine.from_graph(
-                self.graph, lambda u, v, d: None if "border_post" in d else d["travel_time"]
-            )
-        return self._roads
+        factors = scenario.way_time_factors() if scenario is not None else {}
+        key = frozenset(factors.items())
+        if key not in self._roads:
+
+            def weight(u: Any, v: Any, data: dict[str, Any]) -> float | None:
+                if "border_post" in data:
+                    return None
+                factor = factors.get(str(data.get("osmid")), 1.0) if factors else 1.0
+                return None if math.isinf(factor) else data["travel_time"] * factor
+
+            self._roads[key] = TravelTimeEngine.from_graph(self.graph, weight)
+        return self._roads[key]
 
     def node_of(self, kind: str, ref: str) -> int | None:
         """Graph node of a snapped point, or None if it was not attached."""
@@ -93,15 +103,15 @@ class CorridorNetwork:
         """Nodes of the road network proper (no point nodes)."""
         return [n for n, d in self.graph.nodes(data=True) if "kind" not in d]
 
-    def nearest_road_node(self, x: float, y: float) -> tuple[int, float]:
-        """Nearest road node (any country) to a point in the working CRS, and its distance."""
-        if self._road_tree is None:
-            nodes = self.road_nodes()
-            coords = [(self.graph.nodes[n]["x"], self.graph.nodes[n]["y"]) for n in nodes]
-            self._road_tree = (cKDTree(np.array(coords)), nodes)
-        tree, nodes = self._road_tree
-        metres, index = tree.query((x, y))
-        return nodes[int(index)], float(metres)
+    def road_index(self) -> RoadIndex:
+        """Spatial index of the road segments (built once, after snapping)."""
+        if self._road_index is None:
+            self._road_index = RoadIndex(self.graph)
+        return self._road_index
+
+    def nearest_road_point(self, x: float, y: float) -> RoadPoint | None:
+        """Nearest point on any road to a point in the working CRS (None: no roads)."""
+        return self.road_index().nearest(x, y)
 
     def summary(self) -> dict[str, Any]:
         """Return the counts the ``validate`` command prints."""
@@ -154,12 +164,73 @@ def build_network(corridor: Corridor) -> CorridorNetwork:
     apply_published_distances(graph)
     add_travel_times(graph, corridor)
     post_edges, problems = add_border_posts(graph, corridor)
+    problems += unposted_crossings(graph, road_file, _country_field(corridor))
+    problems += _unknown_ways(graph, corridor)
     if problems:
         raise DataError(problems, corridor=corridor.id)
     graph = ox.project_graph(graph, to_crs=corridor.crs)
     network = CorridorNetwork(corridor=corridor, graph=graph, post_edges=post_edges)
-    network.snaps = snap_points(network)
+    network.snaps = snap_points(
+        graph,
+        (
+            ("facility", corridor.facilities),
+            ("settlement", corridor.population),
+            ("candidate", corridor.candidates),
+        ),
+        corridor.crs,
+        corridor.snap_limit_m,
+    )
     return network
+
+
+def _country_field(corridor: Corridor) -> str:
+    return COUNTRY_TAG if corridor.roads_format == "osm_xml" else corridor.roads_country_column
+
+
+def unposted_crossings(graph: nx.MultiDiGraph, file: str, field_name: str) -> list[Problem]:
+    """Report every road node where two countries' roads meet with no border post.
+
+    Such a road would be a free crossing, open to everyone in every scenario. A post
+    (``border_posts.geojson``; ``opening_hours`` ``off`` for a crossing closed for good)
+    must sit on it, or the roads must not meet.
+    """
+    problems = []
+    for node, countries in sorted(_node_countries(graph).items()):
+        if len(countries) < 2:
+            continue
+        ways = sorted({str(d.get("osmid", "-")) for _, _, d in graph.edges(node, data=True)})
+        ways += sorted({str(d.get("osmid", "-")) for _, _, d in graph.in_edges(node, data=True)})
+        data = graph.nodes[node]
+        problems.append(
+            Problem(
+                file,
+                "way " + ", ".join(dict.fromkeys(ways)),
+                field_name,
+                f"roads of {' and '.join(sorted(countries))} meet at ({data['y']:.5f}, "
+                f"{data['x']:.5f}) with no border post: add one to {POSTS_FILE} there "
+                "(opening_hours 'off' for a closed crossing) or keep the roads apart",
+            )
+        )
+    return problems
+
+
+def _unknown_ways(graph: nx.MultiDiGraph, corridor: Corridor) -> list[Problem]:
+    """Road changes of scenarios that name ways the road file does not have."""
+    ways = {str(d.get("osmid")) for _, _, d in graph.edges(data=True)}
+    problems = []
+    for name, scenario in sorted(corridor.scenarios.items()):
+        for index, change in enumerate(scenario.road_changes):
+            missing = [w for w in change.ways if w not in ways]
+            if missing:
+                problems.append(
+                    Problem(
+                        f"scenarios/{name}.toml",
+                        f"road_changes[{index}]",
+                        "ways",
+                        f"no way {', '.join(missing)} in {corridor.roads_path.name}",
+                    )
+                )
+    return problems
 
 
 # reading roads ---------------------------------------------------------------------------
@@ -249,8 +320,9 @@ def graph_from_lines(
         if geom is None or geom.is_empty or len(geom.coords) < 2:
             continue
         u, v = node(*geom.coords[0][:2]), node(*geom.coords[-1][:2])
+        way_id = getattr(row, "id", None)
         attrs = {
-            "osmid": index + 1,
+            "osmid": way_id if way_id is not None and not pd.isna(way_id) else index + 1,
             "highway": getattr(row, class_column),
             "country": getattr(row, country_column),
             "length": float(_GEOD.geometry_length(geom)),
@@ -359,8 +431,9 @@ def add_travel_times(graph: nx.MultiDiGraph, corridor: Corridor) -> None:
 def _node_countries(graph: nx.MultiDiGraph) -> dict[int, set[str]]:
     countries: dict[int, set[str]] = defaultdict(set)
     for u, v, data in graph.edges(data=True):
-        countries[u].add(data["country"])
-        countries[v].add(data["country"])
+        if edge_kind(data) == "road":
+            countries[u].add(data["country"])
+            countries[v].add(data["country"])
     return countries
 
 
@@ -462,94 +535,5 @@ def _split_node(graph: nx.MultiDiGraph, node: int, new: int, country: str) -> No
         graph.add_edge(new if u == node else u, new if v == node else v, **data)
 
 
-# snapping --------------------------------------------------------------------------------
-
-
-def snap_points(network: CorridorNetwork) -> gpd.GeoDataFrame:
-    """Attach facilities, settlements and candidates to the nearest road node of their country.
-
-    Each attached point becomes a node (``kind``, ``ref``) joined to its road node by an
-    access leg both ways, travelled at ``ACCESS_SPEED_KPH``. A point farther than the
-    corridor's snap limit is reported with ``snapped=False`` and not attached.
-
-    Returns
-    -------
-    GeoDataFrame
-        The snap table described in :class:`CorridorNetwork`.
-
-    """
-    corridor, graph = network.corridor, network.graph
-    trees = _country_trees(graph)
-    next_id = max(graph.nodes) + 1
-    rows: list[dict[str, Any]] = []
-    for kind, gdf in (
-        ("facility", corridor.facilities),
-        ("settlement", corridor.population),
-        ("candidate", corridor.candidates),
-    ):
-        projected = gdf.to_crs(corridor.crs)
-        for feature in projected.itertuples():
-            row = {
-                "kind": kind,
-                "id": feature.id,
-                "name": feature.name,
-                "country": feature.country,
-                "geometry": feature.geometry,
-                "node": None,
-                "road_node": None,
-                "access_m": math.nan,
-                "snapped": False,
-            }
-            road_node, metres = _nearest_in_country(trees, feature.country, feature.geometry)
-            row["road_node"], row["access_m"] = road_node, metres
-            if road_node is not None and metres <= corridor.snap_limit_m:
-                _attach(graph, next_id, road_node, metres, kind, feature)
-                row["node"], row["snapped"] = next_id, True
-                next_id += 1
-            rows.append(row)
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=corridor.crs)
-
-
-def _country_trees(graph: nx.MultiDiGraph) -> dict[str, tuple[cKDTree, list[int]]]:
-    by_country: dict[str, list[int]] = defaultdict(list)
-    for n, data in graph.nodes(data=True):
-        if "country" in data and "kind" not in data:
-            by_country[data["country"]].append(n)
-    trees = {}
-    for country, nodes in by_country.items():
-        coords = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes])
-        trees[country] = (cKDTree(coords), nodes)
-    return trees
-
-
-def _nearest_in_country(
-    trees: dict[str, tuple[cKDTree, list[int]]], country: str, point: Any
-) -> tuple[int | None, float]:
-    if country not in trees:
-        return None, math.inf
-    tree, nodes = trees[country]
-    metres, index = tree.query((point.x, point.y))
-    return nodes[int(index)], float(metres)
-
-
-def _attach(
-    graph: nx.MultiDiGraph, node: int, road_node: int, metres: float, kind: str, feature: Any
-) -> None:
-    graph.add_node(
-        node,
-        x=feature.geometry.x,
-        y=feature.geometry.y,
-        kind=kind,
-        ref=feature.id,
-        name=feature.name,
-        country=feature.country,
-    )
-    seconds = max(metres / (settings.ACCESS_SPEED_KPH / 3.6), settings.MIN_EDGE_SECONDS)
-    for u, v in ((node, road_node), (road_node, node)):
-        graph.add_edge(
-            u, v, highway="access", length=metres, travel_time=seconds, country=feature.country
-        )
-
-
 def _is_road(data: dict[str, Any]) -> bool:
-    return data.get("highway") not in {"access", "border_crossing"}
+    return edge_kind(data) == "road"

@@ -9,12 +9,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 from shapely.geometry import LineString, Point
 
 from corridor_planner import settings
 from corridor_planner.errors import NoRouteError, NotFoundError
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.rules import BASELINE, Scenario, check_profile
+from corridor_planner.snapping import Entry, RoadPoint, edge_kind
 from corridor_planner.traveltimes import CorridorTravelTimes, RoutedPath
 
 _LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -22,24 +24,34 @@ _LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
 @dataclass(frozen=True)
 class Place:
-    """Where a route starts or ends: a graph node plus any access leg not in the graph.
+    """Where a route starts or ends: a graph node, or a point beside a road.
 
     Parameters
     ----------
     label : str
         What the user sees.
-    node : int
-        Graph node.
-    extra_m, extra_s : float
-        Access leg from a ``lat,lon`` point to ``node`` (zero for named places, whose
-        leg is part of the graph).
+    node : int or None
+        Graph node of a named place (its access leg is part of the graph).
+    road_point : RoadPoint or None
+        For a ``lat,lon`` point: the nearest point on a road; the route enters the road
+        there, towards either end of that edge.
+    access_m, access_s : float
+        Access leg from a ``lat,lon`` point to the road (zero for named places).
 
     """
 
     label: str
-    node: int
-    extra_m: float = 0.0
-    extra_s: float = 0.0
+    node: int | None = None
+    road_point: RoadPoint | None = None
+    access_m: float = 0.0
+    access_s: float = 0.0
+
+    def options(self, network: CorridorNetwork, leaving: bool) -> list[Entry]:
+        """Ways onto (``leaving``) or off the network: the node, or both ends of the edge."""
+        if self.road_point is None:
+            assert self.node is not None
+            return [Entry(self.node, 0.0, 0.0, None)]
+        return network.road_index().entries(self.road_point, leaving=leaving)
 
 
 @dataclass
@@ -117,15 +129,26 @@ def resolve_place(network: CorridorNetwork, text: str) -> Place:
 
 def _place_at(network: CorridorNetwork, lat: float, lon: float, text: str) -> Place:
     corridor = network.corridor
-    point = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(corridor.crs).iloc[0]
-    best, best_m = network.nearest_road_node(point.x, point.y)
-    if best_m > corridor.snap_limit_m:
+    for kind, value in (("latitude", lat), ("longitude", lon)):
+        complaint = settings.RANGES[kind].problem(value)
+        if complaint:
+            raise NotFoundError(f"{text.strip()!r} is not 'lat,lon': the {kind} {complaint}")
+    west, south, east, north = corridor.bbox
+    if not (west <= lon <= east and south <= lat <= north):
         raise NotFoundError(
-            f"{text} lies {best_m / 1000:.1f} km from the road network, beyond the snap "
+            f"{text.strip()} lies outside corridor {corridor.id} "
+            f"(lat {south} to {north}, lon {west} to {east}); give 'lat,lon' in that order"
+        )
+    point = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(corridor.crs).iloc[0]
+    road_point = network.nearest_road_point(point.x, point.y)
+    metres = road_point.distance_m if road_point is not None else float("inf")
+    if road_point is None or metres > corridor.snap_limit_m:
+        raise NotFoundError(
+            f"{text.strip()} lies {metres / 1000:.1f} km from the road network, beyond the snap "
             f"limit of {corridor.snap_limit_m / 1000:g} km"
         )
-    seconds = best_m / (settings.ACCESS_SPEED_KPH / 3.6)
-    return Place(label=text.strip(), node=best, extra_m=best_m, extra_s=seconds)
+    seconds = metres / (settings.ACCESS_SPEED_KPH / 3.6)
+    return Place(text.strip(), road_point=road_point, access_m=metres, access_s=seconds)
 
 
 def find_route(
@@ -169,22 +192,34 @@ def find_route(
     end = destination if isinstance(destination, Place) else resolve_place(network, destination)
     if times is None:
         times = CorridorTravelTimes(network, profile, scenario, depart=depart)
+    way_factors = scenario.way_time_factors()
+    leave = _open_options(start.options(network, leaving=True), network, way_factors)
+    arrive = _open_options(end.options(network, leaving=False), network, way_factors)
+    no_route = NoRouteError(
+        f"no route from {start.label} to {end.label} for a {profile} traveller under "
+        f"scenario {scenario.name} (a border post or road on the way may be closed to them)"
+    )
+    if not leave or not arrive:
+        raise no_route
+    first, last = _best_pair(times, leave, arrive)
     try:
-        routed = times.route(start.node, end.node)
+        routed = times.route(first.node, last.node)
     except NoRouteError as exc:
-        raise NoRouteError(
-            f"no route from {start.label} to {end.label} for a {profile} traveller under "
-            f"scenario {scenario.name} (a border post on the way may be closed to them)"
-        ) from exc
+        raise no_route from exc
     legs = _legs(network, routed)
-    if start.extra_m:
+    if first.edge is not None:
+        legs.insert(0, _leg_for(network.graph.edges[first.edge], share=first))
+    if last.edge is not None:
+        legs.append(_leg_for(network.graph.edges[last.edge], share=last))
+    if start.road_point is not None:
         legs.insert(
-            0, Leg("access", "to the road network", "", start.extra_m / 1000, start.extra_s / 60)
+            0, Leg("access", "to the road network", "", start.access_m / 1000, start.access_s / 60)
         )
-    if end.extra_m:
+    if end.road_point is not None:
         legs.append(
-            Leg("access", "from the road network", "", end.extra_m / 1000, end.extra_s / 60)
+            Leg("access", "from the road network", "", end.access_m / 1000, end.access_s / 60)
         )
+    legs = _merged(legs)
     return Route(
         origin=start.label,
         destination=end.label,
@@ -211,6 +246,35 @@ def find_route(
     )
 
 
+def _open_options(
+    options: list[Entry], network: CorridorNetwork, way_factors: dict[str, float]
+) -> list[Entry]:
+    """Drop entries along a road the scenario closes; slow those it slows."""
+    kept = []
+    for entry in options:
+        if entry.edge is None:
+            kept.append(entry)
+            continue
+        way = str(network.graph.edges[entry.edge].get("osmid"))
+        factor = way_factors.get(way, 1.0)
+        if factor != float("inf"):
+            kept.append(Entry(entry.node, entry.seconds * factor, entry.metres, entry.edge))
+    return kept
+
+
+def _best_pair(
+    times: CorridorTravelTimes, leave: list[Entry], arrive: list[Entry]
+) -> tuple[Entry, Entry]:
+    """Fastest combination of a way onto the network and a way off it."""
+    if len(leave) == 1 and len(arrive) == 1:
+        return leave[0], arrive[0]
+    matrix = times.matrix([e.node for e in leave], [e.node for e in arrive])
+    matrix = matrix + np.array([e.seconds for e in leave])[:, None]
+    matrix = matrix + np.array([e.seconds for e in arrive])[None, :]
+    i, j = np.unravel_index(int(np.argmin(matrix)), matrix.shape)
+    return leave[int(i)], arrive[int(j)]
+
+
 def _legs(network: CorridorNetwork, routed: RoutedPath) -> list[Leg]:
     graph = network.graph
     crossings = {(u.crossing.entry, u.crossing.exit): u for u in routed.crossings}
@@ -232,34 +296,35 @@ def _legs(network: CorridorNetwork, routed: RoutedPath) -> list[Leg]:
             )
             continue
         roads = [d for d in graph.get_edge_data(u, v).values() if "border_post" not in d]
-        leg = _leg_for(min(roads, key=lambda d: d["travel_time"]))
-        last = legs[-1] if legs else None
-        if (
-            last
-            and leg.kind == "road"
-            and (last.kind, last.name, last.ref)
-            == (
-                leg.kind,
-                leg.name,
-                leg.ref,
-            )
-        ):
-            last.km += leg.km
-            last.minutes += leg.minutes
-        else:
-            legs.append(leg)
+        legs.append(_leg_for(min(roads, key=lambda d: d["travel_time"])))
     return legs
 
 
-def _leg_for(data: dict[str, Any]) -> Leg:
-    minutes = data["travel_time"] / 60
-    if data.get("highway") == "access":
-        return Leg("access", "access leg", "", data["length"] / 1000, minutes, data["country"])
+def _merged(legs: list[Leg]) -> list[Leg]:
+    """Join consecutive road legs of the same road (name and ref) into one."""
+    out: list[Leg] = []
+    for leg in legs:
+        last = out[-1] if out else None
+        same_road = last and (last.name, last.ref) == (leg.name, leg.ref)
+        if same_road and leg.kind == last.kind == "road":
+            last.km += leg.km
+            last.minutes += leg.minutes
+        else:
+            out.append(leg)
+    return out
+
+
+def _leg_for(data: dict[str, Any], share: Entry | None = None) -> Leg:
+    """Leg of one edge, or of the part of it an entry travels (``share``)."""
+    minutes = data["travel_time"] / 60 if share is None else share.seconds / 60
+    km = data["length"] / 1000 if share is None else share.metres / 1000
+    if edge_kind(data) == "access":
+        return Leg("access", "access leg", "", km, minutes, data["country"])
     return Leg(
         "road",
         str(data.get("name", "")),
         str(data.get("ref", "")),
-        data["length"] / 1000,
+        km,
         minutes,
         str(data.get("country", "")),
     )

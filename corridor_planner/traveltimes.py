@@ -77,7 +77,7 @@ class CorridorTravelTimes:
         self.profile = profile
         self.scenario = scenario
         self.depart = depart if depart is not None else scenario.depart
-        self.roads = network.road_engine()
+        self.roads = network.road_engine(scenario)
         self.crossings = self._usable_crossings()
         entries = [c.entry for c in self.crossings]
         exits = [c.exit for c in self.crossings]

@@ -93,9 +93,17 @@ class TestCpecKarakoram:
         import networkx as nx
         from shapely.geometry import Point
 
+        roads = network.road_nodes()
+
         def node(lat, lon):
             point = gpd.GeoSeries([Point(lon, lat)], crs=4326).to_crs(network.corridor.crs).iloc[0]
-            return network.nearest_road_node(point.x, point.y)[0]
+            graph = network.graph
+            return min(
+                roads,
+                key=lambda n: (
+                    (graph.nodes[n]["x"] - point.x) ** 2 + (graph.nodes[n]["y"] - point.y) ** 2
+                ),
+            )
 
         return nx.shortest_path_length(network.graph, node(*a), node(*b), weight="length") / 1000
 

@@ -80,12 +80,31 @@ class TestPlaces:
         assert resolve_place(tiny_network, "hosp_d").label == "Hospital D"
         assert resolve_place(tiny_network, "Hospital").label == "Hospital D"
 
-    def test_lat_lon_adds_an_access_leg(self, tiny_network):
+    def test_lat_lon_enters_the_road_where_it_lies(self, tiny_network):
+        # 43.1, 74.92 lies on way A-B, 2 of its 10 km from A: to B is 8 km (6 min at 80 km/h)
         place = resolve_place(tiny_network, "43.1, 74.92")
-        assert place.extra_m == pytest.approx(1_630, rel=0.02)
+        assert place.access_m < 5
         route = find_route(tiny_network, "43.1, 74.92", "Town D")
         assert route.legs[0].kind == "access"
-        assert route.legs[0].km == pytest.approx(1.63, abs=0.03)
+        assert route.legs[1].kind == "road" and route.legs[1].km == pytest.approx(8.0, abs=0.01)
+        assert route.minutes == pytest.approx(6 + 3 + 20 + 3 + 6, abs=0.15)
+        assert route.km == pytest.approx(8 + 4 + 4 + 7, abs=0.05)
+
+    def test_lat_lon_beside_a_long_road_measures_to_the_road_not_its_ends(self, tiny_network):
+        # 0.03 deg (3.3 km) north of the middle of way A-B; its ends are 5 km and more away
+        place = resolve_place(tiny_network, "43.13, 74.975")
+        assert place.access_m == pytest.approx(3_336, rel=0.01)
+        route = find_route(tiny_network, "43.13, 74.975", "Town A")
+        # access 3.336 km at 20 km/h, then 7.5 of the 10 km to A at 80 km/h
+        assert route.minutes == pytest.approx(3.336 * 3 + 7.5 * 0.75, abs=0.2)
+
+    def test_lat_lon_out_of_range_or_outside_the_corridor(self, tiny_network):
+        with pytest.raises(NotFoundError, match="latitude must be from -90 to 90"):
+            resolve_place(tiny_network, "200,74.9")
+        with pytest.raises(NotFoundError, match="latitude must be from -90 to 90"):
+            resolve_place(tiny_network, "-91,74")
+        with pytest.raises(NotFoundError, match="lies outside corridor tiny"):
+            resolve_place(tiny_network, "74.9,43.1")
 
     def test_ambiguous(self, tiny_network):
         with pytest.raises(NotFoundError, match="'Town' matches several places: .*Town A; Town D"):
