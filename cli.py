@@ -177,8 +177,9 @@ class Duration(click.ParamType):
             self.fail(f"{value!r} is not a duration such as 2h, 90min or 1h30", param, ctx)
         hours, minutes = (float(g) if g else 0.0 for g in match.groups())
         total = hours * 60 + minutes
-        if total <= 0:
-            self.fail(f"{value!r} must be longer than zero", param, ctx)
+        complaint = settings.RANGES["threshold_minutes"].problem(total)
+        if complaint:
+            self.fail(f"{value!r}: {complaint}", param, ctx)
         return total
 
 
@@ -195,6 +196,25 @@ class DateTime(click.ParamType):
             return dt.datetime.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is not an ISO date-time such as 2027-01-13T08:00", param, ctx)
+
+
+class Plausible(click.ParamType):
+    """A number within the plausible range of its kind (``settings.RANGES``): finite."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.name = settings.RANGES[kind].unit
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        """Return the number, or fail with its range."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        complaint = settings.RANGES[self.kind].problem(number)
+        if complaint:
+            self.fail(complaint, param, ctx)
+        return number
 
 
 def out_option(help_text: str) -> Callable[[Any], Any]:
@@ -375,7 +395,19 @@ def _access_payload(corridor_id: str, result: access.AccessReport) -> dict[str, 
     if result.gain is not None:
         payload["compare"] = result.compare
         payload["gain"] = json_records(result.gain)
+    payload["left_out"] = result.left_out
     return payload
+
+
+def _print_left_out(left_out: dict[str, Any]) -> None:
+    """Say which settlements (and how many people) no figure above includes, and why."""
+    if not left_out.get("points"):
+        return
+    names = ", ".join(left_out["names"][:8]) + (" ..." if len(left_out["names"]) > 8 else "")
+    click.echo(
+        f"Left out of every figure: {left_out['points']} settlement(s), "
+        f"{left_out['population']:,} people ({names}): {left_out['reason']}."
+    )
 
 
 def _print_access(corridor_id: str, result: access.AccessReport) -> None:
@@ -411,6 +443,7 @@ def _print_access(corridor_id: str, result: access.AccessReport) -> None:
         target = row.facility_name if isinstance(row.facility_name, str) else "none reachable"
         click.echo(f"  {row.name} ({row.country}): {row.minutes:.0f} min to {target}{across}")
     click.echo(f"E2SFCA supply measured in: {result.supply_basis}")
+    _print_left_out(result.left_out)
     if result.gain is None:
         return
     click.echo(f"Gain of {result.scenario} over {result.compare} (people newly covered):")
@@ -478,7 +511,7 @@ class GroupWeight(click.ParamType):
 )
 @click.option(
     "--site-capacity",
-    type=click.FloatRange(min=0),
+    type=Plausible("population"),
     default=None,
     help="People a site can serve, for candidates without a capacity (capacitated only).",
 )
@@ -541,7 +574,9 @@ def _scores_payload(corridor_id: str, scores: scoring.SiteScores) -> dict[str, A
         "already_covered": round(scores.already_covered),
         "objective": scores.result.objective,
         "extra": {k: v for k, v in scores.result.extra.items() if k != "gains"},
+        "requested_k": scores.requested_k,
         "sites": json_records(sites),
+        "left_out": scores.left_out,
     }
 
 
@@ -555,6 +590,12 @@ def _print_scores(corridor_id: str, scores: scoring.SiteScores) -> None:
         f"Existing facilities cover {scores.already_covered:,.0f} of "
         f"{scores.population:,.0f} people."
     )
+    if scores.requested_k > len(scores.sites):
+        click.echo(
+            f"Asked for {scores.requested_k} sites; only {len(scores.sites)} candidate(s) offer "
+            f"{scores.service} and are on the network, so all of them are ranked."
+        )
+    _print_left_out(scores.left_out)
     capacitated = "served" in scores.sites.columns
     header = ["rank", "site", "country", "newly covered", "of them border", "total covered"]
     if capacitated:
@@ -604,7 +645,7 @@ def _print_scores(corridor_id: str, scores: scoring.SiteScores) -> None:
 @DEPART_OPTION
 @click.option(
     "--rate",
-    type=click.FloatRange(min=0),
+    type=Plausible("referral_rate"),
     default=None,
     help="Referrals per 100,000 people per year (default: the scenario's or corridor's).",
 )
@@ -691,6 +732,7 @@ def _referral_payload(corridor_id: str, analysis: referral.ReferralAnalysis) -> 
         "assignment": analysis.assignment,
         "overflow": analysis.overflow,
         "capacity": analysis.capacity,
+        "left_out": analysis.left_out,
     }
 
 
@@ -722,6 +764,7 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
     _table(rows, ("origin", "#", "destination", "min", "km", "border posts", "cover"))
     for r in analysis.refusals:
         click.echo(f"  {r.origin}: no pathway: {r.reason}")
+    _print_left_out(analysis.left_out)
     if not analysis.sized:
         click.echo(
             f"No referral rate for {analysis.specialty} in the bundle or scenario: "

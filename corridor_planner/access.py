@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from corridor_planner.errors import NotFoundError
+from corridor_planner.facilities import offers
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.rules import Scenario
 from corridor_planner.settings import SERVICES
@@ -34,8 +36,7 @@ def offering(network: CorridorNetwork, service: str) -> gpd.GeoDataFrame:
     if service not in SERVICES:
         raise NotFoundError(f"unknown service {service!r}; known: {', '.join(sorted(SERVICES))}")
     facilities = network.corridor.facilities
-    mask = facilities["services"].apply(lambda services: service in services)
-    chosen = facilities[mask].copy()
+    chosen = facilities[offers(facilities, service)].copy()
     chosen["node"] = [network.node_of("facility", fid) for fid in chosen["id"]]
     chosen = chosen[chosen["node"].notna()]
     if chosen.empty:
@@ -44,10 +45,27 @@ def offering(network: CorridorNetwork, service: str) -> gpd.GeoDataFrame:
 
 
 def settlements_on_network(network: CorridorNetwork) -> gpd.GeoDataFrame:
-    """Return the population points attached to the network, with their graph node."""
+    """Return the population points attached to the network, with their graph node.
+
+    Raises
+    ------
+    NotFoundError
+        If no population point is attached (none in the bundle, or all too far away).
+    """
     population = network.corridor.population.copy()
     population["node"] = [network.node_of("settlement", sid) for sid in population["id"]]
-    return population[population["node"].notna()]
+    attached = population[population["node"].notna()]
+    if attached.empty:
+        missing = network.left_out("settlement")
+        why = (
+            f"all {missing['points']} are {missing['reason']}"
+            if missing["points"]
+            else "population.geojson holds none"
+        )
+        raise NotFoundError(
+            f"corridor {network.corridor.id} has no population point on the network: {why}"
+        )
+    return attached
 
 
 def nearest_facility_times(
@@ -311,6 +329,7 @@ class AccessReport:
     supply_basis: str
     compare: str | None = None
     gain: pd.DataFrame | None = None
+    left_out: dict[str, Any] = field(default_factory=dict)
 
 
 def access_report(
@@ -372,4 +391,5 @@ def access_report(
         supply_basis=str(scores["supply_basis"].iloc[0]) if len(scores) else "facility",
         compare=compare.name if compare is not None else None,
         gain=gain,
+        left_out=network.left_out("settlement"),
     )

@@ -113,6 +113,36 @@ class CorridorNetwork:
         """Nearest point on any road to a point in the working CRS (None: no roads)."""
         return self.road_index().nearest(x, y)
 
+    def left_out(self, kind: str = "settlement") -> dict[str, Any]:
+        """Count what is not attached to the network, so in no result: points, people, why.
+
+        Parameters
+        ----------
+        kind : str
+            ``settlement``, ``facility`` or ``candidate``.
+
+        Returns
+        -------
+        dict
+            ``points`` (count), ``population`` (people, for settlements), ``names`` and
+            ``reason``.
+        """
+        assert self.snaps is not None
+        rows = self.snaps[(self.snaps["kind"] == kind) & ~self.snaps["snapped"]]
+        people = 0
+        if kind == "settlement" and len(rows):
+            population = self.corridor.population.set_index("id")["population"]
+            people = int(population.loc[list(rows["id"])].sum())
+        return {
+            "points": len(rows),
+            "population": people,
+            "names": [str(n) for n in rows["name"]],
+            "reason": (
+                f"farther than the snap limit ({self.corridor.snap_limit_m / 1000:g} km) from "
+                "any road of their country"
+            ),
+        }
+
     def summary(self) -> dict[str, Any]:
         """Return the counts the ``validate`` command prints."""
         assert self.snaps is not None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,20 +39,42 @@ def write_table(table: pd.DataFrame, path: Path, layer: str = "results") -> Path
     spatial = isinstance(table, gpd.GeoDataFrame)
     if suffix != ".csv" and not spatial:
         raise CorridorPlannerError(f"cannot write {path}: this table has no geometry; use .csv")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        tmp.unlink()  # GDAL drivers refuse to overwrite an existing empty file
-        if suffix == ".csv":
-            _as_plain(table).to_csv(tmp, index=False)
-        else:
-            _stringify_nested(table).to_file(tmp, driver=FORMATS[suffix], layer=layer)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with _writing(path):
+        handle, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+        os.close(handle)
+        tmp = Path(tmp_name)
+        try:
+            tmp.unlink()  # GDAL drivers refuse to overwrite an existing empty file
+            if suffix == ".csv":
+                _as_plain(table).to_csv(tmp, index=False)
+            else:
+                _stringify_nested(table).to_file(tmp, driver=FORMATS[suffix], layer=layer)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Make the parent folder, and turn any failure to write into one clear error.
+
+    Raises
+    ------
+    CorridorPlannerError
+        Naming the path and the reason (read-only folder, full disk, a parent that is a
+        file, a path that is a folder, ...).
+    """
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a folder", str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, FileExistsError | NotADirectoryError):
+            reason = "a part of its folder path is a file, not a folder"
+        raise CorridorPlannerError(f"cannot write {path}: {reason}") from exc
 
 
 def _as_plain(table: pd.DataFrame) -> pd.DataFrame:
@@ -74,19 +98,25 @@ def _stringify_nested(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_text(text: str, path: Path) -> Path:
-    """Write a text file (a report, a map) atomically: complete or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
-    )
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        tmp.chmod(PUBLIC_FILE_MODE)  # mkstemp makes 0600; reports are meant to be shared
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write a text file (a report, a map) atomically: complete or not at all.
+
+    Raises
+    ------
+    CorridorPlannerError
+        If the file cannot be written (see :func:`write_table`).
+    """
+    with _writing(path):
+        handle, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
+        )
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            tmp.chmod(PUBLIC_FILE_MODE)  # mkstemp makes 0600; reports are meant to be shared
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return path
 
 

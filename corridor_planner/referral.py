@@ -453,6 +453,7 @@ class ReferralAnalysis:
     overflow: list[dict[str, Any]]
     demand: float
     extra_minutes: float
+    left_out: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sized(self) -> bool:
@@ -596,6 +597,7 @@ def analyse_referrals(
         overflow=overflow_rows,
         demand=round(demand_total, 3),
         extra_minutes=round(extra, 1),
+        left_out=network.left_out("settlement"),
     )
 
 

@@ -45,6 +45,7 @@ class ReportData:
     specialties: list[SpecialtySection]
     files: list[dict[str, str]]
     precision: dict[str, int] = field(default_factory=dict)
+    limits: list[str] = field(default_factory=list)
 
 
 def build_report(
@@ -113,7 +114,29 @@ def build_report(
         specialties=sections,
         files=_files(corridor.metadata),
         precision=_precision(corridor.facilities),
+        limits=_limits(network),
     )
+
+
+def _limits(network: CorridorNetwork) -> list[str]:
+    """List what the data cannot support: points left out, capacities unknown."""
+    lines = []
+    for kind in ("settlement", "facility", "candidate"):
+        missing = network.left_out(kind)
+        if missing["points"]:
+            people = f" ({missing['population']:,} people)" if kind == "settlement" else ""
+            lines.append(
+                f"{missing['points']} {kind}(s){people} left out of every figure: "
+                f"{', '.join(missing['names'])} lie {missing['reason']}."
+            )
+    facilities = network.corridor.facilities
+    unknown = sum(1 for c in facilities["capacity"] if not (isinstance(c, dict) and c))
+    if unknown:
+        lines.append(
+            f"{unknown} of {len(facilities)} facilities have no sourced capacity: the referral "
+            "assignment treats them as unlimited."
+        )
+    return lines
 
 
 def _summary(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 
 from corridor_planner.access import offering, settlements_on_network
 from corridor_planner.errors import NotFoundError
+from corridor_planner.facilities import offers
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.rules import Scenario
 from corridor_planner.siting import (
@@ -59,6 +61,8 @@ class SiteScores:
     scenario: str
     profile: str
     depart: dt.datetime | None
+    requested_k: int = 0
+    left_out: dict[str, Any] = field(default_factory=dict)
 
 
 def demand_weights(settlements: pd.DataFrame, group_weights: Mapping[str, float]) -> np.ndarray:
@@ -82,7 +86,7 @@ def demand_weights(settlements: pd.DataFrame, group_weights: Mapping[str, float]
 def candidates_for(network: CorridorNetwork, service: str) -> gpd.GeoDataFrame:
     """Candidate sites that would offer ``service`` and are attached to the network."""
     candidates = network.corridor.candidates.copy()
-    candidates = candidates[candidates["services"].apply(lambda s: service in s)]
+    candidates = candidates[offers(candidates, service)]
     candidates["node"] = [network.node_of("candidate", cid) for cid in candidates["id"]]
     candidates = candidates[candidates["node"].notna()]
     if candidates.empty:
@@ -169,6 +173,8 @@ def score_sites(
         scenario=scenario.name,
         profile=profile,
         depart=times.depart,
+        requested_k=k,
+        left_out=network.left_out("settlement"),
     )
 
 
