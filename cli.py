@@ -718,12 +718,15 @@ def _referral_payload(corridor_id: str, analysis: referral.ReferralAnalysis) -> 
         "profile": analysis.patient.profile,
         "nationality": analysis.patient.nationality,
         "portable_cover": analysis.patient.portable_cover,
+        "cover_rule": referral.describe_cover(analysis.patient),
         "scenario": analysis.scenario,
         "depart": analysis.depart.isoformat() if analysis.depart else None,
         "rate_per_100k": analysis.rate_per_100k,
         "rates_per_100k": analysis.rates,
         "rate_basis": analysis.rate_basis,
         "demand": analysis.demand,
+        "people": analysis.people,
+        "people_basis": analysis.people_basis,
         "assigned": round(analysis.assigned, 3),
         "unserved": round(analysis.unserved, 3),
         "extra_minutes_from_capacity": analysis.extra_minutes,
@@ -738,12 +741,12 @@ def _referral_payload(corridor_id: str, analysis: referral.ReferralAnalysis) -> 
 
 def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> None:
     patient = analysis.patient
-    cover = "portable cover" if patient.portable_cover else "national cover"
     when = f", departing {analysis.depart.isoformat()}" if analysis.depart else ""
     click.echo(
         f"Referrals for {analysis.specialty} in {corridor_id}: {patient.profile} patients, "
-        f"{cover}, scenario {analysis.scenario}{when}"
+        f"scenario {analysis.scenario}{when}"
     )
+    click.echo(f"Cover: {referral.describe_cover(patient)}")
     rows = []
     for p in analysis.pathways:
         waits = sum(w["wait_minutes"] for w in p.waits)
@@ -765,6 +768,10 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
     for r in analysis.refusals:
         click.echo(f"  {r.origin}: no pathway: {r.reason}")
     _print_left_out(analysis.left_out)
+    click.echo(
+        f"People concerned: {analysis.people:,} {analysis.patient.profile} "
+        f"({analysis.people_basis})"
+    )
     if not analysis.sized:
         click.echo(
             f"No referral rate for {analysis.specialty} in the bundle or scenario: "

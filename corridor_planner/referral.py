@@ -86,6 +86,27 @@ def cover_group(patient: Patient, home: str, facility_country: str) -> str:
     return "foreign_uninsured"
 
 
+def describe_cover(patient: Patient) -> str:
+    """Say in one line which cover rule applies to this patient, at home and abroad."""
+    home = (
+        f"cover of {patient.nationality}"
+        if patient.nationality
+        else "cover of a third country"
+        if patient.profile == "third_country"
+        else "cover of the corridor's other country"
+        if patient.profile == "eaeu_worker"
+        else "cover of the country they live in"
+    )
+    if patient.portable_cover:
+        return f"{home}; valid across the border (portable cover: foreign insured abroad)"
+    if patient.profile == "eaeu_worker":
+        return (
+            f"{home}; in another EAEU state, emergency care under EAEU Treaty Art. 98, "
+            "otherwise what each facility accepts of uninsured foreigners"
+        )
+    return f"{home}; abroad, what each facility accepts of uninsured foreigners"
+
+
 def accepts(rules: Mapping[str, Any], group: str, service: str) -> bool:
     """Tell whether a facility's ``accepts`` rules let ``group`` use ``service``."""
     allowed = rules.get(group) if isinstance(rules, Mapping) else None
@@ -421,6 +442,42 @@ def assign(demand: np.ndarray, minutes: np.ndarray, capacity: np.ndarray) -> Ass
     return Assignment(flows, overflow, total, uncapacitated)
 
 
+#: Profiles whose patients are a settlement's migrants, not its residents.
+MIGRANT_PROFILES = frozenset({"eaeu_worker", "third_country"})
+#: Profiles that travel but are not patients a settlement's figures describe.
+NO_DEMAND_PROFILES = frozenset({"cargo"})
+
+
+def profile_people(settlements: pd.DataFrame, profile: str) -> tuple[np.ndarray, str]:
+    """People of each settlement that a profile's patients come from, and where that is from.
+
+    Residents for ``citizen``, ``ambulance`` and ``patient_handover``; the migrant stock
+    (population x ``migrant_share``, where known) for ``eaeu_worker`` and
+    ``third_country``; nobody for ``cargo`` (drivers are not counted in settlements).
+
+    Returns
+    -------
+    people : numpy.ndarray
+        One figure per settlement.
+    basis : str
+        How the figure was found, and what is unknown.
+    """
+    population = settlements["population"].to_numpy(dtype=float)
+    if profile in NO_DEMAND_PROFILES:
+        return np.zeros(len(settlements)), f"no settlement figures describe {profile} travellers"
+    if profile not in MIGRANT_PROFILES:
+        return population, "residents (population.geojson)"
+    share = pd.to_numeric(settlements["migrant_share"], errors="coerce")
+    known = int(share.notna().sum())
+    people = population * share.fillna(0.0).to_numpy()
+    if known == 0:
+        return people, "no migrant figures in this bundle (migrant_share unknown everywhere)"
+    return people, (
+        f"migrant stock: population x migrant_share, known for {known} of "
+        f"{len(settlements)} settlements"
+    )
+
+
 def referral_demand(population: Sequence[float], rate_per_100k: float) -> np.ndarray:
     """Return expected referrals per origin: people x rate per 100,000 (per year)."""
     return np.asarray(population, dtype=float) * rate_per_100k / 100_000.0
@@ -453,6 +510,8 @@ class ReferralAnalysis:
     overflow: list[dict[str, Any]]
     demand: float
     extra_minutes: float
+    people: int = 0
+    people_basis: str = ""
     left_out: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -536,10 +595,11 @@ def analyse_referrals(
     demand_total, extra = 0.0, 0.0
     origins = _origins(network, origin)
     origins = origins[origins["kind"] == "settlement"]
-    if basis != "none" and not origins.empty:
-        population = corridor.population.set_index("id").loc[list(origins["id"]), "population"]
+    settlements = corridor.population.set_index("id").loc[list(origins["id"])]
+    people, people_basis = profile_people(settlements, patient.profile)
+    if basis != "none" and not origins.empty and people.sum() > 0:
         per_origin = np.array([rates.get(c) or 0.0 for c in origins["country"]])
-        demand = referral_demand(population.to_numpy(), 1.0) * per_origin
+        demand = referral_demand(people, 1.0) * per_origin
         minutes = times.matrix(list(origins["node"]), list(facilities["node"])) / 60.0
         for i, row in enumerate(origins.itertuples()):
             nationality = nationality_of(portable, row.country, corridor.countries)
@@ -597,6 +657,8 @@ def analyse_referrals(
         overflow=overflow_rows,
         demand=round(demand_total, 3),
         extra_minutes=round(extra, 1),
+        people=round(float(people.sum())),
+        people_basis=people_basis,
         left_out=network.left_out("settlement"),
     )
 
