@@ -24,7 +24,14 @@ from corridor_planner.corridor import POSTS_FILE, Corridor
 from corridor_planner.engine import TravelTimeEngine
 from corridor_planner.errors import DataError, Problem
 from corridor_planner.rules import Scenario
-from corridor_planner.snapping import POINT_KINDS, RoadIndex, RoadPoint, edge_kind, snap_points
+from corridor_planner.snapping import (
+    POINT_KINDS,
+    RoadIndex,
+    RoadPoint,
+    edge_kind,
+    snap_points,
+    way_id,
+)
 
 #: OSM way tags the graph keeps beyond osmnx's defaults.
 COUNTRY_TAG = "is_in:country_code"
@@ -82,7 +89,7 @@ class CorridorNetwork:
             def weight(u: Any, v: Any, data: dict[str, Any]) -> float | None:
                 if "border_post" in data:
                     return None
-                factor = factors.get(str(data.get("osmid")), 1.0) if factors else 1.0
+                factor = factors.get(way_id(data), 1.0) if factors else 1.0
                 return None if math.isinf(factor) else data["travel_time"] * factor
 
             self._roads[key] = TravelTimeEngine.from_graph(self.graph, weight)
@@ -246,7 +253,7 @@ def unposted_crossings(graph: nx.MultiDiGraph, file: str, field_name: str) -> li
 
 def _unknown_ways(graph: nx.MultiDiGraph, corridor: Corridor) -> list[Problem]:
     """Road changes of scenarios that name ways the road file does not have."""
-    ways = {str(d.get("osmid")) for _, _, d in graph.edges(data=True)}
+    ways = {way_id(d) for _, _, d in graph.edges(data=True)}
     problems = []
     for name, scenario in sorted(corridor.scenarios.items()):
         for index, change in enumerate(scenario.road_changes):
@@ -395,12 +402,14 @@ def _check_road_attributes(
             )
         if not isinstance(data.get("highway"), str):
             problems[(way, "highway")] = Problem(file, f"way {way}", "highway", "missing")
-        for tag, unit in ((DISTANCE_TAG, "km"), (SPEED_TAG, "km/h")):
+        for tag, kind in ((DISTANCE_TAG, "distance_km"), (SPEED_TAG, "speed_kph")):
             value = data.get(tag)
-            if value is not None and _to_float(value) is None:
-                problems[(way, tag)] = Problem(
-                    file, f"way {way}", tag, f"must be {unit} as a number > 0, got {value!r}"
-                )
+            if value is None:
+                continue
+            number = _to_float(value)
+            complaint = settings.RANGES[kind].problem(number if number is not None else value)
+            if complaint:
+                problems[(way, tag)] = Problem(file, f"way {way}", tag, complaint)
     return list(problems.values())
 
 

@@ -16,7 +16,7 @@ from corridor_planner import settings
 from corridor_planner.errors import NoRouteError, NotFoundError
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.rules import BASELINE, Scenario, check_profile
-from corridor_planner.snapping import Entry, RoadPoint, edge_kind
+from corridor_planner.snapping import Entry, RoadPoint, edge_kind, way_id
 from corridor_planner.traveltimes import CorridorTravelTimes, RoutedPath
 
 _LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -206,7 +206,7 @@ def find_route(
         routed = times.route(first.node, last.node)
     except NoRouteError as exc:
         raise no_route from exc
-    legs = _legs(network, routed)
+    legs = _legs(network, routed, way_factors)
     if first.edge is not None:
         legs.insert(0, _leg_for(network.graph.edges[first.edge], share=first))
     if last.edge is not None:
@@ -255,7 +255,7 @@ def _open_options(
         if entry.edge is None:
             kept.append(entry)
             continue
-        way = str(network.graph.edges[entry.edge].get("osmid"))
+        way = way_id(network.graph.edges[entry.edge])
         factor = way_factors.get(way, 1.0)
         if factor != float("inf"):
             kept.append(Entry(entry.node, entry.seconds * factor, entry.metres, entry.edge))
@@ -275,7 +275,8 @@ def _best_pair(
     return leave[int(i)], arrive[int(j)]
 
 
-def _legs(network: CorridorNetwork, routed: RoutedPath) -> list[Leg]:
+def _legs(network: CorridorNetwork, routed: RoutedPath, way_factors: dict[str, float]) -> list[Leg]:
+    """Legs of a routed path; road times carry the scenario's slowdowns."""
     graph = network.graph
     crossings = {(u.crossing.entry, u.crossing.exit): u for u in routed.crossings}
     legs: list[Leg] = []
@@ -295,8 +296,13 @@ def _legs(network: CorridorNetwork, routed: RoutedPath) -> list[Leg]:
                 )
             )
             continue
-        roads = [d for d in graph.get_edge_data(u, v).values() if "border_post" not in d]
-        legs.append(_leg_for(min(roads, key=lambda d: d["travel_time"])))
+        roads = [
+            (d["travel_time"] * way_factors.get(way_id(d), 1.0), d)
+            for d in graph.get_edge_data(u, v).values()
+            if edge_kind(d) != "border_post"
+        ]
+        seconds, data = min(roads, key=lambda r: r[0])
+        legs.append(_leg_for(data, seconds=seconds))
     return legs
 
 
@@ -314,9 +320,11 @@ def _merged(legs: list[Leg]) -> list[Leg]:
     return out
 
 
-def _leg_for(data: dict[str, Any], share: Entry | None = None) -> Leg:
-    """Leg of one edge, or of the part of it an entry travels (``share``)."""
-    minutes = data["travel_time"] / 60 if share is None else share.seconds / 60
+def _leg_for(data: dict[str, Any], share: Entry | None = None, seconds: float | None = None) -> Leg:
+    """Leg of one edge (taking ``seconds`` if given), or of the part an entry travels."""
+    if share is not None:
+        seconds = share.seconds
+    minutes = (data["travel_time"] if seconds is None else seconds) / 60
     km = data["length"] / 1000 if share is None else share.metres / 1000
     if edge_kind(data) == "access":
         return Leg("access", "access leg", "", km, minutes, data["country"])

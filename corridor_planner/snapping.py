@@ -46,6 +46,14 @@ def edge_kind(data: dict[str, Any]) -> str:
     return "road"
 
 
+def way_id(data: dict[str, Any]) -> str:
+    """Way id of a road edge as text (``osmid``; projection may have made it a float)."""
+    value = data.get("osmid")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
 @dataclass(frozen=True)
 class RoadPoint:
     """The nearest point on a road to a given point.
