@@ -82,7 +82,7 @@ class TestOsmRoads:
             osm.read_text().replace('<tag k="distance" v="7"/>', '<tag k="distance" v="seven"/>')
         )
         with pytest.raises(
-            DataError, match=r"roads.osm: way 4: distance: must be a number \\(km\\), got .seven."
+            DataError, match=r"roads.osm: way 4: distance: must be a number \(km\), got .seven."
         ):
             build_network(load_corridor(tiny_copy))
 
