@@ -136,7 +136,21 @@ def _validation_summary(network: CorridorNetwork) -> dict[str, Any]:
             for row in far.itertuples()
         ],
         "snap_limit_km": corridor.snap_limit_m / 1000,
+        "notes": _empty_layers(corridor),
     }
+
+
+def _empty_layers(corridor: Any) -> list[str]:
+    """Say which point files hold no feature, and what that leaves unanswerable."""
+    uses = {
+        "facilities.geojson": (corridor.facilities, "access, referrals and siting have no care"),
+        "population.geojson": (corridor.population, "access, siting and referrals count nobody"),
+        "candidates.geojson": (corridor.candidates, "score-sites has no site to rank"),
+        "border_posts.geojson": (corridor.posts_gdf, "no road crosses a border"),
+    }
+    return [
+        f"{file} holds no feature: {what}" for file, (table, what) in uses.items() if not len(table)
+    ]
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -159,6 +173,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
             f"  NOT attached: {row['kind']} {row['id']} ({row['name']}) is {row['distance_km']} km "
             f"from the nearest road of its country (limit {summary['snap_limit_km']:g} km)"
         )
+    for note in summary["notes"]:
+        click.echo(f"  note: {note}")
     click.echo("  valid" if summary["valid"] else "  problems found")
 
 

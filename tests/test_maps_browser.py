@@ -138,3 +138,25 @@ def test_bundled_corridor_map_renders_offline(browser, almaty_bishkek, tmp_path)
         assert errors == []
     finally:
         context.close()
+
+
+def test_hostile_bundle_runs_nothing_in_the_browser(browser, tmp_path):
+    from corridor_planner.corridor import load_corridor
+    from corridor_planner.network import build_network
+    from tests.test_security import hostile_bundle
+
+    bundle, marker, _ = hostile_bundle(tmp_path)
+    corridor = load_corridor(bundle)
+    network = build_network(corridor)
+    times = CorridorTravelTimes(network, "citizen", corridor.scenario("baseline"))
+    fmap = maps.corridor_map(network, "emergency", times, (30, 60), offline=True)
+    path = write_text(fmap.get_root().render(), tmp_path / "hostile.html")
+    page, context, requests, errors = open_offline(browser, path, tmp_path / "hostile.png")
+    try:
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert "Tiny {{ cycler.__init__" in page.locator(".cp-title").inner_text()
+        assert errors == []  # no alert() dialog, no script error
+        assert not marker.exists()
+        assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
+    finally:
+        context.close()
