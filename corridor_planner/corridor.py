@@ -221,7 +221,10 @@ class _BundleLoader:
     def load(self) -> Corridor:
         meta = self._read_toml()
         crs = self._crs(meta)
-        self.countries = tuple(meta.get("countries") or ())
+        countries = meta.get("countries")
+        self.countries = (
+            tuple(c for c in countries if isinstance(c, str)) if isinstance(countries, list) else ()
+        )
         self.bbox = self._bbox(meta)
         roads = self._roads(meta)
         speeds = self._speeds(meta)
@@ -273,7 +276,8 @@ class _BundleLoader:
                 self.problem(CORRIDOR_FILE, "-", key, "missing")
             elif not isinstance(meta[key], kind):
                 self.problem(CORRIDOR_FILE, "-", key, f"must be a {kind.__name__}")
-        for code in meta.get("countries") or []:
+        countries = meta.get("countries")
+        for code in countries if isinstance(countries, list) else []:
             if not (isinstance(code, str) and len(code) == 2 and code.isupper()):
                 self.problem(
                     CORRIDOR_FILE, "-", "countries", f"{code!r} is not an ISO alpha-2 code"

@@ -308,3 +308,39 @@ class TestOrdinaryMistakes:
         # only Town A gives a migrant share (10% of 5,000)
         assert "People concerned: 500 eaeu_worker (migrant stock" in result.output
         assert "known for 1 of 3 settlements" in result.output
+
+
+FUZZ_VALUES = [None, "x", 1e30, -1, [], {"a": 1}, True]
+
+
+def _fuzz_cases() -> list[tuple[str, str]]:
+    cases = []
+    for file in ("facilities", "population", "border_posts", "candidates"):
+        data = json.loads(
+            (ROOT / "tests" / "data" / "tiny_corridor" / f"{file}.geojson").read_text()
+        )
+        cases += [(f"{file}.geojson", f) for f in [*data["features"][0]["properties"], "geometry"]]
+    return cases
+
+
+@pytest.mark.parametrize(("file", "field"), _fuzz_cases())
+def test_no_value_in_any_field_crashes(tiny_copy, file, field):
+    """Any wrong value in any field of the first feature: refused clearly, or answered."""
+    from corridor_planner import access
+    from corridor_planner.errors import CorridorPlannerError
+
+    for value in FUZZ_VALUES:
+        data = json.loads((tiny_copy / file).read_text(encoding="utf-8"))
+        if field == "geometry":
+            data["features"][0]["geometry"] = value
+        else:
+            data["features"][0]["properties"][field] = value
+        (tiny_copy / file).write_text(json.dumps(data), encoding="utf-8")
+        try:
+            corridor = load_corridor(tiny_copy)
+            network = build_network(corridor)
+            access.access_report(
+                network, "emergency", "citizen", corridor.scenario("baseline"), (60,)
+            )
+        except CorridorPlannerError:
+            pass
