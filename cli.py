@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-import geopandas as gpd
 import pandas as pd
 
 from corridor_planner import access, maps, referral, report, scoring, settings
 from corridor_planner.corridor import bundled_corridors, load_corridor
+from corridor_planner.cover import Patient
 from corridor_planner.errors import CorridorPlannerError
-from corridor_planner.network import CorridorNetwork, build_network
-from corridor_planner.outputs import json_records, write_table, write_text
+from corridor_planner.network import build_network, validation_summary
+from corridor_planner.outputs import write_table, write_text
+from corridor_planner.places import demo_places
 from corridor_planner.routing import Route, find_route
 from corridor_planner.traveltimes import CorridorTravelTimes
 
@@ -98,7 +99,7 @@ def validate(corridor: str, fmt: str) -> None:
     CORRIDOR is a bundled id (e.g. almaty_bishkek) or the path of a bundle folder.
     """
     network = build_network(load_corridor(corridor))
-    summary = _validation_summary(network)
+    summary = validation_summary(network)
     unsnapped = summary["not_snapped"]
     if fmt == "json":
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -106,51 +107,6 @@ def validate(corridor: str, fmt: str) -> None:
         _print_summary(summary)
     if unsnapped:
         sys.exit(2)
-
-
-def _validation_summary(network: CorridorNetwork) -> dict[str, Any]:
-    corridor = network.corridor
-    snaps = network.snaps
-    assert snaps is not None
-    far = snaps[~snaps["snapped"]]
-    return {
-        "corridor": corridor.id,
-        "name": corridor.name,
-        "valid": far.empty,
-        "counts": {
-            "facilities": len(corridor.facilities),
-            "border_posts": len(corridor.posts),
-            "settlements": len(corridor.population),
-            "population": int(corridor.population["population"].sum()),
-            "candidates": len(corridor.candidates),
-            "scenarios": sorted(corridor.scenarios),
-        },
-        "graph": network.summary(),
-        "not_snapped": [
-            {
-                "kind": row.kind,
-                "id": row.id,
-                "name": row.name,
-                "distance_km": round(row.access_m / 1000, 1),
-            }
-            for row in far.itertuples()
-        ],
-        "snap_limit_km": corridor.snap_limit_m / 1000,
-        "notes": _empty_layers(corridor),
-    }
-
-
-def _empty_layers(corridor: Any) -> list[str]:
-    """Say which point files hold no feature, and what that leaves unanswerable."""
-    uses = {
-        "facilities.geojson": (corridor.facilities, "access, referrals and siting have no care"),
-        "population.geojson": (corridor.population, "access, siting and referrals count nobody"),
-        "candidates.geojson": (corridor.candidates, "score-sites has no site to rank"),
-        "border_posts.geojson": (corridor.posts_gdf, "no road crosses a border"),
-    }
-    return [
-        f"{file} holds no feature: {what}" for file, (table, what) in uses.items() if not len(table)
-    ]
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -376,43 +332,23 @@ def access_command(
         network = build_network(loaded)
         advance()
         result = access.access_report(
-            network,
+            CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),
             service,
-            profile,
-            loaded.scenario(scenario),
             thresholds or loaded.thresholds_min,
-            depart=depart,
-            compare=loaded.scenario(compare) if compare else None,
+            compare=CorridorTravelTimes(network, profile, loaded.scenario(compare), depart=depart)
+            if compare
+            else None,
             catchment_min=catchment,
             progress=advance,
         )
     if out is not None:
         write_table(result.settlements, out)
     if fmt == "json":
-        click.echo(json.dumps(_access_payload(loaded.id, result), ensure_ascii=False, indent=2))
+        _print_json({"corridor": loaded.id, **result.to_dict()})
         return
     _print_access(loaded.id, result)
     if out is not None:
         click.echo(f"wrote {out}")
-
-
-def _access_payload(corridor_id: str, result: access.AccessReport) -> dict[str, Any]:
-    settlements = pd.DataFrame(result.settlements.drop(columns=result.settlements.geometry.name))
-    payload: dict[str, Any] = {
-        "corridor": corridor_id,
-        "service": result.service,
-        "profile": result.profile,
-        "scenario": result.scenario,
-        "depart": result.depart.isoformat() if result.depart else None,
-        "supply_basis": result.supply_basis,
-        "coverage": json_records(result.coverage),
-        "settlements": json_records(settlements),
-    }
-    if result.gain is not None:
-        payload["compare"] = result.compare
-        payload["gain"] = json_records(result.gain)
-    payload["left_out"] = result.left_out
-    return payload
 
 
 def _print_left_out(left_out: dict[str, Any]) -> None:
@@ -490,10 +426,10 @@ class GroupWeight(click.ParamType):
             multiplier = float(number)
         except ValueError:
             multiplier = -1.0
-        if group not in scoring.WEIGHT_GROUPS or multiplier < 0:
+        if group not in settings.WEIGHT_GROUPS or multiplier < 0:
             self.fail(
                 f"{value!r} is not GROUP=MULTIPLIER with GROUP one of "
-                f"{', '.join(scoring.WEIGHT_GROUPS)} and MULTIPLIER >= 0",
+                f"{', '.join(settings.WEIGHT_GROUPS)} and MULTIPLIER >= 0",
                 param,
                 ctx,
             )
@@ -554,14 +490,11 @@ def score_sites_command(
         network = build_network(loaded)
         advance()
         scores = scoring.score_sites(
-            network,
+            CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),
             service,
             threshold,
             k,
             method=method,
-            profile=profile,
-            scenario=loaded.scenario(scenario),
-            depart=depart,
             group_weights=dict(weight_groups),
             site_capacity=site_capacity,
         )
@@ -569,31 +502,11 @@ def score_sites_command(
     if out is not None:
         write_table(scores.sites, out)
     if fmt == "json":
-        click.echo(json.dumps(_scores_payload(loaded.id, scores), ensure_ascii=False, indent=2))
+        _print_json({"corridor": loaded.id, **scores.to_dict()})
         return
     _print_scores(loaded.id, scores)
     if out is not None:
         click.echo(f"wrote {out}")
-
-
-def _scores_payload(corridor_id: str, scores: scoring.SiteScores) -> dict[str, Any]:
-    sites = pd.DataFrame(scores.sites.drop(columns=scores.sites.geometry.name))
-    return {
-        "corridor": corridor_id,
-        "service": scores.service,
-        "threshold_minutes": scores.threshold_min,
-        "method": scores.result.method,
-        "scenario": scores.scenario,
-        "profile": scores.profile,
-        "depart": scores.depart.isoformat() if scores.depart else None,
-        "population": round(scores.population),
-        "already_covered": round(scores.already_covered),
-        "objective": scores.result.objective,
-        "extra": {k: v for k, v in scores.result.extra.items() if k != "gains"},
-        "requested_k": scores.requested_k,
-        "sites": json_records(sites),
-        "left_out": scores.left_out,
-    }
 
 
 def _print_scores(corridor_id: str, scores: scoring.SiteScores) -> None:
@@ -694,65 +607,22 @@ def referrals_command(
         network = build_network(loaded)
         advance()
         analysis = referral.analyse_referrals(
-            network,
+            CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),
             specialty,
-            referral.Patient(profile, nationality),
-            loaded.scenario(scenario),
-            depart=depart,
+            Patient(profile, nationality),
             origin=origin,
             rate_per_100k=rate,
             top=top,
         )
         advance()
     if out is not None:
-        write_table(_pathway_table(analysis), out)
+        write_table(referral.pathway_table(analysis.pathways), out)
     if fmt == "json":
-        click.echo(json.dumps(_referral_payload(loaded.id, analysis), ensure_ascii=False, indent=2))
+        _print_json({"corridor": loaded.id, **analysis.to_dict()})
         return
     _print_referrals(loaded.id, analysis)
     if out is not None:
         click.echo(f"wrote {out}")
-
-
-def _pathway_table(analysis: referral.ReferralAnalysis) -> gpd.GeoDataFrame:
-    rows = []
-    for p in analysis.pathways:
-        row = p.to_dict()
-        row.pop("legs")
-        row["border_posts"] = "; ".join(p.border_posts)
-        row["wait_minutes"] = sum(w["wait_minutes"] for w in p.waits)
-        row.pop("waits")
-        rows.append(row)
-    geometry = [p.geometry for p in analysis.pathways]
-    return gpd.GeoDataFrame(rows, geometry=geometry, crs="EPSG:4326")
-
-
-def _referral_payload(corridor_id: str, analysis: referral.ReferralAnalysis) -> dict[str, Any]:
-    return {
-        "corridor": corridor_id,
-        "specialty": analysis.specialty,
-        "profile": analysis.patient.profile,
-        "nationality": analysis.patient.nationality,
-        "portable_cover": analysis.patient.portable_cover,
-        "cover_rule": referral.describe_cover(analysis.patient),
-        "scenario": analysis.scenario,
-        "depart": analysis.depart.isoformat() if analysis.depart else None,
-        "rate_per_100k": analysis.rate_per_100k,
-        "rates_per_100k": analysis.rates,
-        "rate_basis": analysis.rate_basis,
-        "demand": analysis.demand,
-        "people": analysis.people,
-        "people_basis": analysis.people_basis,
-        "assigned": round(analysis.assigned, 3),
-        "unserved": round(analysis.unserved, 3),
-        "extra_minutes_from_capacity": analysis.extra_minutes,
-        "pathways": [p.to_dict() for p in analysis.pathways],
-        "refusals": [r.__dict__ for r in analysis.refusals],
-        "assignment": analysis.assignment,
-        "overflow": analysis.overflow,
-        "capacity": analysis.capacity,
-        "left_out": analysis.left_out,
-    }
 
 
 def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> None:
@@ -762,7 +632,7 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
         f"Referrals for {analysis.specialty} in {corridor_id}: {patient.profile} patients, "
         f"scenario {analysis.scenario}{when}"
     )
-    click.echo(f"Cover: {referral.describe_cover(patient)}")
+    click.echo(f"Cover: {analysis.cover_rule}")
     rows = []
     for p in analysis.pathways:
         waits = sum(w["wait_minutes"] for w in p.waits)
@@ -848,12 +718,12 @@ def report_command(
     with steps("report", 2) as advance:
         network = build_network(loaded)
         advance()
-        names = scenario_names or [
-            n for n in ("baseline", "borders_closed", "agreement") if n in loaded.scenarios
-        ]
-        data = report.build_report(
-            network, [loaded.scenario(n) for n in names], specialties or None, profile
+        scenarios = (
+            [loaded.scenario(n) for n in scenario_names]
+            if scenario_names
+            else report.default_scenarios(loaded)
         )
+        data = report.build_report(network, scenarios, specialties or None, profile=profile)
         advance()
     text = (
         report.render_html(data) if path.suffix.lower() == ".html" else report.render_markdown(data)
@@ -907,93 +777,55 @@ def map_command(
     with steps("map", 2) as advance:
         network = build_network(loaded)
         advance()
-        fmap = _build_map(
-            network,
+        fmap = maps.planner_map(
+            CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),
             service,
-            loaded.scenario(scenario),
-            profile,
-            depart,
             thresholds or loaded.thresholds_min,
-            with_sites,
-            referral_specialty,
-            offline,
+            with_sites=with_sites,
+            referral_specialty=referral_specialty,
+            offline=offline,
         )
         advance()
     write_text(fmap.get_root().render(), path)
     click.echo(f"wrote {path}")
 
 
-def _build_map(
-    network: CorridorNetwork,
-    service: str,
-    scenario: Any,
-    profile: str,
-    depart: dt.datetime | None,
-    thresholds: Sequence[float],
-    with_sites: bool,
-    referral_specialty: str | None,
-    offline: bool,
-) -> Any:
-    times = CorridorTravelTimes(network, profile, scenario, depart=depart)
-    scores = None
-    if with_sites:
-        candidates = scoring.candidates_for(network, service)
-        scores = scoring.score_sites(
-            network,
-            service,
-            min(thresholds),
-            len(candidates),
-            method="gain",
-            profile=profile,
-            scenario=scenario,
-            depart=depart,
-        )
-    found = None
-    if referral_specialty:
-        found, _ = referral.pathways(
-            network, referral_specialty, referral.Patient(profile), scenario, depart=depart, top=1
-        )
-    return maps.corridor_map(network, service, times, thresholds, scores, found, offline=offline)
-
-
 @main.command()
 @click.option("--corridor", "corridor", default=DEFAULT_CORRIDOR, show_default=True)
 @friendly_errors
 def demo(corridor: str) -> None:
-    """Run the main job on the default corridor: validate, route, access, report, map."""
+    """Run the main job on a bundled corridor: validate, route, access, report, map."""
     loaded = load_corridor(corridor)
     network = build_network(loaded)
-    _print_summary(_validation_summary(network))
+    _print_summary(validation_summary(network))
     click.echo("")
-    _print_route(find_route(network, "Almaty", "Bishkek"), "table")
+    origin, destination = loaded.demo_route or demo_places(network)
+    _print_route(find_route(network, origin, destination), "table")
     click.echo("")
-    emergency = access.access_report(
-        network,
-        "emergency",
-        settings.DEFAULT_PROFILE,
-        loaded.scenario("baseline"),
-        loaded.thresholds_min,
-        compare=loaded.scenario("borders_closed"),
+    baseline = CorridorTravelTimes(network, settings.DEFAULT_PROFILE, loaded.scenario("baseline"))
+    closed = CorridorTravelTimes(
+        network, settings.DEFAULT_PROFILE, loaded.scenario("borders_closed")
     )
+    emergency = access.access_report(baseline, "emergency", loaded.thresholds_min, compare=closed)
     _print_access(loaded.id, emergency)
     click.echo("")
-    names = [n for n in ("baseline", "borders_closed", "agreement") if n in loaded.scenarios]
-    data = report.build_report(network, [loaded.scenario(n) for n in names])
+    data = report.build_report(network, report.default_scenarios(loaded))
     path = write_text(report.render_html(data), Path("reports") / f"{loaded.id}.html")
     click.echo(f"wrote the ministry report: {path}")
-    fmap = _build_map(
-        network,
+    fmap = maps.planner_map(
+        baseline,
         "emergency",
-        loaded.scenario("baseline"),
-        settings.DEFAULT_PROFILE,
-        None,
         loaded.thresholds_min,
-        True,
-        "surgery",
-        True,
+        with_sites=True,
+        referral_specialty="surgery",
+        offline=True,
     )
     path = write_text(fmap.get_root().render(), Path("maps") / f"{loaded.id}.html")
     click.echo(f"wrote the planner map (opens offline): {path}")
+
+
+def _print_json(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:

@@ -11,15 +11,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from corridor_planner.errors import NotFoundError
-from corridor_planner.facilities import offers
+from corridor_planner.coverage import group_people, within
+from corridor_planner.errors import InvalidArgumentError, NotFoundError
+from corridor_planner.facilities import offers, supply
 from corridor_planner.network import CorridorNetwork
-from corridor_planner.rules import Scenario
-from corridor_planner.settings import SERVICES
+from corridor_planner.outputs import json_records
+from corridor_planner.settings import GROUPS, SERVICES
 from corridor_planner.traveltimes import CorridorTravelTimes
-
-ALL = "all"
-GROUPS = (ALL, "border_community", "migrants")
 
 #: Luo & Qi (2009) E2SFCA weights for the three equal travel-time zones of a catchment.
 LUO_QI_WEIGHTS = (1.0, 0.68, 0.22)
@@ -68,21 +66,15 @@ def settlements_on_network(network: CorridorNetwork) -> gpd.GeoDataFrame:
     return attached
 
 
-def nearest_facility_times(
-    network: CorridorNetwork,
-    service: str,
-    times: CorridorTravelTimes,
-) -> gpd.GeoDataFrame:
+def nearest_facility_times(times: CorridorTravelTimes, service: str) -> gpd.GeoDataFrame:
     """Minutes from every settlement to the nearest facility offering ``service``.
 
     Parameters
     ----------
-    network : CorridorNetwork
-        The built corridor.
+    times : CorridorTravelTimes
+        Travel times over the corridor for the profile, scenario and departure wanted.
     service : str
         A service from the vocabulary (``emergency``, ``surgery``, ...).
-    times : CorridorTravelTimes
-        Travel times for the profile, scenario and departure wanted.
 
     Returns
     -------
@@ -92,6 +84,7 @@ def nearest_facility_times(
         ``facility_id``, ``facility_name``, ``facility_country``, ``crosses_border``;
         WGS84 points.
     """
+    network = times.network
     facilities = offering(network, service)
     settlements = settlements_on_network(network)
     matrix = times.matrix(list(settlements["node"]), list(facilities["node"]))
@@ -111,16 +104,6 @@ def nearest_facility_times(
     return out
 
 
-def _group_population(settlements: pd.DataFrame, group: str) -> np.ndarray:
-    population = settlements["population"].to_numpy(dtype=float)
-    if group == "border_community":
-        return population * settlements["border_community"].to_numpy(dtype=bool)
-    if group == "migrants":
-        share = pd.to_numeric(settlements["migrant_share"], errors="coerce").fillna(0.0)
-        return population * share.to_numpy()
-    return population
-
-
 def coverage(settlements: pd.DataFrame, thresholds_min: Sequence[float]) -> pd.DataFrame:
     """Count the population within each threshold, by country and by group, as a tidy table.
 
@@ -138,20 +121,21 @@ def coverage(settlements: pd.DataFrame, thresholds_min: Sequence[float]) -> pd.D
         (``all``, ``border_community``, ``migrants``: population times the migrant share
         where known), ``population``, ``covered``, ``share`` (NaN where the group is empty).
     """
-    countries = [ALL, *sorted(settlements["country"].unique())]
+    everyone = GROUPS[0]
+    countries = [everyone, *sorted(settlements["country"].unique())]
     rows = []
-    minutes = settlements["minutes"].to_numpy(dtype=float)
+    people_of = {group: group_people(settlements, group) for group in GROUPS}
     for threshold in sorted(thresholds_min):
-        within = minutes <= threshold
+        covered_here = within(settlements["minutes"], threshold)
         for country in countries:
             in_country = (
                 np.ones(len(settlements), bool)
-                if country == ALL
+                if country == everyone
                 else (settlements["country"].to_numpy() == country)
             )
             for group in GROUPS:
-                people = _group_population(settlements, group) * in_country
-                total, covered = float(people.sum()), float((people * within).sum())
+                people = people_of[group] * in_country
+                total, covered = float(people.sum()), float((people * covered_here).sum())
                 rows.append(
                     {
                         "threshold_minutes": threshold,
@@ -242,7 +226,7 @@ def e2sfca_scores(
         Supply per weighted person at each facility (``inf``: no demand in reach).
     """
     if decay not in DECAYS:
-        raise NotFoundError(f"unknown decay {decay!r}; known: {', '.join(DECAYS)}")
+        raise InvalidArgumentError(f"unknown decay {decay!r}; known: {', '.join(DECAYS)}")
     weights = DECAYS[decay](np.where(np.isfinite(minutes), minutes, np.inf), catchment_min)
     demand = population @ weights
     with np.errstate(divide="ignore"):
@@ -251,39 +235,18 @@ def e2sfca_scores(
     return scores, ratios
 
 
-def facility_supply(facilities: pd.DataFrame, service: str) -> tuple[np.ndarray, str]:
-    """Supply of each facility in one unit that every facility has.
-
-    Capacity for the service if every facility gives one, else beds if every facility
-    gives them, else 1 per facility (supply counted in facilities). Units are never
-    mixed: 500 beds beside "1 facility" would mean nothing.
-
-    Returns
-    -------
-    supply : numpy.ndarray
-        One value per facility.
-    basis : str
-        ``capacity``, ``beds`` or ``facility``.
-    """
-    capacity = [
-        (c or {}).get(service) if isinstance(c, dict) else None for c in facilities["capacity"]
-    ]
-    if all(v is not None for v in capacity):
-        return np.array(capacity, dtype=float), "capacity"
-    beds = pd.to_numeric(facilities["beds"], errors="coerce")
-    if beds.notna().all():
-        return beds.to_numpy(dtype=float), "beds"
-    return np.ones(len(facilities)), "facility"
-
-
 def e2sfca(
-    network: CorridorNetwork,
-    service: str,
     times: CorridorTravelTimes,
+    service: str,
+    *,
     catchment_min: float = 60.0,
     decay: str = "zones",
 ) -> gpd.GeoDataFrame:
     """Capacity-aware access for every settlement (E2SFCA), so crowded facilities count less.
+
+    Supply is each facility's capacity for the service under the scenario of ``times``
+    (its planning assumption first), else beds, else one per facility (see
+    :func:`corridor_planner.facilities.supply`).
 
     Returns
     -------
@@ -291,12 +254,13 @@ def e2sfca(
         Settlements with ``e2sfca_per_1000`` (supply per 1,000 people in reach) and
         ``supply_basis`` (what the facilities' supply was measured in).
     """
+    network = times.network
     facilities = offering(network, service)
     settlements = settlements_on_network(network)
     minutes = times.matrix(list(settlements["node"]), list(facilities["node"])) / 60.0
-    supply, basis = facility_supply(facilities, service)
+    amounts, basis = supply(facilities, service, times.scenario)
     scores, _ = e2sfca_scores(
-        minutes, settlements["population"].to_numpy(dtype=float), supply, catchment_min, decay
+        minutes, settlements["population"].to_numpy(dtype=float), amounts, catchment_min, decay
     )
     out = settlements.drop(columns=["node"]).copy()
     out["e2sfca_per_1000"] = scores * 1000.0
@@ -331,15 +295,31 @@ class AccessReport:
     gain: pd.DataFrame | None = None
     left_out: dict[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary: ``coverage``, ``settlements``, ``gain``, ``left_out``..."""
+        table = pd.DataFrame(self.settlements.drop(columns=self.settlements.geometry.name))
+        payload: dict[str, Any] = {
+            "service": self.service,
+            "profile": self.profile,
+            "scenario": self.scenario,
+            "depart": self.depart.isoformat() if self.depart else None,
+            "supply_basis": self.supply_basis,
+            "coverage": json_records(self.coverage),
+            "settlements": json_records(table),
+        }
+        if self.gain is not None:
+            payload["compare"] = self.compare
+            payload["gain"] = json_records(self.gain)
+        payload["left_out"] = self.left_out
+        return payload
+
 
 def access_report(
-    network: CorridorNetwork,
+    times: CorridorTravelTimes,
     service: str,
-    profile: str,
-    scenario: Scenario,
     thresholds_min: Sequence[float],
-    depart: dt.datetime | None = None,
-    compare: Scenario | None = None,
+    *,
+    compare: CorridorTravelTimes | None = None,
     catchment_min: float = 60.0,
     progress: Callable[[], None] | None = None,
 ) -> AccessReport:
@@ -347,49 +327,43 @@ def access_report(
 
     Parameters
     ----------
-    network : CorridorNetwork
-        The built corridor.
-    service, profile : str
-        What care, and who travels.
-    scenario : Scenario
-        The scenario reported.
+    times : CorridorTravelTimes
+        Travel times for the profile, scenario and departure reported.
+    service : str
+        What care.
     thresholds_min : sequence of float
         Coverage thresholds in minutes.
-    depart : datetime, optional
-        Departure time (default: the scenario's).
-    compare : Scenario, optional
-        A second scenario (e.g. ``borders_closed``); the gain of ``scenario`` over it is
-        reported per country and group.
+    compare : CorridorTravelTimes, optional
+        The same traveller under a second scenario (e.g. ``borders_closed``); the gain of
+        the reported scenario over it is given per country and group.
     catchment_min : float
         E2SFCA catchment.
     progress : callable, optional
-        Called once after each of the (three or four) steps.
+        Called once after each of the three steps.
     """
     tick = progress or (lambda: None)
-    times = CorridorTravelTimes(network, profile, scenario, depart=depart)
-    settlements = nearest_facility_times(network, service, times)
+    settlements = nearest_facility_times(times, service)
     tick()
-    scores = e2sfca(network, service, times, catchment_min=catchment_min)
+    scores = e2sfca(times, service, catchment_min=catchment_min)
     settlements["e2sfca_per_1000"] = scores["e2sfca_per_1000"].to_numpy()
     tick()
     table = coverage(settlements, thresholds_min)
     gain = None
     if compare is not None:
-        other = CorridorTravelTimes(network, profile, compare, depart=depart)
         gain = cooperation_gain(
-            closed=coverage(nearest_facility_times(network, service, other), thresholds_min),
+            closed=coverage(nearest_facility_times(compare, service), thresholds_min),
             open_=table,
         )
     tick()
     return AccessReport(
         service=service,
-        profile=profile,
-        scenario=scenario.name,
+        profile=times.profile,
+        scenario=times.scenario.name,
         depart=times.depart,
         settlements=settlements,
         coverage=table,
         supply_basis=str(scores["supply_basis"].iloc[0]) if len(scores) else "facility",
-        compare=compare.name if compare is not None else None,
+        compare=compare.scenario.name if compare is not None else None,
         gain=gain,
-        left_out=network.left_out("settlement"),
+        left_out=times.network.left_out("settlement"),
     )

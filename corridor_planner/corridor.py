@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from corridor_planner import settings
 from corridor_planner.errors import DataError, NotFoundError, Problem
-from corridor_planner.rules import REGIMES, BorderPost, ReferralRates, RoadChange, Scenario
+from corridor_planner.rules import BorderPost, ReferralRates, RoadChange, Scenario
 from corridor_planner.validation import CheckFn, FeatureChecker
 
 CORRIDOR_FILE = "corridor.toml"
@@ -103,6 +103,8 @@ class Corridor:
         Scenarios by name.
     referral_rates : ReferralRates
         Referrals per 100,000 people a year from ``corridor.toml`` (per country or all).
+    demo_route : tuple of str or None
+        The two places ``demo`` routes between (``[demo] route`` in ``corridor.toml``).
 
     """
 
@@ -127,6 +129,7 @@ class Corridor:
     border: gpd.GeoDataFrame | None
     scenarios: dict[str, Scenario]
     referral_rates: ReferralRates = field(default_factory=ReferralRates)
+    demo_route: tuple[str, str] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def speed_kph(self, highway: str, country: str | None) -> float:
@@ -238,6 +241,7 @@ class _BundleLoader:
         facility_ids = _string_ids(facilities)
         scenarios = self._scenarios(post_ids, facility_ids)
         rates = self._rates(meta.get("referral_rates", {}), CORRIDOR_FILE)
+        demo_route = self._demo_route(meta)
         if self.problems:
             raise DataError(self.problems, corridor=self.path.name)
         posts = {row.id: _post_from_row(row) for row in posts_gdf.itertuples()}
@@ -264,6 +268,7 @@ class _BundleLoader:
             border=border,
             scenarios=scenarios,
             referral_rates=rates,
+            demo_route=demo_route,
             metadata=meta,
         )
 
@@ -366,6 +371,18 @@ class _BundleLoader:
             complaint = settings.RANGES["threshold_minutes"].problem(value)
             if complaint:
                 self.problem(CORRIDOR_FILE, "-", "thresholds_minutes", complaint)
+
+    def _demo_route(self, meta: dict[str, Any]) -> tuple[str, str] | None:
+        demo = meta.get("demo", {})
+        route = demo.get("route") if isinstance(demo, dict) else None
+        if route is None:
+            return None
+        if not (
+            isinstance(route, list) and len(route) == 2 and all(isinstance(r, str) for r in route)
+        ):
+            self.problem(CORRIDOR_FILE, "-", "demo.route", "must be two place names")
+            return None
+        return (route[0], route[1])
 
     # GeoJSON point files -----------------------------------------------------------------
 
@@ -529,8 +546,8 @@ class _BundleLoader:
             return None
         before = len(self.problems)
         default = data.get("default_regime", "open")
-        if not isinstance(default, str) or default not in REGIMES:
-            self.problem(rel, "-", "default_regime", f"must be one of {sorted(REGIMES)}")
+        if not isinstance(default, str) or default not in settings.REGIMES:
+            self.problem(rel, "-", "default_regime", f"must be one of {sorted(settings.REGIMES)}")
         regimes = data.get("posts", {})
         if not isinstance(regimes, dict):
             self.problem(rel, "-", "posts", "must be a table of post id = regime")
@@ -538,8 +555,10 @@ class _BundleLoader:
         for post_id, regime in regimes.items():
             if post_id not in post_ids:
                 self.problem(rel, post_id, "posts", "no border post with this id")
-            if not isinstance(regime, str) or regime not in REGIMES:
-                self.problem(rel, post_id, "posts", f"regime {regime!r} not in {sorted(REGIMES)}")
+            if not isinstance(regime, str) or regime not in settings.REGIMES:
+                self.problem(
+                    rel, post_id, "posts", f"regime {regime!r} not in {sorted(settings.REGIMES)}"
+                )
         restricted = data.get("restricted_profiles")
         if restricted is not None and not isinstance(restricted, list):
             self.problem(rel, "-", "restricted_profiles", "must be a list of profiles")

@@ -56,3 +56,15 @@ class NotFoundError(CorridorPlannerError):
 
 class NoRouteError(CorridorPlannerError):
     """No route exists between two places for the chosen traveller and scenario."""
+
+
+class InvalidArgumentError(CorridorPlannerError, ValueError):
+    """An argument has a value no analysis accepts (an unknown method, a latitude of 200)."""
+
+
+class SitingError(CorridorPlannerError, ValueError):
+    """A location problem that cannot be posed or solved (empty, infeasible, bad values)."""
+
+
+class AssignmentError(CorridorPlannerError, ValueError):
+    """A capacity-bound assignment that cannot be posed (bad shapes or values)."""

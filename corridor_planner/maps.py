@@ -22,13 +22,16 @@ import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 from shapely.geometry import LineString, mapping
-from shapely.ops import substring, unary_union
 
-from corridor_planner.access import nearest_facility_times, offering
+from corridor_planner.access import nearest_facility_times
+from corridor_planner.catchments import catchment_polygons
+from corridor_planner.cover import Patient
 from corridor_planner.errors import CorridorPlannerError
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.referral import Pathway
-from corridor_planner.scoring import SiteScores
+from corridor_planner.referral import pathways as referral_pathways
+from corridor_planner.roads import edge_kind
+from corridor_planner.scoring import SiteScores, candidates_for, score_sites
 from corridor_planner.traveltimes import CorridorTravelTimes
 
 LEVEL_STYLE = {  # colour and radius (px) by facility level
@@ -41,9 +44,6 @@ TIME_CLASSES = ((30, "#1a9850"), (60, "#fee08b"), (120, "#fc8d59"), (math.inf, "
 UNREACHABLE = "#7f7f7f"
 MAX_SETTLEMENT_RADIUS = 22.0  # px: a city of millions must not hide its neighbours
 CATCHMENT_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b")
-#: Width (m) of the band drawn on each side of the reached roads in a catchment polygon:
-#: the local roads and tracks a road network of trunk routes leaves out (assumption).
-CATCHMENT_BUFFER_M = 2_000.0
 LEAFLET_DIST = "django-js-lib-leaflet"
 LEAFLET_DIR = "js_lib_leaflet/static/js_lib_leaflet"
 
@@ -199,7 +199,7 @@ def add_roads(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup
     seen: set[frozenset[int]] = set()
     lines, labels = [], []
     for u, v, data in graph.edges(data=True):
-        if data.get("highway") in ("access", "border_crossing") or frozenset((u, v)) in seen:
+        if edge_kind(data) != "road" or frozenset((u, v)) in seen:
             continue
         seen.add(frozenset((u, v)))
         lines.append(
@@ -352,57 +352,6 @@ def add_population(
     return group
 
 
-def catchment_polygons(
-    network: CorridorNetwork, times: CorridorTravelTimes, service: str, thresholds: Sequence[float]
-) -> gpd.GeoDataFrame:
-    """Travel-time catchments (isochrones) around the facilities offering ``service``.
-
-    A road edge is reached up to where its travel time runs out (from either end); the
-    reached parts are widened by ``CATCHMENT_BUFFER_M`` and merged, one polygon per
-    threshold. Returns WGS84 polygons with ``minutes``.
-    """
-    graph = network.graph
-    facility_nodes = list(offering(network, service)["node"])
-    roads = network.road_nodes()
-    to_care = (
-        times.matrix(roads, facility_nodes).min(axis=1)
-        if facility_nodes
-        else np.full(len(roads), np.inf)
-    )
-    seconds = dict(zip(roads, to_care, strict=True))
-    rows = []
-    for minutes in sorted(thresholds):
-        budget = minutes * 60.0
-        pieces = []
-        for u, v, data in graph.edges(data=True):
-            if data.get("highway") in ("access", "border_crossing"):
-                continue
-            line = data.get("geometry") or LineString(
-                [(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in (u, v)]
-            )
-            edge_time = max(float(data["travel_time"]), 1e-6)
-            for end, start_at in ((u, 0.0), (v, 1.0)):
-                left = budget - seconds.get(end, np.inf)
-                if left <= 0:
-                    continue
-                share = min(1.0, left / edge_time)
-                part = (
-                    substring(line, 0.0, share, normalized=True)
-                    if start_at == 0.0
-                    else substring(line, 1.0 - share, 1.0, normalized=True)
-                )
-                pieces.append(part)
-        if pieces:
-            rows.append(
-                {
-                    "minutes": minutes,
-                    "geometry": unary_union([p.buffer(CATCHMENT_BUFFER_M) for p in pieces]),
-                }
-            )
-    table = gpd.GeoDataFrame(rows, geometry="geometry", crs=network.corridor.crs)
-    return table.to_crs("EPSG:4326") if len(table) else table
-
-
 def add_catchments(
     fmap: folium.Map, polygons: gpd.GeoDataFrame, service: str
 ) -> folium.FeatureGroup:
@@ -502,10 +451,10 @@ def add_legend(fmap: folium.Map, service: str, with_sites: bool, with_referrals:
 
 
 def corridor_map(
-    network: CorridorNetwork,
-    service: str,
     times: CorridorTravelTimes,
+    service: str,
     thresholds: Sequence[float],
+    *,
     scores: SiteScores | None = None,
     pathways: Sequence[Pathway] | None = None,
     offline: bool = False,
@@ -514,12 +463,10 @@ def corridor_map(
 
     Parameters
     ----------
-    network : CorridorNetwork
-        The built corridor.
-    service : str
-        Service whose access the population and catchment layers show.
     times : CorridorTravelTimes
         Travel times for the chosen profile, scenario and departure.
+    service : str
+        Service whose access the population and catchment layers show.
     thresholds : sequence of float
         Catchment thresholds in minutes.
     scores : SiteScores, optional
@@ -529,6 +476,7 @@ def corridor_map(
     offline : bool
         No tiles and Leaflet inline: the file opens with no network.
     """
+    network = times.network
     corridor = network.corridor
     when = f", departing {times.depart:%Y-%m-%d %H:%M}" if times.depart else ""
     title = (
@@ -538,8 +486,8 @@ def corridor_map(
     fmap = base_map(network, title, offline=offline)
     add_roads(fmap, network)
     add_border(fmap, network)
-    add_catchments(fmap, catchment_polygons(network, times, service, thresholds), service)
-    add_population(fmap, nearest_facility_times(network, service, times), service)
+    add_catchments(fmap, catchment_polygons(times, service, thresholds), service)
+    add_population(fmap, nearest_facility_times(times, service), service)
     add_facilities(fmap, network)
     add_posts(fmap, network)
     if scores is not None:
@@ -549,3 +497,27 @@ def corridor_map(
     add_legend(fmap, service, scores is not None, bool(pathways))
     folium.LayerControl(collapsed=True).add_to(fmap)
     return fmap
+
+
+def planner_map(
+    times: CorridorTravelTimes,
+    service: str,
+    thresholds: Sequence[float],
+    *,
+    with_sites: bool = False,
+    referral_specialty: str | None = None,
+    offline: bool = False,
+) -> folium.Map:
+    """Build the ``map`` command's map: optionally candidates scored, referral routes.
+
+    Candidates are scored by coverage gain (each alone) at the smallest threshold;
+    referral routes are each settlement's fastest acceptable destination.
+    """
+    scores = None
+    if with_sites:
+        candidates = candidates_for(times.network, service)
+        scores = score_sites(times, service, min(thresholds), len(candidates), method="gain")
+    found = None
+    if referral_specialty:
+        found, _ = referral_pathways(times, referral_specialty, Patient(times.profile), top=1)
+    return corridor_map(times, service, thresholds, scores=scores, pathways=found, offline=offline)

@@ -11,11 +11,14 @@ import jinja2
 import pandas as pd
 
 from corridor_planner import access, referral
-from corridor_planner.errors import NotFoundError
+from corridor_planner.corridor import Corridor
+from corridor_planner.cover import Patient
+from corridor_planner.errors import InvalidArgumentError, NotFoundError
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.outputs import json_records
 from corridor_planner.rules import Scenario
-from corridor_planner.settings import DEFAULT_PROFILE
+from corridor_planner.settings import DEFAULT_PROFILE, HEADLINE_THRESHOLD_MIN
+from corridor_planner.traveltimes import CorridorTravelTimes
 
 #: Specialties reported when the user names none (those some facility offers).
 DEFAULT_SPECIALTIES = ("emergency", "surgery", "cardiology", "oncology", "tb_mdr", "tb")
@@ -48,10 +51,20 @@ class ReportData:
     limits: list[str] = field(default_factory=list)
 
 
+#: Scenarios the report compares when the user names none (those the bundle has).
+DEFAULT_SCENARIOS = ("baseline", "borders_closed", "agreement")
+
+
+def default_scenarios(corridor: Corridor) -> list[Scenario]:
+    """Return the report's scenarios when none is named: baseline, closed, agreement."""
+    return [corridor.scenarios[n] for n in DEFAULT_SCENARIOS if n in corridor.scenarios]
+
+
 def build_report(
     network: CorridorNetwork,
     scenarios: Sequence[Scenario],
     specialties: Sequence[str] | None = None,
+    *,
     profile: str = DEFAULT_PROFILE,
 ) -> ReportData:
     """Compute every figure of the report.
@@ -70,7 +83,7 @@ def build_report(
     """
     corridor = network.corridor
     if not scenarios:
-        raise NotFoundError("the report needs at least one scenario")
+        raise InvalidArgumentError("the report needs at least one scenario")
     reference = scenarios[0]
     offered = {s for services in corridor.facilities["services"] for s in services}
     chosen = [s for s in (specialties or DEFAULT_SPECIALTIES) if s in offered]
@@ -78,11 +91,17 @@ def build_report(
         missing = sorted(set(specialties) - offered)
         raise NotFoundError(f"no facility in corridor {corridor.id} offers {', '.join(missing)}")
     thresholds = corridor.thresholds_min
+    times = {s.name: CorridorTravelTimes(network, profile, s) for s in scenarios}
+    closed = corridor.scenarios.get("borders_closed")
+    if closed is not None and closed.name not in times:
+        times[closed.name] = CorridorTravelTimes(network, profile, closed)
     coverage, cooperation = {}, {}
     for service in (s for s in COVERAGE_SERVICES if s in offered):
-        closed = corridor.scenarios.get("borders_closed")
         result = access.access_report(
-            network, service, profile, reference, thresholds, compare=closed
+            times[reference.name],
+            service,
+            thresholds,
+            compare=times[closed.name] if closed is not None else None,
         )
         coverage[service] = json_records(result.coverage)
         if result.gain is not None:
@@ -92,11 +111,13 @@ def build_report(
                 for c, t in zip(gain["country"], gain["threshold_minutes"], strict=True)
             ]
             cooperation[service] = json_records(gain)
-    patient = referral.Patient(profile)
+    patient = Patient(profile)
     sections = []
     for specialty in chosen:
-        analysis = referral.analyse_referrals(network, specialty, patient, reference, top=1)
-        comparison = referral.compare_scenarios(network, specialty, patient, scenarios)
+        analysis = referral.analyse_referrals(times[reference.name], specialty, patient, top=1)
+        comparison = referral.compare_scenarios(
+            [times[s.name] for s in scenarios], specialty, patient
+        )
         sections.append(SpecialtySection(specialty, analysis, json_records(comparison)))
     return ReportData(
         corridor={
@@ -156,7 +177,9 @@ def _summary(
             within = [
                 r
                 for r in table
-                if r["country"] == country and r["group"] == "all" and r["threshold_minutes"] == 120
+                if r["country"] == country
+                and r["group"] == "all"
+                and r["threshold_minutes"] == HEADLINE_THRESHOLD_MIN
             ]
             row[f"{service}_2h"] = within[0]["share"] if within else None
         rows.append(row)

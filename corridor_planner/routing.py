@@ -4,54 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
 from corridor_planner import settings
 from corridor_planner.errors import NoRouteError, NotFoundError
 from corridor_planner.network import CorridorNetwork
+from corridor_planner.places import Place, resolve_place
+from corridor_planner.roads import edge_kind, way_id
 from corridor_planner.rules import BASELINE, Scenario, check_profile
-from corridor_planner.snapping import Entry, RoadPoint, edge_kind, way_id
+from corridor_planner.snapping import Entry
 from corridor_planner.traveltimes import CorridorTravelTimes, RoutedPath
-
-_LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a route starts or ends: a graph node, or a point beside a road.
-
-    Parameters
-    ----------
-    label : str
-        What the user sees.
-    node : int or None
-        Graph node of a named place (its access leg is part of the graph).
-    road_point : RoadPoint or None
-        For a ``lat,lon`` point: the nearest point on a road; the route enters the road
-        there, towards either end of that edge.
-    access_m, access_s : float
-        Access leg from a ``lat,lon`` point to the road (zero for named places).
-
-    """
-
-    label: str
-    node: int | None = None
-    road_point: RoadPoint | None = None
-    access_m: float = 0.0
-    access_s: float = 0.0
-
-    def options(self, network: CorridorNetwork, leaving: bool) -> list[Entry]:
-        """Ways onto (``leaving``) or off the network: the node, or both ends of the edge."""
-        if self.road_point is None:
-            assert self.node is not None
-            return [Entry(self.node, 0.0, 0.0, None)]
-        return network.road_index().entries(self.road_point, leaving=leaving)
 
 
 @dataclass
@@ -88,67 +55,6 @@ class Route:
         data = asdict(self)
         data.pop("nodes")
         return data
-
-
-def resolve_place(network: CorridorNetwork, text: str) -> Place:
-    """Find a place by facility, settlement or candidate name or id, or ``lat,lon``.
-
-    Exact (case-insensitive) names and ids win; otherwise a name containing ``text``
-    must be unique.
-
-    Raises
-    ------
-    NotFoundError
-        If nothing matches, several places match, or the place is not on the network.
-
-    """
-    match = _LATLON.match(text)
-    if match:
-        return _place_at(network, float(match.group(1)), float(match.group(2)), text)
-    snaps = network.snaps
-    assert snaps is not None
-    wanted = text.strip().casefold()
-    names = snaps["name"].str.casefold()
-    rows = snaps[(names == wanted) | (snaps["id"].str.casefold() == wanted)]
-    if rows.empty:
-        rows = snaps[names.str.contains(wanted, regex=False)]
-    rows = rows.drop_duplicates(subset=["node", "name"]) if len(rows) > 1 else rows
-    if rows.empty:
-        raise NotFoundError(f"no place called {text!r} in corridor {network.corridor.id}")
-    if rows["name"].nunique() > 1:
-        options = "; ".join(sorted(rows["name"].unique())[:8])
-        raise NotFoundError(f"{text!r} matches several places: {options}")
-    row = rows.iloc[0]
-    if not bool(row["snapped"]):
-        raise NotFoundError(
-            f"{row['name']} lies {row['access_m'] / 1000:.1f} km from the road network, beyond "
-            f"the snap limit of {network.corridor.snap_limit_m / 1000:g} km"
-        )
-    return Place(label=str(row["name"]), node=int(row["node"]))
-
-
-def _place_at(network: CorridorNetwork, lat: float, lon: float, text: str) -> Place:
-    corridor = network.corridor
-    for kind, value in (("latitude", lat), ("longitude", lon)):
-        complaint = settings.RANGES[kind].problem(value)
-        if complaint:
-            raise NotFoundError(f"{text.strip()!r} is not 'lat,lon': the {kind} {complaint}")
-    west, south, east, north = corridor.bbox
-    if not (west <= lon <= east and south <= lat <= north):
-        raise NotFoundError(
-            f"{text.strip()} lies outside corridor {corridor.id} "
-            f"(lat {south} to {north}, lon {west} to {east}); give 'lat,lon' in that order"
-        )
-    point = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(corridor.crs).iloc[0]
-    road_point = network.nearest_road_point(point.x, point.y)
-    metres = road_point.distance_m if road_point is not None else float("inf")
-    if road_point is None or metres > corridor.snap_limit_m:
-        raise NotFoundError(
-            f"{text.strip()} lies {metres / 1000:.1f} km from the road network, beyond the snap "
-            f"limit of {corridor.snap_limit_m / 1000:g} km"
-        )
-    seconds = metres / (settings.ACCESS_SPEED_KPH / 3.6)
-    return Place(text.strip(), road_point=road_point, access_m=metres, access_s=seconds)
 
 
 def find_route(

@@ -16,7 +16,6 @@ from corridor_planner.settings import COUNTRY_TIMEZONES, PROFILES
 #: a post closed for good. Such a post lets nobody through in any scenario.
 CLOSED_HOURS = "off"
 
-REGIMES: frozenset[str] = frozenset({"open", "restricted", "closed"})
 
 #: Profiles still let through a post under the ``restricted`` regime unless a scenario says
 #: otherwise. Assumption for scenario design, not a sourced rule.

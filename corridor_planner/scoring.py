@@ -12,22 +12,22 @@ import numpy as np
 import pandas as pd
 
 from corridor_planner.access import offering, settlements_on_network
-from corridor_planner.errors import NotFoundError
-from corridor_planner.facilities import offers
+from corridor_planner.coverage import demand_weights, within
+from corridor_planner.errors import InvalidArgumentError, NotFoundError, SitingError
+from corridor_planner.facilities import capacities, offers
 from corridor_planner.network import CorridorNetwork
-from corridor_planner.rules import Scenario
+from corridor_planner.outputs import json_records
+from corridor_planner.settings import SITING_METHODS
 from corridor_planner.siting import (
     CapacitatedMaxCoverage,
     CoverageGain,
     MaxCoverage,
     PMedian,
-    SitingError,
     SitingResult,
 )
 from corridor_planner.traveltimes import CorridorTravelTimes
 
-METHODS = ("gain", "mclp", "greedy", "pmedian", "capacitated")
-WEIGHT_GROUPS = ("border_community", "migrants")
+METHODS = SITING_METHODS
 
 
 @dataclass
@@ -64,23 +64,24 @@ class SiteScores:
     requested_k: int = 0
     left_out: dict[str, Any] = field(default_factory=dict)
 
-
-def demand_weights(settlements: pd.DataFrame, group_weights: Mapping[str, float]) -> np.ndarray:
-    """Weight of each settlement: its people, with chosen groups counted ``m`` times.
-
-    ``border_community=2`` counts people of border communities twice; ``migrants=1.5``
-    adds half again the migrant share of each settlement (where known).
-    """
-    unknown = set(group_weights) - set(WEIGHT_GROUPS)
-    if unknown:
-        raise NotFoundError(f"unknown weight group {sorted(unknown)}; known: {WEIGHT_GROUPS}")
-    population = settlements["population"].to_numpy(dtype=float)
-    weights = population.copy()
-    border = settlements["border_community"].to_numpy(dtype=bool)
-    weights += (group_weights.get("border_community", 1.0) - 1.0) * population * border
-    share = pd.to_numeric(settlements["migrant_share"], errors="coerce").fillna(0.0).to_numpy()
-    weights += (group_weights.get("migrants", 1.0) - 1.0) * population * share
-    return weights
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary: the run's settings, totals and ``sites``."""
+        sites = pd.DataFrame(self.sites.drop(columns=self.sites.geometry.name))
+        return {
+            "service": self.service,
+            "threshold_minutes": self.threshold_min,
+            "method": self.result.method,
+            "scenario": self.scenario,
+            "profile": self.profile,
+            "depart": self.depart.isoformat() if self.depart else None,
+            "population": round(self.population),
+            "already_covered": round(self.already_covered),
+            "objective": self.result.objective,
+            "extra": {k: v for k, v in self.result.extra.items() if k != "gains"},
+            "requested_k": self.requested_k,
+            "sites": json_records(sites),
+            "left_out": self.left_out,
+        }
 
 
 def candidates_for(network: CorridorNetwork, service: str) -> gpd.GeoDataFrame:
@@ -97,14 +98,12 @@ def candidates_for(network: CorridorNetwork, service: str) -> gpd.GeoDataFrame:
 
 
 def score_sites(
-    network: CorridorNetwork,
+    times: CorridorTravelTimes,
     service: str,
     threshold_min: float,
     k: int,
+    *,
     method: str = "mclp",
-    profile: str = "citizen",
-    scenario: Scenario | None = None,
-    depart: dt.datetime | None = None,
     group_weights: Mapping[str, float] | None = None,
     site_capacity: float | None = None,
 ) -> SiteScores:
@@ -112,8 +111,8 @@ def score_sites(
 
     Parameters
     ----------
-    network : CorridorNetwork
-        The built corridor.
+    times : CorridorTravelTimes
+        Travel times for who travels, under which scenario, leaving when.
     service : str
         Service the new sites would offer (and existing facilities already offer).
     threshold_min : float
@@ -122,13 +121,11 @@ def score_sites(
         Number of sites to choose (``gain``: the ``k`` best sites, each judged alone).
     method : str
         ``gain``, ``mclp`` (exact), ``greedy``, ``pmedian`` or ``capacitated``.
-    profile, scenario, depart
-        Who travels, under which border regime, leaving when.
     group_weights : mapping, optional
         Multipliers for ``border_community`` and ``migrants``.
     site_capacity : float, optional
-        People a site can serve, for candidates whose data give no capacity
-        (``capacitated`` only; a planning assumption).
+        People a site can serve, for candidates whose ``capacity`` gives none for the
+        service (``capacitated`` only; a planning assumption).
 
     Raises
     ------
@@ -138,9 +135,8 @@ def score_sites(
         An infeasible problem, or capacities missing for ``capacitated``.
     """
     if method not in METHODS:
-        raise NotFoundError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
-    scenario = scenario or network.corridor.scenario("baseline")
-    times = CorridorTravelTimes(network, profile, scenario, depart=depart)
+        raise InvalidArgumentError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    network = times.network
     settlements = settlements_on_network(network)
     candidates = candidates_for(network, service)
     existing = offering(network, service)
@@ -155,13 +151,13 @@ def score_sites(
         threshold_min,
         min(k, costs.shape[1]),
         existing_costs,
-        _capacities(candidates, site_capacity) if method == "capacitated" else None,
+        _site_capacities(candidates, service, site_capacity) if method == "capacitated" else None,
     )
     sites = _ranked_table(
         candidates, settlements, costs, existing_costs, threshold_min, result, method
     )
     people = settlements["population"].to_numpy(dtype=float)
-    already = (existing_costs <= threshold_min).any(axis=1)
+    already = within(existing_costs, threshold_min).any(axis=1)
     return SiteScores(
         sites=sites,
         result=result,
@@ -170,28 +166,24 @@ def score_sites(
         method=method,
         service=service,
         threshold_min=threshold_min,
-        scenario=scenario.name,
-        profile=profile,
+        scenario=times.scenario.name,
+        profile=times.profile,
         depart=times.depart,
         requested_k=k,
         left_out=network.left_out("settlement"),
     )
 
 
-def _capacities(candidates: pd.DataFrame, default: float | None) -> np.ndarray:
-    values = []
-    missing = []
-    for row in candidates.itertuples():
-        value = row.capacity if isinstance(row.capacity, int | float) else None
-        if value is None and default is None:
-            missing.append(row.id)
-        values.append(value if value is not None else default)
-    if missing:
+def _site_capacities(candidates: pd.DataFrame, service: str, default: float | None) -> np.ndarray:
+    """People each candidate can serve: its ``capacity`` for the service, else ``default``."""
+    values, _ = capacities(candidates, service, file="candidates.geojson")
+    missing = [cid for cid, v in zip(candidates["id"], values, strict=True) if np.isnan(v)]
+    if missing and default is None:
         raise SitingError(
-            f"candidates {', '.join(missing)} have no capacity in candidates.geojson; "
-            "give one with --site-capacity (people a site can serve)"
+            f"candidates {', '.join(missing)} have no capacity for {service} in "
+            "candidates.geojson; give one with --site-capacity (people a site can serve)"
         )
-    return np.array(values, dtype=float)
+    return np.where(np.isnan(values), default if default is not None else 0.0, values)
 
 
 def _solve(
@@ -204,15 +196,17 @@ def _solve(
     capacities: np.ndarray | None,
 ) -> SitingResult:
     if method == "gain":
-        return CoverageGain.from_cost_matrix(costs, weights, threshold, k, existing).solve()
+        return CoverageGain.from_cost_matrix(costs, weights, threshold, k, existing).solve().result
     if method in ("mclp", "greedy"):
         problem = MaxCoverage.from_cost_matrix(costs, weights, threshold, k, existing)
-        return problem.solve("exact" if method == "mclp" else "greedy")
+        return problem.solve(method="exact" if method == "mclp" else "greedy").result
     if method == "pmedian":
-        return PMedian.from_cost_matrix(costs, weights, k, existing).solve()
-    return CapacitatedMaxCoverage.from_cost_matrix(
-        costs, weights, threshold, k, existing, capacities
-    ).solve()
+        return PMedian.from_cost_matrix(costs, weights, k, existing).solve().result
+    return (
+        CapacitatedMaxCoverage.from_cost_matrix(costs, weights, threshold, k, existing, capacities)
+        .solve()
+        .result
+    )
 
 
 def _ranked_table(
@@ -226,8 +220,8 @@ def _ranked_table(
 ) -> gpd.GeoDataFrame:
     people = settlements["population"].to_numpy(dtype=float)
     border = settlements["border_community"].to_numpy(dtype=bool)
-    covers = costs <= threshold
-    covered = (existing <= threshold).any(axis=1)
+    covers = within(costs, threshold)
+    covered = within(existing, threshold).any(axis=1)
     base = covered.copy()
     rows = []
     for rank, (j, gain) in enumerate(zip(result.selected, result.newly_covered, strict=True), 1):

@@ -58,6 +58,40 @@ COVER_GROUPS: frozenset[str] = frozenset(
 #: Who runs a facility: public, private, NGO or faith-based, or a public-private partnership.
 OPERATORS: frozenset[str] = frozenset({"public", "private", "ngo", "faith_based", "ppp", "unknown"})
 
+#: Population groups every coverage table reports (``all`` first).
+GROUPS: tuple[str, ...] = ("all", "border_community", "migrants")
+
+#: Groups a siting run may count more than once (``--weight-group border_community=2``).
+WEIGHT_GROUPS: tuple[str, ...] = ("border_community", "migrants")
+
+#: Profiles whose patients are a settlement's migrants, not its residents.
+MIGRANT_PROFILES: frozenset[str] = frozenset({"eaeu_worker", "third_country"})
+
+#: Profiles that travel but are not patients a settlement's figures describe.
+NO_DEMAND_PROFILES: frozenset[str] = frozenset({"cargo"})
+
+#: Border regimes a scenario may set for a post.
+REGIMES: frozenset[str] = frozenset({"open", "restricted", "closed"})
+
+#: Location models of ``score-sites``.
+SITING_METHODS: tuple[str, ...] = ("gain", "mclp", "greedy", "pmedian", "capacitated")
+
+#: Access standards reported beside coverage: (service, minutes, share, source).
+#: Lancet Commission on Global Surgery (Meara et al. 2015): at least 80% of people within
+#: 2 hours of a facility able to do caesarean, laparotomy and open-fracture treatment.
+ACCESS_STANDARDS: tuple[tuple[str, float, float, str], ...] = (
+    (
+        "surgery",
+        120.0,
+        0.80,
+        "Lancet Commission on Global Surgery target: at least 80% of people within 2 h of "
+        "surgery (caesarean, laparotomy, open fracture)",
+    ),
+)
+
+#: Threshold (minutes) of the report's headline coverage column: the Lancet 2 hours.
+HEADLINE_THRESHOLD_MIN = 120.0
+
 #: Eurasian Economic Union members: their workers get emergency care in each other's
 #: countries (EAEU Treaty, Art. 98; corridor-facts.md §5).
 EAEU_MEMBERS: frozenset[str] = frozenset({"AM", "BY", "KZ", "KG", "RU"})

@@ -8,18 +8,16 @@ integer programmes solved by HiGHS through ``scipy.optimize.milp``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array, csr_array, hstack
 
-from corridor_planner.errors import CorridorPlannerError
-
-
-class SitingError(CorridorPlannerError):
-    """A location problem that cannot be posed or solved (empty, infeasible, bad values)."""
+from corridor_planner.coverage import within
+from corridor_planner.errors import SitingError
 
 
 @dataclass
@@ -103,11 +101,28 @@ def _solve_milp(
     return result.x
 
 
+class LocationProblem:
+    """Base of the location models: built from cost matrices, then ``solve()``.
+
+    ``solve()`` returns the problem itself with its answer in :attr:`result`, so a run
+    reads ``MaxCoverage.from_cost_matrix(...).solve().result`` (as spopt's models do).
+    """
+
+    result: SitingResult | None = None
+    #: The model's own solver, defined by each subclass.
+    _solve: Callable[..., SitingResult]
+
+    def solve(self, **options: Any) -> Self:
+        """Solve the model; the answer is in :attr:`result`."""
+        self.result = self._solve(**options)
+        return self
+
+
 # coverage models -------------------------------------------------------------------------
 
 
 @dataclass
-class CoverageProblem:
+class CoverageProblem(LocationProblem):
     """Demand weights, candidate sites and a threshold; existing facilities fixed."""
 
     costs: np.ndarray
@@ -146,12 +161,12 @@ class CoverageProblem:
     @property
     def covers(self) -> np.ndarray:
         """Boolean demand x candidate: candidate covers demand."""
-        return self.costs <= self.threshold
+        return within(self.costs, self.threshold)
 
     @property
     def already(self) -> np.ndarray:
         """Demand already covered by an existing facility."""
-        return (self.existing <= self.threshold).any(axis=1)
+        return within(self.existing, self.threshold).any(axis=1)
 
     def covered_by(self, chosen: list[int]) -> float:
         """Total weight covered with the existing facilities and ``chosen`` candidates."""
@@ -167,7 +182,7 @@ class CoverageProblem:
 class CoverageGain(CoverageProblem):
     """Each candidate on its own: the weight it would newly bring within the threshold."""
 
-    def solve(self) -> SitingResult:
+    def _solve(self) -> SitingResult:
         """Rank every candidate by its gain alone; ``selected`` holds the best ``k``.
 
         ``extra["gains"]`` has the gain of every candidate (column order).
@@ -189,7 +204,7 @@ class CoverageGain(CoverageProblem):
 class MaxCoverage(CoverageProblem):
     """Maximal covering location problem (MCLP) with existing facilities fixed."""
 
-    def solve(self, method: str = "exact") -> SitingResult:
+    def _solve(self, method: str = "exact") -> SitingResult:
         """Choose ``k`` candidates maximising the covered weight.
 
         Parameters
@@ -277,7 +292,7 @@ class CapacitatedMaxCoverage(CoverageProblem):
         problem.capacities = caps
         return problem
 
-    def solve(self) -> SitingResult:
+    def _solve(self) -> SitingResult:
         """Choose ``k`` sites and assign demand within capacity, maximising served weight.
 
         ``extra`` reports ``served`` per selected site, ``capacity`` per selected site and
@@ -339,7 +354,7 @@ class CapacitatedMaxCoverage(CoverageProblem):
 
 
 @dataclass
-class PMedian:
+class PMedian(LocationProblem):
     """Minimise the weighted travel time to the nearest facility, with ``k`` new sites."""
 
     costs: np.ndarray
@@ -359,7 +374,7 @@ class PMedian:
         costs, weights, existing = _validate(costs, weights, k, existing)
         return cls(costs, weights, int(k), existing)
 
-    def solve(self) -> SitingResult:
+    def _solve(self) -> SitingResult:
         """Choose ``k`` sites minimising sum of weight x time to the nearest facility.
 
         Demand that no site nor existing facility can reach is left out and reported in

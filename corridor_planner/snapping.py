@@ -25,9 +25,7 @@ from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
 from corridor_planner import settings
-
-#: Road kinds that are not roads: access legs and border-post edges.
-NOT_ROADS = frozenset({"access", "border_crossing"})
+from corridor_planner.roads import edge_kind
 
 #: A foot of perpendicular this close (m) to a node attaches to that node; no split.
 SAME_PLACE_M = 1.0
@@ -35,23 +33,6 @@ SAME_PLACE_M = 1.0
 POINT_KINDS = ("facility", "settlement", "candidate")
 
 Edge = tuple[Hashable, Hashable, int]
-
-
-def edge_kind(data: dict[str, Any]) -> str:
-    """Kind of a graph edge: ``road``, ``access`` (a point's leg) or ``border_post``."""
-    if "border_post" in data:
-        return "border_post"
-    if data.get("highway") == "access":
-        return "access"
-    return "road"
-
-
-def way_id(data: dict[str, Any]) -> str:
-    """Way id of a road edge as text (``osmid``; projection may have made it a float)."""
-    value = data.get("osmid")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
 
 
 @dataclass(frozen=True)

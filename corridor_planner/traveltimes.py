@@ -11,14 +11,40 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from corridor_planner.engine import TravelTimeEngine
 from corridor_planner.errors import NoRouteError
 from corridor_planner.network import CorridorNetwork
+from corridor_planner.roads import edge_kind, way_id
 from corridor_planner.rules import BorderPost, Scenario
+
+
+def road_engine(network: CorridorNetwork, scenario: Scenario | None = None) -> TravelTimeEngine:
+    """Roads and access legs compiled once per network (no posts: they depend on who crosses).
+
+    The graph must not change after :func:`build_network`. Every profile and scenario
+    shares one engine, except scenarios that close or slow roads: each distinct set of
+    road changes gets its own, compiled once and kept in ``network.cache``.
+    """
+    factors = scenario.way_time_factors() if scenario is not None else {}
+    engines = network.cache.setdefault("road_engines", {})
+    key = frozenset(factors.items())
+    if key not in engines:
+
+        def weight(u: Any, v: Any, data: dict[str, Any]) -> float | None:
+            if edge_kind(data) == "border_post":
+                return None
+            factor = factors.get(way_id(data), 1.0) if factors else 1.0
+            return None if math.isinf(factor) else float(data["travel_time"]) * factor
+
+        engines[key] = TravelTimeEngine.from_graph(network.graph, weight)
+    return engines[key]
 
 
 @dataclass(frozen=True)
@@ -77,7 +103,7 @@ class CorridorTravelTimes:
         self.profile = profile
         self.scenario = scenario
         self.depart = depart if depart is not None else scenario.depart
-        self.roads = network.road_engine(scenario)
+        self.roads = road_engine(network, scenario)
         self.crossings = self._usable_crossings()
         entries = [c.entry for c in self.crossings]
         exits = [c.exit for c in self.crossings]

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from corridor_planner import access
-from corridor_planner.errors import NotFoundError
+from corridor_planner.errors import InvalidArgumentError, NotFoundError
+from corridor_planner.facilities import supply as facility_supply
 from corridor_planner.traveltimes import CorridorTravelTimes
 
 
@@ -16,7 +17,7 @@ def baseline_times(tiny, tiny_network):
 
 class TestNearestFacility:
     def test_hand_computed_times(self, tiny_network, baseline_times):
-        result = access.nearest_facility_times(tiny_network, "emergency", baseline_times)
+        result = access.nearest_facility_times(baseline_times, "emergency")
         by_id = result.set_index("id")
         # Town A -> Hospital D: 39.5 min to node D plus a ~1 km access leg at 20 km/h (3 min)
         assert by_id.loc["town_a", "minutes"] == pytest.approx(42.5, abs=0.1)
@@ -28,17 +29,17 @@ class TestNearestFacility:
 
     def test_closed_borders_leave_kazakh_towns_without_emergency_care(self, tiny, tiny_network):
         times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
-        result = access.nearest_facility_times(tiny_network, "emergency", times).set_index("id")
+        result = access.nearest_facility_times(times, "emergency").set_index("id")
         assert result.loc["town_a", "minutes"] == np.inf
         assert pd.isna(result.loc["town_a", "facility_id"])
 
     def test_unknown_service(self, tiny_network, baseline_times):
         with pytest.raises(NotFoundError, match="unknown service 'astrology'"):
-            access.nearest_facility_times(tiny_network, "astrology", baseline_times)
+            access.nearest_facility_times(baseline_times, "astrology")
 
     def test_service_nobody_offers(self, tiny_network, baseline_times):
         with pytest.raises(NotFoundError, match="no facility in corridor tiny offers 'dialysis'"):
-            access.nearest_facility_times(tiny_network, "dialysis", baseline_times)
+            access.nearest_facility_times(baseline_times, "dialysis")
 
 
 class TestCoverage:
@@ -70,19 +71,15 @@ class TestCoverage:
         assert migrants["population"].item() == 0 and np.isnan(migrants["share"].item())
 
     def test_coverage_never_falls_as_the_threshold_rises(self, tiny_network, baseline_times):
-        result = access.nearest_facility_times(tiny_network, "emergency", baseline_times)
+        result = access.nearest_facility_times(baseline_times, "emergency")
         table = access.coverage(result, [5, 10, 30, 40, 45, 60, 120])
         for _, rows in table.groupby(["country", "group"]):
             assert rows.sort_values("threshold_minutes")["covered"].is_monotonic_increasing
 
     def test_cooperation_gain(self, tiny, tiny_network, baseline_times):
-        open_ = access.coverage(
-            access.nearest_facility_times(tiny_network, "emergency", baseline_times), [60]
-        )
+        open_ = access.coverage(access.nearest_facility_times(baseline_times, "emergency"), [60])
         closed_times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
-        closed = access.coverage(
-            access.nearest_facility_times(tiny_network, "emergency", closed_times), [60]
-        )
+        closed = access.coverage(access.nearest_facility_times(closed_times, "emergency"), [60])
         gain = access.cooperation_gain(closed, open_).set_index(["country", "group"])
         # Town A (10,000) and Borderville (800) reach Hospital D only across post P
         assert gain.loc[("KZ", "all"), "gain"] == 10_800
@@ -115,20 +112,26 @@ class TestE2sfca:
         np.testing.assert_allclose(weights, [1.0, 0.0, 0.0], atol=1e-12)
 
     def test_unknown_decay(self):
-        with pytest.raises(NotFoundError, match="unknown decay 'linear'"):
+        with pytest.raises(InvalidArgumentError, match="unknown decay 'linear'"):
             access.e2sfca_scores(self.minutes, self.population, self.supply, 30, decay="linear")
 
     def test_supply_units_are_never_mixed(self, tiny):
         facilities = tiny.facilities
-        supply, basis = access.facility_supply(
-            facilities[facilities["id"] == "hosp_d"], "emergency"
-        )
+        supply, basis = facility_supply(facilities[facilities["id"] == "hosp_d"], "emergency")
         assert (supply.tolist(), basis) == ([40.0], "capacity")
-        supply, basis = access.facility_supply(facilities, "emergency")
+        supply, basis = facility_supply(facilities, "emergency")
         assert (supply.tolist(), basis) == ([1.0, 1.0], "facility")
 
+    def test_supply_honours_the_scenarios_capacity(self, tiny):
+        from corridor_planner.rules import Scenario
+
+        facilities = tiny.facilities
+        assumed = Scenario("more", capacity={"clinic_a": {"emergency": 10.0}})
+        supply, basis = facility_supply(facilities, "emergency", assumed)
+        assert (sorted(supply.tolist()), basis) == ([10.0, 40.0], "capacity")
+
     def test_on_the_tiny_corridor(self, tiny_network, baseline_times):
-        result = access.e2sfca(tiny_network, "emergency", baseline_times, catchment_min=45)
+        result = access.e2sfca(baseline_times, "emergency", catchment_min=45)
         by_id = result.set_index("id")
         # one facility (capacity 40): Town D (3 min) is in the first zone (weight 1),
         # Town A (42.5 min) in the last (0.22)

@@ -15,6 +15,7 @@ from corridor_planner.corridor import load_corridor
 from corridor_planner.errors import DataError
 from corridor_planner.network import build_network
 from corridor_planner.routing import find_route
+from corridor_planner.traveltimes import CorridorTravelTimes
 from tests.helpers import edit_feature
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -339,8 +340,7 @@ def test_no_value_in_any_field_crashes(tiny_copy, file, field):
         try:
             corridor = load_corridor(tiny_copy)
             network = build_network(corridor)
-            access.access_report(
-                network, "emergency", "citizen", corridor.scenario("baseline"), (60,)
-            )
+            times = CorridorTravelTimes(network, "citizen", corridor.scenario("baseline"))
+            access.access_report(times, "emergency", (60,))
         except CorridorPlannerError:
             pass

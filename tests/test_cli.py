@@ -314,7 +314,7 @@ class TestScoreSitesCommand:
             "capacitated",
         )
         assert result.exit_code == 1
-        assert "have no capacity in candidates.geojson" in result.output
+        assert "have no capacity for emergency in candidates.geojson" in result.output
 
     def test_bad_weight_group(self, tiny_path):
         result = run(
@@ -412,3 +412,19 @@ class TestMapCommand:
         result = run("map", "almaty_bishkek", "--out", str(tmp_path / "m.png"))
         assert result.exit_code == 1
         assert "a map is an .html file" in result.output
+
+
+@pytest.mark.parametrize("corridor", ["almaty_bishkek", "cpec_karakoram"])
+def test_demo_runs_on_every_bundled_corridor(corridor, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("demo", "--corridor", corridor)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reports" / f"{corridor}.html").is_file()
+    assert (tmp_path / "maps" / f"{corridor}.html").is_file()
+
+
+def test_demo_without_a_demo_route_picks_the_largest_settlements(tiny_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("demo", "--corridor", str(tiny_path))
+    assert result.exit_code == 0, result.output
+    assert "Town A -> Town D" in result.output  # 10,000 people in KZ, 5,000 in KG

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from corridor_planner import maps
+from corridor_planner.catchments import catchment_polygons
 from corridor_planner.corridor import load_corridor
+from corridor_planner.cover import Patient
 from corridor_planner.network import build_network
-from corridor_planner.referral import Patient, pathways
+from corridor_planner.referral import pathways
 from corridor_planner.scoring import score_sites
 from corridor_planner.traveltimes import CorridorTravelTimes
 from tests.helpers import edit_feature
@@ -32,7 +34,7 @@ def evil_network(tmp_path_factory):
 def render(network, offline=True, **kwargs):
     corridor = network.corridor
     times = CorridorTravelTimes(network, "citizen", corridor.scenario("baseline"))
-    fmap = maps.corridor_map(network, "emergency", times, (30, 60), offline=offline, **kwargs)
+    fmap = maps.corridor_map(times, "emergency", (30, 60), offline=offline, **kwargs)
     return fmap.get_root().render()
 
 
@@ -69,15 +71,10 @@ class TestStructure:
         assert "Hospital D" in page and "resident_insured: all" in page
 
     def test_sites_and_referrals(self, tiny, tiny_network):
-        scores = score_sites(
-            tiny_network,
-            "emergency",
-            60,
-            1,
-            method="gain",
-            scenario=tiny.scenario("borders_closed"),
-        )
-        found, _ = pathways(tiny_network, "emergency", Patient(), tiny.scenario("baseline"), top=1)
+        closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
+        scores = score_sites(closed, "emergency", 60, 1, method="gain")
+        baseline = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+        found, _ = pathways(baseline, "emergency", Patient(), top=1)
         page = render(tiny_network, scores=scores, pathways=found)
         assert '"Candidate sites"' in page and '"Referrals: emergency"' in page
         # Town D's emergency pathway: Hospital D, 3 min (Town A, an uninsured foreigner
@@ -86,7 +83,7 @@ class TestStructure:
 
     def test_catchments_grow_with_the_threshold(self, tiny, tiny_network):
         times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
-        polygons = maps.catchment_polygons(tiny_network, times, "emergency", (10, 30, 60))
+        polygons = catchment_polygons(times, "emergency", (10, 30, 60))
         areas = polygons.to_crs(tiny.crs).area.tolist()
         assert areas == sorted(areas) and areas[0] > 0
         # within 10 min of Hospital D (3 min from node D): Town D's road, not Town A (42.5 min)

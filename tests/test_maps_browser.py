@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from corridor_planner import maps
+from corridor_planner.cover import Patient
 from corridor_planner.outputs import write_text
-from corridor_planner.referral import Patient, pathways
+from corridor_planner.referral import pathways
 from corridor_planner.scoring import score_sites
 from corridor_planner.traveltimes import CorridorTravelTimes
 
@@ -59,13 +60,12 @@ def open_offline(browser, path: Path, screenshot: Path):
 
 
 def test_tiny_map_renders_offline(browser, tiny, tiny_network, tmp_path):
-    scores = score_sites(
-        tiny_network, "emergency", 60, 1, method="gain", scenario=tiny.scenario("borders_closed")
-    )
-    found, _ = pathways(tiny_network, "emergency", Patient(), tiny.scenario("baseline"), top=1)
+    closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
+    scores = score_sites(closed, "emergency", 60, 1, method="gain")
     times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+    found, _ = pathways(times, "emergency", Patient(), top=1)
     fmap = maps.corridor_map(
-        tiny_network, "emergency", times, (30, 60), scores, found, offline=True
+        times, "emergency", (30, 60), scores=scores, pathways=found, offline=True
     )
     path = write_text(fmap.get_root().render(), tmp_path / "tiny.html")
     page, context, requests, errors = open_offline(browser, path, tmp_path / "tiny.png")
@@ -96,7 +96,7 @@ def test_escaped_names_show_as_text(browser, tmp_path):
     corridor = load_corridor(bundle)
     network = build_network(corridor)
     times = CorridorTravelTimes(network, "citizen", corridor.scenario("baseline"))
-    fmap = maps.corridor_map(network, "emergency", times, (30,), offline=True)
+    fmap = maps.corridor_map(times, "emergency", (30,), offline=True)
     path = write_text(fmap.get_root().render(), tmp_path / "evil.html")
     page, context, requests, errors = open_offline(browser, path, tmp_path / "evil.png")
     try:
@@ -119,9 +119,7 @@ def test_escaped_names_show_as_text(browser, tmp_path):
 def test_bundled_corridor_map_renders_offline(browser, almaty_bishkek, tmp_path):
     corridor = almaty_bishkek.corridor
     times = CorridorTravelTimes(almaty_bishkek, "citizen", corridor.scenario("baseline"))
-    fmap = maps.corridor_map(
-        almaty_bishkek, "emergency", times, corridor.thresholds_min, offline=True
-    )
+    fmap = maps.corridor_map(times, "emergency", corridor.thresholds_min, offline=True)
     path = write_text(fmap.get_root().render(), tmp_path / "ab.html")
     page, context, requests, errors = open_offline(browser, path, tmp_path / "ab.png")
     try:
@@ -149,7 +147,7 @@ def test_hostile_bundle_runs_nothing_in_the_browser(browser, tmp_path):
     corridor = load_corridor(bundle)
     network = build_network(corridor)
     times = CorridorTravelTimes(network, "citizen", corridor.scenario("baseline"))
-    fmap = maps.corridor_map(network, "emergency", times, (30, 60), offline=True)
+    fmap = maps.corridor_map(times, "emergency", (30, 60), offline=True)
     path = write_text(fmap.get_root().render(), tmp_path / "hostile.html")
     page, context, requests, errors = open_offline(browser, path, tmp_path / "hostile.png")
     try:

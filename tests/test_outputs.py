@@ -5,10 +5,12 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from corridor_planner.errors import CorridorPlannerError, NotFoundError
+from corridor_planner.cover import Patient
+from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
 from corridor_planner.outputs import json_records, write_table, write_text
-from corridor_planner.referral import Patient, referral_chain
+from corridor_planner.referral import referral_chain
 from corridor_planner.report import build_report
+from corridor_planner.traveltimes import CorridorTravelTimes
 
 
 def test_table_without_geometry_needs_csv(tmp_path):
@@ -42,11 +44,12 @@ def test_json_records_turn_nan_and_inf_into_none():
 
 def test_chain_from_unknown_facility(tiny, tiny_network):
     with pytest.raises(NotFoundError, match="no facility 'nowhere'"):
-        referral_chain(tiny_network, "nowhere", "emergency", Patient(), tiny.scenario("baseline"))
+        baseline = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+        referral_chain(baseline, "nowhere", "emergency", Patient())
 
 
 def test_report_for_a_specialty_nobody_offers(tiny, tiny_network):
     with pytest.raises(NotFoundError, match="no facility in corridor tiny offers oncology"):
         build_report(tiny_network, [tiny.scenario("baseline")], ["oncology"])
-    with pytest.raises(NotFoundError, match="at least one scenario"):
+    with pytest.raises(InvalidArgumentError, match="at least one scenario"):
         build_report(tiny_network, [])

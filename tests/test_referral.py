@@ -5,19 +5,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corridor_planner.assignment import assign
 from corridor_planner.corridor import load_corridor
+from corridor_planner.cover import Patient, cover_group, nationality_of
+from corridor_planner.errors import AssignmentError
 from corridor_planner.network import build_network
 from corridor_planner.referral import (
-    AssignmentError,
-    Patient,
     analyse_referrals,
-    assign,
-    cover_group,
-    nationality_of,
+    compare_scenarios,
     pathways,
     referral_chain,
 )
+from corridor_planner.traveltimes import CorridorTravelTimes
 from tests.helpers import append_feature, edit_feature
+
+
+def times(network, patient, scenario):
+    return CorridorTravelTimes(network, patient.profile, scenario)
+
 
 CARDIO_B = {
     "type": "Feature",
@@ -98,7 +103,9 @@ class TestPathways:
     def test_known_routes(self, referral_corridor):
         corridor = referral_corridor.corridor
         found, refused = pathways(
-            referral_corridor, "cardiology", Patient(), corridor.scenario("baseline")
+            times(referral_corridor, Patient(), corridor.scenario("baseline")),
+            "cardiology",
+            Patient(),
         )
         by_origin = {(p.origin, p.rank): p for p in found}
         # Town A (KZ) is treated at home: Cardio B sits on node B, 7.5 min away
@@ -114,14 +121,15 @@ class TestPathways:
     def test_uninsured_worker_gets_emergency_but_not_elective_care_abroad(self, referral_corridor):
         baseline = referral_corridor.corridor.scenario("baseline")
         worker = Patient("eaeu_worker", nationality="KG")
-        emergency, _ = pathways(referral_corridor, "emergency", worker, baseline, origin="Town A")
+        at_worker = times(referral_corridor, worker, baseline)
+        emergency, _ = pathways(at_worker, "emergency", worker, origin="Town A")
         assert {p.destination for p in emergency} == {"Cardio B", "Hospital D"}
-        surgery, refused = pathways(referral_corridor, "surgery", worker, baseline, origin="Town A")
+        surgery, refused = pathways(at_worker, "surgery", worker, origin="Town A")
         # surgery only at Hospital D, in KG where the worker is insured: across post P
         assert [p.destination for p in surgery] == ["Hospital D"]
         assert surgery[0].border_posts == ["Post P"]
         kz_worker = Patient("eaeu_worker", nationality="KZ")
-        _, refused = pathways(referral_corridor, "surgery", kz_worker, baseline, origin="Town D")
+        _, refused = pathways(at_worker, "surgery", kz_worker, origin="Town D")
         assert (
             "no facility offering surgery accepts a eaeu_worker patient covered in KZ"
             in refused[0].reason
@@ -129,47 +137,38 @@ class TestPathways:
 
     def test_agreement_opens_cross_border_surgery(self, referral_corridor):
         corridor = referral_corridor.corridor
-        found, _ = pathways(
-            referral_corridor, "surgery", Patient(), corridor.scenario("baseline"), origin="Town A"
-        )
+        baseline = times(referral_corridor, Patient(), corridor.scenario("baseline"))
+        found, _ = pathways(baseline, "surgery", Patient(), origin="Town A")
         assert found == []
-        found, _ = pathways(
-            referral_corridor,
-            "surgery",
-            Patient(portable_cover=True),
-            corridor.scenario("agreement"),
-            origin="Town A",
-        )
+        agreement = times(referral_corridor, Patient(), corridor.scenario("agreement"))
+        found, _ = pathways(agreement, "surgery", Patient(portable_cover=True), origin="Town A")
         assert found[0].cover_group == "foreign_insured"
         assert found[0].minutes == pytest.approx(39.5 + 3.0, abs=0.2)
 
     def test_barred_post_routes_elsewhere_or_refuses_with_reason(self, referral_corridor):
         corridor = referral_corridor.corridor
+        closed = corridor.scenario("agreement_p_closed")
         found, _ = pathways(
-            referral_corridor,
+            times(referral_corridor, Patient(), closed),
             "surgery",
             Patient(portable_cover=True),
-            corridor.scenario("agreement_p_closed"),
             origin="Town A",
         )
         assert found[0].border_posts == ["Post Q"]
         assert found[0].minutes == pytest.approx(54.5 + 3.0, abs=0.2)
+        third = Patient("third_country", portable_cover=True)
         _, refused = pathways(
-            referral_corridor,
-            "surgery",
-            Patient("third_country", portable_cover=True),
-            corridor.scenario("agreement_p_closed"),
-            origin="Town A",
+            times(referral_corridor, third, closed), "surgery", third, origin="Town A"
         )
         assert "can be reached under scenario agreement_p_closed" in refused[0].reason
 
     def test_chain_by_level(self, referral_corridor):
+        worker = Patient("eaeu_worker", "KG")
         steps = referral_chain(
-            referral_corridor,
+            times(referral_corridor, worker, referral_corridor.corridor.scenario("baseline")),
             "clinic_a",
             "emergency",
-            Patient("eaeu_worker", "KG"),
-            referral_corridor.corridor.scenario("baseline"),
+            worker,
         )
         levels = {s.level: s for s in steps}
         # district: Hospital D (KG, where the worker is insured) is the only one
@@ -201,7 +200,7 @@ class TestAssignment:
     def test_scenario_capacity_limits_the_flow(self, referral_corridor):
         corridor = referral_corridor.corridor
         analysis = analyse_referrals(
-            referral_corridor, "surgery", Patient(), corridor.scenario("tight")
+            times(referral_corridor, Patient(), corridor.scenario("tight")), "surgery", Patient()
         )
         # only KG residents can use Hospital D: Town D, 5,000 people x 100 / 100,000 = 5
         assert analysis.rate_per_100k == 100 and analysis.demand == pytest.approx(5 + 10.8)
@@ -242,3 +241,32 @@ def test_assignment_conserves_patients_and_respects_capacity(case):
     assert (result.flows.sum(axis=0) <= capacity + 1e-6).all()
     assert (result.flows[~np.isfinite(minutes)] == 0).all()
     assert (result.flows >= -1e-9).all() and (result.overflow >= -1e-9).all()
+
+
+class TestScenarioComparison:
+    def test_agreement_scenario_changes_the_comparison(self, referral_corridor):
+        # Town A (KZ, 10,000) and Borderville (KZ, 800) have no surgery they may use at home;
+        # under the agreement their cover is portable and Hospital D (KG) takes them.
+        corridor = referral_corridor.corridor
+        runs = [
+            times(referral_corridor, Patient(), corridor.scenario(name))
+            for name in ("baseline", "agreement")
+        ]
+        table = compare_scenarios(runs, "surgery", Patient()).set_index(["scenario", "country"])
+        assert table.loc[("baseline", "KZ"), "with_pathway"] == 0
+        assert table.loc[("agreement", "KZ"), "with_pathway"] == 10_800
+        assert table.loc[("agreement", "KZ"), "abroad"] == 10_800
+        assert table.loc[("baseline", "KG"), "with_pathway"] == 5_000
+
+    def test_report_comparison_follows_the_agreement(self, referral_corridor):
+        from corridor_planner.report import build_report
+
+        corridor = referral_corridor.corridor
+        data = build_report(
+            referral_corridor,
+            [corridor.scenario("baseline"), corridor.scenario("agreement")],
+            ["surgery"],
+        )
+        rows = {(r["scenario"], r["country"]): r for r in data.specialties[0].comparison}
+        assert rows[("baseline", "KZ")]["with_pathway"] == 0
+        assert rows[("agreement", "KZ")]["with_pathway"] == 10_800

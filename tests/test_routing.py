@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from corridor_planner.errors import NoRouteError, NotFoundError
+from corridor_planner.errors import InvalidArgumentError, NoRouteError, NotFoundError
 from corridor_planner.routing import find_route, resolve_place
 
 # Hand-computed in tests/data/README.md (minutes, km, posts)
@@ -99,9 +99,9 @@ class TestPlaces:
         assert route.minutes == pytest.approx(3.336 * 3 + 7.5 * 0.75, abs=0.2)
 
     def test_lat_lon_out_of_range_or_outside_the_corridor(self, tiny_network):
-        with pytest.raises(NotFoundError, match="latitude must be from -90 to 90"):
+        with pytest.raises(InvalidArgumentError, match="latitude must be from -90 to 90"):
             resolve_place(tiny_network, "200,74.9")
-        with pytest.raises(NotFoundError, match="latitude must be from -90 to 90"):
+        with pytest.raises(InvalidArgumentError, match="latitude must be from -90 to 90"):
             resolve_place(tiny_network, "-91,74")
         with pytest.raises(NotFoundError, match="lies outside corridor tiny"):
             resolve_place(tiny_network, "74.9,43.1")

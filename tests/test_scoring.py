@@ -3,67 +3,74 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from corridor_planner.errors import NotFoundError
-from corridor_planner.scoring import demand_weights, score_sites
-from corridor_planner.siting import SitingError
+from corridor_planner.corridor import load_corridor
+from corridor_planner.coverage import demand_weights
+from corridor_planner.errors import InvalidArgumentError, NotFoundError, SitingError
+from corridor_planner.network import build_network
+from corridor_planner.scoring import score_sites
+from corridor_planner.traveltimes import CorridorTravelTimes
+from tests.helpers import edit_feature
+
+
+def times(network, scenario="baseline", profile="citizen"):
+    return CorridorTravelTimes(network, profile, network.corridor.scenario(scenario))
 
 
 class TestTinyCorridor:
     """Emergency care: Hospital D (KG) exists; Site B (KZ) is the only candidate."""
 
     def test_open_border_leaves_nothing_for_site_b(self, tiny_network):
-        scores = score_sites(tiny_network, "emergency", 60, 1)
+        scores = score_sites(times(tiny_network), "emergency", 60, 1)
         # Town A (42.5 min) and Borderville reach Hospital D across post P within 60 min
         assert scores.already_covered == 10_000 + 5_000 + 800
         assert scores.sites["newly_covered"].tolist() == [0]
 
-    def test_closing_the_border_makes_site_b_worth_building(self, tiny, tiny_network):
-        scores = score_sites(
-            tiny_network, "emergency", 60, 1, scenario=tiny.scenario("borders_closed")
-        )
+    def test_closing_the_border_makes_site_b_worth_building(self, tiny_network):
+        scores = score_sites(times(tiny_network, "borders_closed"), "emergency", 60, 1)
         assert scores.already_covered == 5_000
         site = scores.sites.iloc[0]
         assert (site["id"], site["rank"]) == ("cand_b", 1)
         assert site["newly_covered"] == 10_000 + 800
         assert site["total_covered"] == 15_800
 
-    def test_border_community_weight(self, tiny, tiny_network):
+    def test_border_community_weight(self, tiny_network):
         scores = score_sites(
-            tiny_network,
+            times(tiny_network, "borders_closed"),
             "emergency",
             60,
             1,
-            scenario=tiny.scenario("borders_closed"),
             group_weights={"border_community": 2},
         )
         assert scores.sites.iloc[0]["weighted_gain"] == 2 * 10_800
         assert scores.sites.iloc[0]["newly_covered"] == 10_800
 
-    def test_capacitated_needs_capacities(self, tiny, tiny_network):
-        closed = tiny.scenario("borders_closed")
+    def test_capacitated_needs_capacities(self, tiny_network):
+        closed = times(tiny_network, "borders_closed")
         with pytest.raises(SitingError, match="cand_b have no capacity.*--site-capacity"):
-            score_sites(tiny_network, "emergency", 60, 1, method="capacitated", scenario=closed)
-        scores = score_sites(
-            tiny_network,
-            "emergency",
-            60,
-            1,
-            method="capacitated",
-            scenario=closed,
-            site_capacity=3_000,
-        )
+            score_sites(closed, "emergency", 60, 1, method="capacitated")
+        scores = score_sites(closed, "emergency", 60, 1, method="capacitated", site_capacity=3_000)
         assert scores.sites.iloc[0]["served"] == 3_000
         assert scores.result.extra["within_reach_over_capacity"] == pytest.approx(7_800)
+
+    def test_capacitated_reads_the_candidates_own_capacity(self, tiny_copy):
+        # the bundle format gives capacity per service; it must be used, not ignored
+        edit_feature(tiny_copy, "candidates.geojson", "cand_b", capacity={"emergency": 2_500})
+        network = build_network(load_corridor(tiny_copy))
+        scores = score_sites(
+            times(network, "borders_closed"), "emergency", 60, 1, method="capacitated"
+        )
+        assert scores.sites.iloc[0]["served"] == 2_500
+        assert scores.result.extra["within_reach_over_capacity"] == pytest.approx(8_300)
 
     def test_no_candidate_offers_the_service(self, tiny_network):
         with pytest.raises(
             NotFoundError, match="no candidate site in corridor tiny offers 'surgery'"
         ):
-            score_sites(tiny_network, "surgery", 60, 1)
+            score_sites(times(tiny_network), "surgery", 60, 1)
 
     def test_unknown_method(self, tiny_network):
-        with pytest.raises(NotFoundError, match="unknown method 'voronoi'"):
-            score_sites(tiny_network, "emergency", 60, 1, method="voronoi")
+        with pytest.raises(InvalidArgumentError, match="unknown method 'voronoi'"):
+            score_sites(times(tiny_network), "emergency", 60, 1, method="voronoi")
 
 
 def test_demand_weights():
@@ -72,14 +79,14 @@ def test_demand_weights():
     )
     weights = demand_weights(settlements, {"border_community": 3, "migrants": 2})
     assert weights.tolist() == [100 + 200 + 50, 200]
-    with pytest.raises(NotFoundError, match="unknown weight group"):
+    with pytest.raises(InvalidArgumentError, match="unknown weight group"):
         demand_weights(settlements, {"tourists": 2})
 
 
 class TestBundledCorridors:
     @pytest.mark.parametrize("method", ["gain", "mclp", "greedy", "pmedian"])
     def test_methods_agree_on_the_best_site_for_almaty_bishkek(self, almaty_bishkek, method):
-        scores = score_sites(almaty_bishkek, "emergency", 30, 2, method=method)
+        scores = score_sites(times(almaty_bishkek), "emergency", 30, 2, method=method)
         assert len(scores.sites) == 2
         # Kara-Balta and Kaindy lie 47-58 min from emergency care; one western M-39 site
         # covers both (81,351 people at 30 min).
@@ -87,6 +94,6 @@ class TestBundledCorridors:
         assert scores.sites["total_covered"].max() <= scores.population
 
     def test_exact_mclp_never_worse_than_greedy(self, almaty_bishkek):
-        exact = score_sites(almaty_bishkek, "emergency", 30, 3, method="mclp")
-        greedy = score_sites(almaty_bishkek, "emergency", 30, 3, method="greedy")
+        exact = score_sites(times(almaty_bishkek), "emergency", 30, 3, method="mclp")
+        greedy = score_sites(times(almaty_bishkek), "emergency", 30, 3, method="greedy")
         assert exact.result.covered_weight >= greedy.result.covered_weight

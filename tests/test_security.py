@@ -79,7 +79,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory):
 def test_map_shows_payloads_as_text_and_runs_nothing(hostile) -> None:
     network, marker, _ = hostile
     times = CorridorTravelTimes(network, "citizen", network.corridor.scenario("baseline"))
-    fmap = maps.corridor_map(network, "emergency", times, (30, 60), offline=True)
+    fmap = maps.corridor_map(times, "emergency", (30, 60), offline=True)
     page = fmap.get_root().render()
     assert_inert(page, marker)
     assert "Tiny {{ cycler.__init__.__globals__.os.popen(" in page

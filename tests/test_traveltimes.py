@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from corridor_planner.engine import TravelTimeEngine
 from corridor_planner.routing import find_route
 from corridor_planner.rules import wait_until_open
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.traveltimes import CorridorTravelTimes, road_engine
 
 TUESDAY_IN_SEASON = dt.datetime(2027, 6, 15)
 
@@ -115,7 +115,7 @@ def test_closing_a_post_never_shortens_any_time(tiny, tiny_network, minutes, pro
 def test_every_profile_and_scenario_shares_one_road_engine(tiny, tiny_network):
     citizen = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
     cargo = CorridorTravelTimes(tiny_network, "cargo", tiny.scenario("p_closed"))
-    assert citizen.roads is cargo.roads is tiny_network.road_engine()
+    assert citizen.roads is cargo.roads is road_engine(tiny_network)
     # the shared engine leaves the posts out: only crossings join the two countries
     a = tiny_network.node_of("settlement", "town_a")
     d = tiny_network.node_of("settlement", "town_d")
