@@ -828,7 +828,7 @@ def _print_json(payload: dict[str, Any]) -> None:
     click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
 
 
-def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
+def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
     for line in (header, *rows):
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=False)).rstrip())

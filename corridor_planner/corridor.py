@@ -304,7 +304,7 @@ class _BundleLoader:
         return crs
 
     def _bbox(self, meta: dict[str, Any]) -> tuple[float, float, float, float]:
-        box = meta.get("bbox")
+        box: Any = meta.get("bbox")
         ok = (
             isinstance(box, list)
             and len(box) == 4

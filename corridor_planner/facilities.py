@@ -38,7 +38,7 @@ def capacity_for(
     ``capacity`` object (``{service: amount}``); None when neither gives one.
     """
     if scenario is not None:
-        assumed = scenario.capacity.get(getattr(row, "id", None), {}).get(service)
+        assumed = scenario.capacity.get(str(getattr(row, "id", "")), {}).get(service)
         if assumed is not None:
             return float(assumed), f"scenario {scenario.name} (planning assumption)"
     own = getattr(row, "capacity", None)

@@ -14,13 +14,14 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from shapely.geometry import LineString, mapping
 
 from corridor_planner.access import nearest_facility_times
@@ -86,15 +87,21 @@ class BoundText(MacroElement):
         self.popup = _js_string(popup_html) if popup_html else None
         self.tooltip = _js_string(html.escape(tooltip_text)) if tooltip_text else None
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Add the binding script to the page as literal text."""
+        assert self._parent is not None
         layer = self._parent.get_name()
         parts = []
         if self.popup:
             parts.append(f"{layer}.bindPopup({self.popup}, {{maxWidth: 360}});")
         if self.tooltip:
             parts.append(f"{layer}.bindTooltip({self.tooltip}, {{sticky: true}});")
-        self.get_root().script.add_child(LiteralHtml("".join(parts)), name=self.get_name())
+        _page(self).script.add_child(LiteralHtml("".join(parts)), name=self.get_name())
+
+
+def _page(element: Element) -> Figure:
+    """Return the page (branca Figure) an element belongs to."""
+    return cast(Figure, element.get_root())
 
 
 def _js_string(text: str) -> str:
@@ -142,8 +149,8 @@ def base_map(network: CorridorNetwork, title: str, offline: bool = False) -> fol
     fmap.fit_bounds([[south, west], [north, east]])
     if offline:
         _inline_leaflet(fmap)
-    fmap.get_root().header.add_child(LiteralHtml(_STYLE), name="cp_style")
-    fmap.get_root().html.add_child(LiteralHtml(f'<div class="cp-title">{_e(title)}</div>'))
+    _page(fmap).header.add_child(LiteralHtml(_STYLE), name="cp_style")
+    _page(fmap).html.add_child(LiteralHtml(f'<div class="cp-title">{_e(title)}</div>'))
     return fmap
 
 
@@ -155,7 +162,7 @@ def _inline_leaflet(fmap: folium.Map) -> None:
     dist = importlib.metadata.distribution(LEAFLET_DIST)
 
     def read(name: str) -> bytes:
-        return dist.locate_file(f"{LEAFLET_DIR}/{name}").read_bytes()
+        return Path(str(dist.locate_file(f"{LEAFLET_DIR}/{name}"))).read_bytes()
 
     script = read("leaflet.js").decode("utf-8")
     script = re.sub(r"^//# sourceMappingURL=.*$", "", script, flags=re.MULTILINE)
@@ -165,15 +172,16 @@ def _inline_leaflet(fmap: folium.Map) -> None:
     for image in ("layers.png", "layers-2x.png", "marker-icon.png"):
         data = base64.b64encode(read(f"images/{image}")).decode("ascii")
         css = css.replace(f"url(images/{image})", f"url(data:image/png;base64,{data})")
-    header = fmap.get_root().header
+    header = _page(fmap).header
     header.add_child(LiteralHtml(f"<style>{css}</style>"), name="leaflet_css", index=0)
     header.add_child(LiteralHtml(f"<script>{script}</script>"), name="leaflet_js", index=0)
 
 
 class _AttributionPrefix(MacroElement):
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        assert self._parent is not None
         prefix = f"{self._parent.get_name()}.attributionControl.setPrefix('Leaflet');"
-        self.get_root().script.add_child(LiteralHtml(prefix), name=self.get_name())
+        _page(self).script.add_child(LiteralHtml(prefix), name=self.get_name())
 
 
 _STYLE = """<style>
@@ -436,7 +444,7 @@ def add_legend(fmap: folium.Map, service: str, with_sites: bool, with_referrals:
     ]
     parts.append('<i style="background:#000;border:2px solid #e74c3c"></i>border post<br>')
     parts.append(f"<b>Settlements: minutes to {_e(service.replace('_', ' '))}</b>")
-    previous = 0
+    previous: float = 0
     for limit, colour in TIME_CLASSES:
         label = f"{previous}–{limit:g}" if np.isfinite(limit) else f"over {previous}"
         parts.append(f'<i style="background:{colour}"></i>{label}<br>')
@@ -447,7 +455,7 @@ def add_legend(fmap: folium.Map, service: str, with_sites: bool, with_referrals:
     if with_referrals:
         parts.append('<b>Referral routes</b><i style="background:#8e44ad"></i>across a border<br>')
     parts.append("</div>")
-    fmap.get_root().html.add_child(LiteralHtml("".join(parts)))
+    _page(fmap).html.add_child(LiteralHtml("".join(parts)))
 
 
 def corridor_map(

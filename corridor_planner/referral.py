@@ -254,7 +254,7 @@ def referral_chain(
 # one analysis for the CLI and the report -------------------------------------------------
 
 
-def referral_demand(population: Sequence[float], rate_per_100k: float) -> np.ndarray:
+def referral_demand(population: Sequence[float] | np.ndarray, rate_per_100k: float) -> np.ndarray:
     """Return expected referrals per origin: people x rate per 100,000 (per year)."""
     return np.asarray(population, dtype=float) * rate_per_100k / 100_000.0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from corridor_planner.places import Place, resolve_place
 from corridor_planner.roads import edge_kind, way_id
 from corridor_planner.rules import BASELINE, Scenario, check_profile
 from corridor_planner.snapping import Entry
-from corridor_planner.traveltimes import CorridorTravelTimes, RoutedPath
+from corridor_planner.traveltimes import CorridorTravelTimes, CrossingUse, RoutedPath
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Route:
     border_posts: list[str]
     waits: list[dict[str, Any]] = field(default_factory=list)
     legs: list[Leg] = field(default_factory=list)
-    nodes: list[int] = field(default_factory=list)
+    nodes: list[Hashable] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (``minutes``, ``km``, ``border_posts``, ``legs``, ...)."""
@@ -184,7 +185,9 @@ def _best_pair(
 def _legs(network: CorridorNetwork, routed: RoutedPath, way_factors: dict[str, float]) -> list[Leg]:
     """Legs of a routed path; road times carry the scenario's slowdowns."""
     graph = network.graph
-    crossings = {(u.crossing.entry, u.crossing.exit): u for u in routed.crossings}
+    crossings: dict[tuple[Hashable, Hashable], CrossingUse] = {
+        (u.crossing.entry, u.crossing.exit): u for u in routed.crossings
+    }
     legs: list[Leg] = []
     for u, v in itertools.pairwise(routed.nodes):
         use = crossings.get((u, v))
@@ -217,8 +220,15 @@ def _merged(legs: list[Leg]) -> list[Leg]:
     out: list[Leg] = []
     for leg in legs:
         last = out[-1] if out else None
-        same_road = last and (last.name, last.ref) == (leg.name, leg.ref)
-        if same_road and leg.kind == last.kind == "road":
+        if (
+            last is not None
+            and leg.kind == last.kind == "road"
+            and (last.name, last.ref)
+            == (
+                leg.name,
+                leg.ref,
+            )
+        ):
             last.km += leg.km
             last.minutes += leg.minutes
         else:

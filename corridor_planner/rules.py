@@ -42,7 +42,7 @@ def opening_hours_error(expression: str) -> str | None:
         return "must be a non-empty opening_hours string such as '24/7'"
     try:
         opening_hours.OpeningHours(expression)
-    except opening_hours.ParserError as exc:
+    except opening_hours.ParserError as exc:  # type: ignore[attr-defined]
         first = str(exc).strip().splitlines()[0]
         return f"invalid opening_hours {expression!r} ({first})"
     return None

@@ -21,6 +21,7 @@ from corridor_planner.settings import SITING_METHODS
 from corridor_planner.siting import (
     CapacitatedMaxCoverage,
     CoverageGain,
+    LocationProblem,
     MaxCoverage,
     PMedian,
     SitingResult,
@@ -195,18 +196,33 @@ def _solve(
     existing: np.ndarray,
     capacities: np.ndarray | None,
 ) -> SitingResult:
+    return _answer(_problem(method, costs, weights, threshold, k, existing, capacities))
+
+
+def _answer(problem: LocationProblem) -> SitingResult:
+    assert problem.result is not None
+    return problem.result
+
+
+def _problem(
+    method: str,
+    costs: np.ndarray,
+    weights: np.ndarray,
+    threshold: float,
+    k: int,
+    existing: np.ndarray,
+    capacities: np.ndarray | None,
+) -> LocationProblem:
     if method == "gain":
-        return CoverageGain.from_cost_matrix(costs, weights, threshold, k, existing).solve().result
+        return CoverageGain.from_cost_matrix(costs, weights, threshold, k, existing).solve()
     if method in ("mclp", "greedy"):
         problem = MaxCoverage.from_cost_matrix(costs, weights, threshold, k, existing)
-        return problem.solve(method="exact" if method == "mclp" else "greedy").result
+        return problem.solve(method="exact" if method == "mclp" else "greedy")
     if method == "pmedian":
-        return PMedian.from_cost_matrix(costs, weights, k, existing).solve().result
-    return (
-        CapacitatedMaxCoverage.from_cost_matrix(costs, weights, threshold, k, existing, capacities)
-        .solve()
-        .result
-    )
+        return PMedian.from_cost_matrix(costs, weights, k, existing).solve()
+    return CapacitatedMaxCoverage.from_cost_matrix(
+        costs, weights, threshold, k, existing, capacities
+    ).solve()
 
 
 def _ranked_table(

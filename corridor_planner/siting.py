@@ -139,7 +139,7 @@ class CoverageProblem(LocationProblem):
         threshold: float,
         k: int = 1,
         existing: np.ndarray | None = None,
-    ) -> CoverageProblem:
+    ) -> Self:
         """Build the problem.
 
         Parameters
@@ -166,7 +166,7 @@ class CoverageProblem(LocationProblem):
     @property
     def already(self) -> np.ndarray:
         """Demand already covered by an existing facility."""
-        return within(self.existing, self.threshold).any(axis=1)
+        return np.asarray(within(self.existing, self.threshold).any(axis=1))
 
     def covered_by(self, chosen: list[int]) -> float:
         """Total weight covered with the existing facilities and ``chosen`` candidates."""

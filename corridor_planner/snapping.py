@@ -229,7 +229,9 @@ def _split_segment(
             share = f1 - f0
             piece = dict(data)
             piece["length"] = data["length"] * share
-            piece["length_geometric"] = data.get("length_geometric", data["length"]) * share
+            piece["length_geometric"] = (
+                float(data.get("length_geometric") or data["length"]) * share
+            )
             piece["travel_time"] = max(data["travel_time"] * share, settings.MIN_EDGE_SECONDS)
             piece["geometry"] = substring(own, f0, f1, normalized=True)
             graph.add_edge(a, b, **piece)
