@@ -196,33 +196,21 @@ def _solve(
     existing: np.ndarray,
     capacities: np.ndarray | None,
 ) -> SitingResult:
-    return _answer(_problem(method, costs, weights, threshold, k, existing, capacities))
-
-
-def _answer(problem: LocationProblem) -> SitingResult:
+    problem: LocationProblem
+    if method == "gain":
+        problem = CoverageGain.from_cost_matrix(costs, weights, threshold, k, existing).solve()
+    elif method in ("mclp", "greedy"):
+        problem = MaxCoverage.from_cost_matrix(costs, weights, threshold, k, existing).solve(
+            method="exact" if method == "mclp" else "greedy"
+        )
+    elif method == "pmedian":
+        problem = PMedian.from_cost_matrix(costs, weights, k, existing).solve()
+    else:
+        problem = CapacitatedMaxCoverage.from_cost_matrix(
+            costs, weights, threshold, k, existing, capacities
+        ).solve()
     assert problem.result is not None
     return problem.result
-
-
-def _problem(
-    method: str,
-    costs: np.ndarray,
-    weights: np.ndarray,
-    threshold: float,
-    k: int,
-    existing: np.ndarray,
-    capacities: np.ndarray | None,
-) -> LocationProblem:
-    if method == "gain":
-        return CoverageGain.from_cost_matrix(costs, weights, threshold, k, existing).solve()
-    if method in ("mclp", "greedy"):
-        problem = MaxCoverage.from_cost_matrix(costs, weights, threshold, k, existing)
-        return problem.solve(method="exact" if method == "mclp" else "greedy")
-    if method == "pmedian":
-        return PMedian.from_cost_matrix(costs, weights, k, existing).solve()
-    return CapacitatedMaxCoverage.from_cost_matrix(
-        costs, weights, threshold, k, existing, capacities
-    ).solve()
 
 
 def _ranked_table(
