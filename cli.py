@@ -19,6 +19,7 @@ import pandas as pd
 from corridor_planner import access, maps, referral, report, scoring, settings
 from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.cover import Patient
+from corridor_planner.coverage import standards_for
 from corridor_planner.errors import CorridorPlannerError
 from corridor_planner.network import build_network, validation_summary
 from corridor_planner.outputs import write_table, write_text
@@ -387,8 +388,8 @@ def _print_access(corridor_id: str, result: access.AccessReport) -> None:
     empty = sorted(set(table.loc[table["population"] == 0, "group"]))
     if empty:
         click.echo(f"(no population known for: {', '.join(empty)}; see the bundle's SOURCES.md)")
-    if result.service == "surgery" and 120 in set(table["threshold_minutes"]):
-        click.echo("Lancet Commission on Global Surgery target: >= 80% within 2 h of surgery.")
+    for standard in standards_for(result.service, table["threshold_minutes"]):
+        click.echo(f"{standard}.")
     click.echo("Farthest settlements:")
     for row in result.settlements.sort_values("minutes", ascending=False).head(5).itertuples():
         across = " (across the border)" if row.crosses_border else ""

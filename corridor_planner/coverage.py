@@ -7,20 +7,34 @@ group's people are the settlement's population, its border community or its migr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from corridor_planner.errors import InvalidArgumentError
-from corridor_planner.settings import GROUPS, MIGRANT_PROFILES, NO_DEMAND_PROFILES, WEIGHT_GROUPS
+from corridor_planner.settings import (
+    ACCESS_STANDARDS,
+    GROUPS,
+    MIGRANT_PROFILES,
+    NO_DEMAND_PROFILES,
+    WEIGHT_GROUPS,
+)
 
 
 def within(minutes: Any, threshold: float) -> np.ndarray:
     """Covered: a travel time at most ``threshold`` (``inf``, unreachable, never is)."""
     times = np.asarray(minutes, dtype=float)
     return np.isfinite(times) & (times <= threshold)
+
+
+def standards_for(service: str, thresholds_min: Iterable[float]) -> list[str]:
+    """Access standards (``settings.ACCESS_STANDARDS``) that apply at these thresholds."""
+    asked = set(thresholds_min)
+    return [
+        text for name, minutes, _, text in ACCESS_STANDARDS if name == service and minutes in asked
+    ]
 
 
 def group_people(settlements: pd.DataFrame, group: str) -> np.ndarray:

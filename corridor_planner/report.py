@@ -13,6 +13,7 @@ import pandas as pd
 from corridor_planner import access, referral
 from corridor_planner.corridor import Corridor
 from corridor_planner.cover import Patient
+from corridor_planner.coverage import standards_for
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.outputs import json_records
@@ -49,6 +50,7 @@ class ReportData:
     files: list[dict[str, str]]
     precision: dict[str, int] = field(default_factory=dict)
     limits: list[str] = field(default_factory=list)
+    standards: list[str] = field(default_factory=list)
 
 
 #: Scenarios the report compares when the user names none (those the bundle has).
@@ -136,6 +138,11 @@ def build_report(
         files=_files(corridor.metadata),
         precision=_precision(corridor.facilities),
         limits=_limits(network),
+        standards=[
+            text
+            for service in coverage
+            for text in standards_for(service, [HEADLINE_THRESHOLD_MIN])
+        ],
     )
 
 

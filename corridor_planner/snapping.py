@@ -27,8 +27,9 @@ from shapely.ops import substring
 from corridor_planner import settings
 from corridor_planner.roads import edge_kind
 
-#: A foot of perpendicular this close (m) to a node attaches to that node; no split.
-SAME_PLACE_M = 1.0
+#: A foot of perpendicular this close (m) to a road node attaches to that node, with no
+#: split: a few metres along a road change no travel time worth reporting (a 0.0 km leg).
+SAME_PLACE_M = 50.0
 
 POINT_KINDS = ("facility", "settlement", "candidate")
 
@@ -318,7 +319,8 @@ def _attach(graph: nx.MultiDiGraph, node: int, road_node: Hashable, row: dict[st
         name=row["name"],
         country=row["country"],
     )
-    metres = row["access_m"]
+    road = graph.nodes[road_node]
+    metres = math.hypot(point.x - road["x"], point.y - road["y"])  # to the foot, or a node near it
     seconds = max(metres / (settings.ACCESS_SPEED_KPH / 3.6), settings.MIN_EDGE_SECONDS)
     for u, v in ((node, road_node), (road_node, node)):
         graph.add_edge(
