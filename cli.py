@@ -442,7 +442,11 @@ class GroupWeight(click.ParamType):
 @click.option("--service", required=True, help="Service the new sites would offer.")
 @click.option("--threshold", type=Duration(), required=True, help="Access threshold: 2h, 90min...")
 @click.option(
-    "-k", "k", type=click.IntRange(min=1), default=3, show_default=True, help="Sites to choose."
+    "-k",
+    "k",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Sites to choose (default 3; with --budget, at most this many, default all).",
 )
 @click.option(
     "--method",
@@ -468,6 +472,12 @@ class GroupWeight(click.ParamType):
     default=None,
     help="People a site can serve, for candidates without a capacity (capacitated only).",
 )
+@click.option(
+    "--budget",
+    type=Plausible("cost"),
+    default=None,
+    help="Choose the best sites whose candidates' cost fits this budget (exact MCLP).",
+)
 @out_option("Write the ranked sites: .csv, .geojson or .gpkg.")
 @FORMAT_OPTION
 @friendly_errors
@@ -475,17 +485,24 @@ def score_sites_command(
     corridor: str,
     service: str,
     threshold: float,
-    k: int,
+    k: int | None,
     method: str,
     profile: str,
     scenario: str,
     depart: dt.datetime | None,
     weight_groups: tuple[tuple[str, float], ...],
     site_capacity: float | None,
+    budget: float | None,
     out: Path | None,
     fmt: str,
 ) -> None:
-    """Rank candidate sites for a new SERVICE centre (existing facilities stay)."""
+    """Rank candidate sites for a new SERVICE centre (existing facilities stay).
+
+    With --budget, choose the best set whose candidates' costs fit the budget (exact).
+    """
+    if budget is not None:
+        method, k = "budget", k or 10_000
+    k = k or 3
     with steps("score-sites", 2) as advance:
         loaded = load_corridor(corridor)
         network = build_network(loaded)
@@ -498,6 +515,7 @@ def score_sites_command(
             method=method,
             group_weights=dict(weight_groups),
             site_capacity=site_capacity,
+            budget=budget,
         )
         advance()
     if out is not None:
@@ -520,7 +538,7 @@ def _print_scores(corridor_id: str, scores: scoring.SiteScores) -> None:
         f"Existing facilities cover {scores.already_covered:,.0f} of "
         f"{scores.population:,.0f} people."
     )
-    if scores.requested_k > len(scores.sites):
+    if scores.method != "budget" and scores.requested_k > len(scores.sites):
         click.echo(
             f"Asked for {scores.requested_k} sites; only {len(scores.sites)} candidate(s) offer "
             f"{scores.service} and are on the network, so all of them are ranked."
@@ -549,6 +567,12 @@ def _print_scores(corridor_id: str, scores: scoring.SiteScores) -> None:
         click.echo(f"greedy gap to the LP upper bound: {extra['gap']:.1%} ({extra['guarantee']})")
     if "mean_time" in extra:
         click.echo(f"mean travel time to the nearest facility: {extra['mean_time']:.1f} min")
+    if "spent" in extra:
+        spent = ", ".join(
+            f"{r.name}: {r.cost:,.0f} ({r.covered_per_cost:,.2f} people per unit)"
+            for r in scores.sites.itertuples()
+        )
+        click.echo(f"spent {extra['spent']:,.0f} of a budget of {extra['budget']:,.0f}: {spent}")
     if "within_reach_over_capacity" in extra:
         click.echo(
             f"within reach of a chosen site but over its capacity: "

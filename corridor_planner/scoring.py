@@ -19,6 +19,7 @@ from corridor_planner.network import CorridorNetwork
 from corridor_planner.outputs import json_records
 from corridor_planner.settings import SITING_METHODS
 from corridor_planner.siting import (
+    BudgetedMaxCoverage,
     CapacitatedMaxCoverage,
     CoverageGain,
     LocationProblem,
@@ -107,6 +108,7 @@ def score_sites(
     method: str = "mclp",
     group_weights: Mapping[str, float] | None = None,
     site_capacity: float | None = None,
+    budget: float | None = None,
 ) -> SiteScores:
     """Rank candidate sites for a service with the chosen location model.
 
@@ -121,12 +123,15 @@ def score_sites(
     k : int
         Number of sites to choose (``gain``: the ``k`` best sites, each judged alone).
     method : str
-        ``gain``, ``mclp`` (exact), ``greedy``, ``pmedian`` or ``capacitated``.
+        ``gain``, ``mclp`` (exact), ``greedy``, ``pmedian``, ``capacitated`` or ``budget``
+        (exact MCLP whose sites' ``cost`` may not exceed ``budget``; ``k`` caps the count).
     group_weights : mapping, optional
         Multipliers for ``border_community`` and ``migrants``.
     site_capacity : float, optional
         People a site can serve, for candidates whose ``capacity`` gives none for the
         service (``capacitated`` only; a planning assumption).
+    budget : float, optional
+        What the chosen sites may cost in all (``budget``; same unit as ``cost``).
 
     Raises
     ------
@@ -137,6 +142,8 @@ def score_sites(
     """
     if method not in METHODS:
         raise InvalidArgumentError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    if (method == "budget") != (budget is not None):
+        raise InvalidArgumentError("a budget goes with method 'budget', and only with it")
     network = times.network
     settlements = settlements_on_network(network)
     candidates = candidates_for(network, service)
@@ -145,6 +152,11 @@ def score_sites(
     costs = times.matrix(origins, list(candidates["node"])) / 60.0
     existing_costs = times.matrix(origins, list(existing["node"])) / 60.0
     weights = demand_weights(settlements, group_weights or {})
+    extra: np.ndarray | None = None
+    if method == "capacitated":
+        extra = _site_capacities(candidates, service, site_capacity)
+    elif method == "budget":
+        extra = _site_costs(candidates)
     result = _solve(
         method,
         costs,
@@ -152,7 +164,8 @@ def score_sites(
         threshold_min,
         min(k, costs.shape[1]),
         existing_costs,
-        _site_capacities(candidates, service, site_capacity) if method == "capacitated" else None,
+        extra,
+        budget,
     )
     sites = _ranked_table(
         candidates, settlements, costs, existing_costs, threshold_min, result, method
@@ -187,6 +200,18 @@ def _site_capacities(candidates: pd.DataFrame, service: str, default: float | No
     return np.where(np.isnan(values), default if default is not None else 0.0, values)
 
 
+def _site_costs(candidates: pd.DataFrame) -> np.ndarray:
+    """Each candidate's ``cost``; every one must have one for a budgeted choice."""
+    values = pd.to_numeric(candidates["cost"], errors="coerce").to_numpy(dtype=float)
+    missing = [cid for cid, v in zip(candidates["id"], values, strict=True) if np.isnan(v)]
+    if missing:
+        raise SitingError(
+            f"candidates {', '.join(missing)} have no cost in candidates.geojson: a budgeted "
+            "choice needs every candidate's cost"
+        )
+    return values
+
+
 def _solve(
     method: str,
     costs: np.ndarray,
@@ -194,7 +219,8 @@ def _solve(
     threshold: float,
     k: int,
     existing: np.ndarray,
-    capacities: np.ndarray | None,
+    per_site: np.ndarray | None,
+    budget: float | None,
 ) -> SitingResult:
     problem: LocationProblem
     if method == "gain":
@@ -205,9 +231,13 @@ def _solve(
         )
     elif method == "pmedian":
         problem = PMedian.from_cost_matrix(costs, weights, k, existing).solve()
+    elif method == "budget":
+        problem = BudgetedMaxCoverage.from_cost_matrix(
+            costs, weights, threshold, k, existing, per_site, budget or 0.0
+        ).solve()
     else:
         problem = CapacitatedMaxCoverage.from_cost_matrix(
-            costs, weights, threshold, k, existing, capacities
+            costs, weights, threshold, k, existing, per_site
         ).solve()
     assert problem.result is not None
     return problem.result
@@ -233,7 +263,7 @@ def _ranked_table(
         if method != "gain":
             covered = covered | covers[:, j]
         total = (base | covers[:, j]) if method == "gain" else covered
-        row = {
+        row: dict[str, Any] = {
             "rank": rank,
             "newly_covered": round(float(people[fresh].sum())),
             "newly_covered_border_community": round(float(people[fresh & border].sum())),
@@ -243,9 +273,12 @@ def _ranked_table(
         if method == "capacitated":
             row["capacity"] = result.extra["capacity"][rank - 1]
             row["served"] = round(result.extra["served"][rank - 1], 1)
+        if method == "budget":
+            row["cost"] = result.extra["cost"][rank - 1]
+            row["covered_per_cost"] = row["newly_covered"] / row["cost"] if row["cost"] else None
         rows.append((j, row))
     picked = candidates.iloc[[j for j, _ in rows]].drop(columns=["node"]).reset_index(drop=True)
-    table = pd.DataFrame([r for _, r in rows])
+    table = pd.DataFrame([r for _, r in rows], columns=list(rows[0][1]) if rows else ["rank"])
     keep = ["id", "name", "country", "reason", "geometry"]
     return gpd.GeoDataFrame(
         pd.concat([table, picked[keep]], axis=1), geometry="geometry", crs=candidates.crs

@@ -74,7 +74,7 @@ NO_DEMAND_PROFILES: frozenset[str] = frozenset({"cargo"})
 REGIMES: frozenset[str] = frozenset({"open", "restricted", "closed"})
 
 #: Location models of ``score-sites``.
-SITING_METHODS: tuple[str, ...] = ("gain", "mclp", "greedy", "pmedian", "capacitated")
+SITING_METHODS: tuple[str, ...] = ("gain", "mclp", "greedy", "pmedian", "capacitated", "budget")
 
 #: Access standards reported beside coverage: (service, minutes, share, source).
 #: Lancet Commission on Global Surgery (Meara et al. 2015): at least 80% of people within

@@ -8,6 +8,7 @@ integer programmes solved by HiGHS through ``scipy.optimize.milp``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -261,6 +262,78 @@ class MaxCoverage(CoverageProblem):
             upper_bound=base + bound,
             gap=(bound - gained) / bound if bound > 0 else 0.0,
             guarantee="greedy gain >= (1 - 1/e) of the optimal gain",
+        )
+        return result
+
+
+class BudgetedMaxCoverage(CoverageProblem):
+    """MCLP within a budget: the sites' costs may not exceed it (a knapsack constraint).
+
+    ``k`` caps the number of sites; the budget decides how many are worth their cost.
+    Among sets covering the same weight, the cheaper is chosen.
+    """
+
+    site_costs: np.ndarray
+    budget: float
+
+    @classmethod
+    def from_cost_matrix(  # type: ignore[override]
+        cls,
+        costs: np.ndarray,
+        weights: np.ndarray,
+        threshold: float,
+        k: int = 1,
+        existing: np.ndarray | None = None,
+        site_costs: np.ndarray | None = None,
+        budget: float = 0.0,
+    ) -> BudgetedMaxCoverage:
+        """Build the problem; ``site_costs`` has one finite value >= 0 per candidate."""
+        problem = super().from_cost_matrix(costs, weights, threshold, k, existing)
+        prices = np.asarray(site_costs if site_costs is not None else [], dtype=float)
+        if (
+            prices.shape != (problem.costs.shape[1],)
+            or not np.isfinite(prices).all()
+            or (prices < 0).any()
+        ):
+            raise SitingError("site costs must give one finite value >= 0 per candidate")
+        if not np.isfinite(budget) or budget < 0:
+            raise SitingError(f"the budget must be a finite amount >= 0, got {budget!r}")
+        problem.site_costs, problem.budget = prices, float(budget)
+        return problem
+
+    def _solve(self) -> SitingResult:
+        """Choose sites within the budget maximising the covered weight (exact, HiGHS).
+
+        ``extra`` reports ``budget``, ``spent``, and per selected site its ``cost`` and
+        ``covered_per_cost`` (newly covered weight per unit of cost).
+        """
+        rows = np.flatnonzero(~self.already & self.covers.any(axis=1) & (self.weights > 0))
+        n_sites, n_rows = self.costs.shape[1], len(rows)
+        total = float(self.weights[rows].sum())
+        # a tie-break far below one person: among equal coverage, spend less
+        tie = 1e-6 / (float(self.site_costs.sum()) + 1.0)
+        c = np.concatenate([tie * self.site_costs, -self.weights[rows] / max(total, 1.0)])
+        link = hstack([-csr_array(self.covers[rows].astype(float)), csr_array(np.eye(n_rows))])
+        spend = np.concatenate([self.site_costs, np.zeros(n_rows)])[None, :]
+        count = np.concatenate([np.ones(n_sites), np.zeros(n_rows)])[None, :]
+        constraints = [
+            LinearConstraint(link, -np.inf, 0.0),
+            LinearConstraint(spend, -np.inf, self.budget),
+            LinearConstraint(count, 0, self.k),
+        ]
+        integrality = np.concatenate([np.ones(n_sites), np.zeros(n_rows)])
+        x = _solve_milp(c, constraints, integrality, np.ones(n_sites + n_rows))
+        chosen = [int(j) for j in np.flatnonzero(x[:n_sites] > 0.5)]
+        result = self._result(chosen, "MCLP within a budget (exact, HiGHS)")
+        prices = [float(self.site_costs[j]) for j in result.selected]
+        result.extra.update(
+            budget=self.budget,
+            spent=float(sum(prices)),
+            cost=prices,
+            covered_per_cost=[
+                gain / price if price > 0 else math.inf
+                for gain, price in zip(result.newly_covered, prices, strict=True)
+            ],
         )
         return result
 

@@ -97,3 +97,49 @@ class TestBundledCorridors:
         exact = score_sites(times(almaty_bishkek), "emergency", 30, 3, method="mclp")
         greedy = score_sites(times(almaty_bishkek), "emergency", 30, 3, method="greedy")
         assert exact.result.covered_weight >= greedy.result.covered_weight
+
+
+class TestBudget:
+    def test_budgeted_choice_matches_enumeration(self):
+        import itertools
+
+        import numpy as np
+
+        from corridor_planner.siting import BudgetedMaxCoverage
+
+        for seed in range(12):
+            rng = np.random.default_rng(seed)
+            costs = rng.uniform(0, 100, (20, 7))
+            weights = rng.uniform(0, 10, 20)
+            prices = rng.integers(1, 10, 7).astype(float)
+            existing = rng.uniform(0, 100, (20, 1))
+            problem = BudgetedMaxCoverage.from_cost_matrix(
+                costs, weights, 30, 7, existing, prices, 15.0
+            )
+            result = problem.solve().result
+            covers, already = costs <= 30, (existing <= 30).any(axis=1)
+            best = max(
+                weights[already | covers[:, list(sub)].any(axis=1)].sum()
+                for r in range(8)
+                for sub in itertools.combinations(range(7), r)
+                if prices[list(sub)].sum() <= 15.0
+            )
+            assert result.covered_weight == pytest.approx(best)
+            assert result.extra["spent"] <= 15.0
+
+    def test_budget_on_the_tiny_corridor(self, tiny_copy):
+        closed = "borders_closed"
+        edit_feature(tiny_copy, "candidates.geojson", "cand_b", cost=8.0)
+        network = build_network(load_corridor(tiny_copy))
+        too_little = score_sites(
+            times(network, closed), "emergency", 60, 1, method="budget", budget=5
+        )
+        assert too_little.sites.empty
+        enough = score_sites(times(network, closed), "emergency", 60, 1, method="budget", budget=8)
+        site = enough.sites.iloc[0]
+        assert (site["id"], site["cost"], site["newly_covered"]) == ("cand_b", 8.0, 10_800)
+        assert site["covered_per_cost"] == pytest.approx(10_800 / 8)
+
+    def test_budget_needs_every_cost(self, tiny_network):
+        with pytest.raises(SitingError, match="cand_b have no cost"):
+            score_sites(times(tiny_network), "emergency", 60, 1, method="budget", budget=5)
