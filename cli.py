@@ -658,6 +658,7 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
         f"scenario {analysis.scenario}{when}"
     )
     click.echo(f"Cover: {analysis.cover_rule}")
+    click.echo(f"Cover rules in force: {'; '.join(analysis.rules_in_force) or 'none'}")
     rows = []
     for p in analysis.pathways:
         waits = sum(w["wait_minutes"] for w in p.waits)
@@ -672,7 +673,7 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
                 f"{p.minutes:.0f}",
                 f"{p.km:.0f}",
                 posts,
-                p.cover_group,
+                f"{p.cover_group} ({p.cover_rule})",
             )
         )
     _table(rows, ("origin", "#", "destination", "min", "km", "border posts", "cover"))

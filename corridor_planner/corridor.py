@@ -16,6 +16,7 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from corridor_planner import settings
+from corridor_planner.cover import DEFAULT_RULES, WHERE, CoverRule
 from corridor_planner.errors import DataError, NotFoundError, Problem
 from corridor_planner.rules import BorderPost, ReferralRates, RoadChange, Scenario
 from corridor_planner.validation import CheckFn, FeatureChecker
@@ -26,6 +27,7 @@ POSTS_FILE = "border_posts.geojson"
 POPULATION_FILE = "population.geojson"
 CANDIDATES_FILE = "candidates.geojson"
 BORDER_FILE = "border.geojson"
+COVER_FILE = "cover.toml"
 REQUIRED_SCENARIOS = ("baseline", "borders_closed", "winter")
 #: Columns every point table has, even when its file holds no feature.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -105,6 +107,8 @@ class Corridor:
         Referrals per 100,000 people a year from ``corridor.toml`` (per country or all).
     demo_route : tuple of str or None
         The two places ``demo`` routes between (``[demo] route`` in ``corridor.toml``).
+    cover_rules : tuple of CoverRule
+        Who is covered where (``cover.toml``; the default rules when absent).
 
     """
 
@@ -130,6 +134,7 @@ class Corridor:
     scenarios: dict[str, Scenario]
     referral_rates: ReferralRates = field(default_factory=ReferralRates)
     demo_route: tuple[str, str] | None = None
+    cover_rules: tuple[CoverRule, ...] = DEFAULT_RULES
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def speed_kph(self, highway: str, country: str | None) -> float:
@@ -217,6 +222,7 @@ class _BundleLoader:
         self.problems: list[Problem] = []
         self.countries: tuple[str, ...] = ()
         self.bbox: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
+        self.rule_ids: set[str] = set()
 
     def problem(self, file: str, feature: str, fld: str, message: str) -> None:
         self.problems.append(Problem(file, feature, fld, message))
@@ -239,6 +245,8 @@ class _BundleLoader:
         border = self._border()
         post_ids = _string_ids(posts_gdf)
         facility_ids = _string_ids(facilities)
+        cover_rules = self._cover_rules()
+        self.rule_ids = {r.id for r in cover_rules}
         scenarios = self._scenarios(post_ids, facility_ids)
         rates = self._rates(meta.get("referral_rates", {}), CORRIDOR_FILE)
         demo_route = self._demo_route(meta)
@@ -269,6 +277,7 @@ class _BundleLoader:
             scenarios=scenarios,
             referral_rates=rates,
             demo_route=demo_route,
+            cover_rules=cover_rules,
             metadata=meta,
         )
 
@@ -572,6 +581,14 @@ class _BundleLoader:
         if complaint:
             self.problem(rel, "-", "delay_multiplier", complaint)
         road_changes = self._road_changes(data.get("road_changes", []), rel)
+        agreements = data.get("agreements", [])
+        if not isinstance(agreements, list) or not all(isinstance(a, str) for a in agreements):
+            self.problem(rel, "-", "agreements", "must be a list of cover rule ids")
+            agreements = []
+        for rule in agreements:
+            if rule not in self.rule_ids:
+                known = ", ".join(sorted(self.rule_ids))
+                self.problem(rel, "-", "agreements", f"no cover rule {rule!r} (known: {known})")
         portable = data.get("cover_portable", False)
         if not isinstance(portable, bool):
             self.problem(rel, "-", "cover_portable", "must be true or false")
@@ -596,8 +613,80 @@ class _BundleLoader:
             referral_rates=rates,
             capacity=capacity,
             road_changes=road_changes,
+            agreements=frozenset(agreements),
             **kwargs,
         )
+
+    def _cover_rules(self) -> tuple[CoverRule, ...]:
+        """Read ``cover.toml`` (``[[rule]]`` tables), or keep the default rules."""
+        path = self.path / COVER_FILE
+        if not path.exists():
+            return DEFAULT_RULES
+        try:
+            data = read_toml(path, COVER_FILE)
+        except DataError as exc:
+            self.problems.extend(exc.problems)
+            return DEFAULT_RULES
+        items = data.get("rule")
+        if not isinstance(items, list) or not items:
+            self.problem(COVER_FILE, "-", "rule", "must hold [[rule]] tables")
+            return DEFAULT_RULES
+        rules = [r for i, item in enumerate(items) if (r := self._cover_rule(i, item))]
+        ids = [r.id for r in rules]
+        for rule_id in sorted({i for i in ids if ids.count(i) > 1}):
+            self.problem(COVER_FILE, rule_id, "id", "duplicate id")
+        return tuple(rules)
+
+    def _cover_rule(self, index: int, item: Any) -> CoverRule | None:
+        label = str(item.get("id", f"#{index}")) if isinstance(item, dict) else f"#{index}"
+        if not isinstance(item, dict):
+            self.problem(COVER_FILE, label, "-", "must be a table")
+            return None
+        before = len(self.problems)
+        for key in ("id", "name", "group", "source"):
+            if not isinstance(item.get(key), str) or not item[key].strip():
+                self.problem(COVER_FILE, label, key, "must be a non-empty string")
+        if item.get("group") not in settings.COVER_GROUPS:
+            known = ", ".join(sorted(settings.COVER_GROUPS))
+            self.problem(COVER_FILE, label, "group", f"must be one of {known}")
+        if item.get("where", "any") not in WHERE:
+            self.problem(COVER_FILE, label, "where", f"must be one of {', '.join(WHERE)}")
+        if not isinstance(item.get("active", True), bool):
+            self.problem(COVER_FILE, label, "active", "must be true or false")
+        sets = {
+            "profiles": settings.PROFILES,
+            "services": settings.SERVICES,
+            "nationalities": None,
+            "facility_countries": None,
+        }
+        values = {
+            key: self._rule_set(label, key, item.get(key), allowed) for key, allowed in sets.items()
+        }
+        if len(self.problems) > before:
+            return None
+        return CoverRule(
+            id=item["id"],
+            name=item["name"],
+            group=item["group"],
+            where=item.get("where", "any"),
+            active=item.get("active", True),
+            source=item["source"],
+            **values,
+        )
+
+    def _rule_set(
+        self, label: str, key: str, value: Any, allowed: frozenset[str] | None
+    ) -> frozenset[str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(COVER_FILE, label, key, "must be a list of names")
+            return None
+        for name in value:
+            ok = name in allowed if allowed is not None else len(name) == 2 and name.isupper()
+            if not ok:
+                self.problem(COVER_FILE, label, key, f"unknown value {name!r}")
+        return frozenset(value)
 
     def _road_changes(self, value: Any, file: str) -> tuple[RoadChange, ...]:
         """Read ``[[road_changes]]``: ways closed or slowed (way ids are checked on build)."""

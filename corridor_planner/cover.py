@@ -1,8 +1,14 @@
-"""Who is covered where: nationality, cover group, what a facility accepts, portability.
+"""Who is covered where: nationality, cover rules, what a facility accepts, portability.
+
+Cover is data: a corridor's ``cover.toml`` lists rules (national cover, EAEU Treaty
+Art. 98, bilateral agreements, the CIS migrant card, private insurance...), each saying
+who it covers, where, for which services, and as which ``accepts`` group. Scenarios
+switch agreements on (``agreements = [...]``). The first active rule that fits a patient
+and a facility decides the group; the facility's ``accepts`` then decides.
 
 Every decision "may this patient be treated at this facility for this service" is made
 by :func:`admits`, used by referral pathways, referral chains, the capacity assignment
-and the scenario comparison alike.
+and the scenario comparison alike, and it names the rule it applied.
 """
 
 from __future__ import annotations
@@ -19,6 +25,108 @@ from corridor_planner.settings import EAEU_MEMBERS
 
 #: Nationality code of a ``third_country`` patient: no corridor country's cover.
 THIRD_COUNTRY = "--"
+
+#: Where a rule applies: in the patient's own country, abroad, or both.
+WHERE = ("home", "abroad", "any")
+
+#: Group of a patient no rule covers.
+UNCOVERED = "foreign_uninsured"
+
+
+@dataclass(frozen=True)
+class CoverRule:
+    """One cover rule: who it covers, where, for what, and as which ``accepts`` group.
+
+    Parameters
+    ----------
+    id, name : str
+        Identifier (scenarios switch rules by it) and a name for reports.
+    group : str
+        The ``accepts`` group a facility applies to patients under this rule.
+    where : str
+        ``home`` (a facility in the patient's own country), ``abroad`` or ``any``.
+    profiles : frozenset of str or None
+        Traveller profiles covered (None: all).
+    nationalities : frozenset of str or None
+        Countries whose nationals are covered (None: all).
+    facility_countries : frozenset of str or None
+        Countries where the cover is valid (None: all).
+    services : frozenset of str or None
+        Services covered (None: all).
+    active : bool
+        In force without a scenario switching it on (agreements signed but not in force,
+        or what-ifs, are ``false``).
+    source : str
+        Where the rule comes from (treaty, article, year).
+    """
+
+    id: str
+    name: str
+    group: str
+    where: str = "any"
+    profiles: frozenset[str] | None = None
+    nationalities: frozenset[str] | None = None
+    facility_countries: frozenset[str] | None = None
+    services: frozenset[str] | None = None
+    active: bool = True
+    source: str = ""
+
+    def fits(self, profile: str, nationality: str, facility_country: str, service: str) -> bool:
+        """Tell whether this rule covers such a patient at such a facility for ``service``."""
+        home = facility_country == nationality
+        return (
+            (self.where == "any" or (self.where == "home") == home)
+            and (self.profiles is None or profile in self.profiles)
+            and (self.nationalities is None or nationality in self.nationalities)
+            and (self.facility_countries is None or facility_country in self.facility_countries)
+            and (self.services is None or service in self.services)
+        )
+
+
+#: The rules a bundle without ``cover.toml`` gets: national cover at home, portable cover
+#: when an agreement scenario makes it so, and EAEU Treaty Art. 98 for workers.
+DEFAULT_RULES: tuple[CoverRule, ...] = (
+    CoverRule(
+        id="national",
+        name="National cover in the country of nationality",
+        group="resident_insured",
+        where="home",
+        source="national health insurance of each country",
+    ),
+    CoverRule(
+        id="portable",
+        name="Home cover valid across the border (agreement what-if)",
+        group="foreign_insured",
+        where="abroad",
+        active=False,
+        source="scenario assumption (cover_portable); no such agreement is sourced",
+    ),
+    CoverRule(
+        id="eaeu_art98",
+        name="EAEU Treaty Art. 98: care for workers of member states",
+        group="eaeu_worker",
+        where="abroad",
+        profiles=frozenset({"eaeu_worker"}),
+        nationalities=EAEU_MEMBERS,
+        facility_countries=EAEU_MEMBERS,
+        source="Treaty on the Eurasian Economic Union (2014), Art. 98(3)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class CoverDecision:
+    """What :func:`admits` decided, and why."""
+
+    admitted: bool
+    group: str
+    rule: str  # id of the rule applied, or "none"
+    rule_name: str
+
+    def reason(self, facility: str, service: str) -> str:
+        """One line for a report: the rule applied and what the facility makes of it."""
+        verdict = "accepts" if self.admitted else "does not accept"
+        return f"{self.rule_name} ({self.group}): {facility} {verdict} it for {service}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +155,16 @@ def under(patient: Patient, scenario: Scenario) -> Patient:
     return patient
 
 
+def active_rules(
+    rules: Sequence[CoverRule], patient: Patient, scenario: Scenario | None = None
+) -> tuple[CoverRule, ...]:
+    """Return the rules in force: active ones, those a scenario switches on, ``portable``."""
+    switched = set(scenario.agreements) if scenario is not None else set()
+    if patient.portable_cover:
+        switched.add("portable")
+    return tuple(r for r in rules if r.active or r.id in switched)
+
+
 def nationality_of(patient: Patient, home: str, countries: Sequence[str]) -> str:
     """Country whose cover the patient holds.
 
@@ -64,26 +182,35 @@ def nationality_of(patient: Patient, home: str, countries: Sequence[str]) -> str
     return home
 
 
-def cover_group(patient: Patient, nationality: str, facility_country: str) -> str:
+def applicable_rule(
+    rules: Sequence[CoverRule],
+    profile: str,
+    nationality: str,
+    facility_country: str,
+    service: str,
+) -> CoverRule | None:
+    """Return the first rule in force that covers this patient there for ``service``."""
+    return next((r for r in rules if r.fits(profile, nationality, facility_country, service)), None)
+
+
+def cover_group(
+    patient: Patient,
+    nationality: str,
+    facility_country: str,
+    service: str = "emergency",
+    rules: Sequence[CoverRule] | None = None,
+) -> str:
     """Return the ``accepts`` group a facility applies to this patient.
 
     ``nationality`` is the country whose cover the patient holds (see
-    :func:`nationality_of`). At home (the facility is in that country) the patient is a
-    resident with national cover. Abroad: with portable cover, foreign insured; an EAEU
-    worker in another EAEU state gets the Treaty Art. 98 group; otherwise foreign
-    uninsured.
+    :func:`nationality_of`); ``rules`` are those in force (default: the default rules
+    with ``portable`` on when the patient's cover is portable). With the defaults: at
+    home, national cover; abroad with portable cover, foreign insured; an EAEU worker in
+    another EAEU state, the Treaty Art. 98 group; otherwise foreign uninsured.
     """
-    if facility_country == nationality:
-        return "resident_insured"
-    if patient.portable_cover:
-        return "foreign_insured"
-    if (
-        patient.profile == "eaeu_worker"
-        and nationality in EAEU_MEMBERS
-        and facility_country in EAEU_MEMBERS
-    ):
-        return "eaeu_worker"
-    return "foreign_uninsured"
+    in_force = active_rules(DEFAULT_RULES, patient) if rules is None else rules
+    rule = applicable_rule(in_force, patient.profile, nationality, facility_country, service)
+    return rule.group if rule is not None else UNCOVERED
 
 
 def accepts(rules: Mapping[str, Any], group: str, service: str) -> bool:
@@ -99,21 +226,23 @@ def admits(
     facility_accepts: Mapping[str, Any],
     service: str,
     countries: Sequence[str],
-) -> tuple[bool, str]:
-    """Decide whether a facility treats this patient for ``service``, and under which group.
+    rules: Sequence[CoverRule] | None = None,
+) -> CoverDecision:
+    """Decide whether a facility treats this patient for ``service``, under which rule.
 
-    The one acceptance rule of the package: pass the patient as the scenario sees them
-    (:func:`under`).
-
-    Returns
-    -------
-    admitted : bool
-    group : str
-        The cover group the facility applied.
+    The one acceptance rule of the package. ``rules`` are those in force
+    (:func:`active_rules`; default: the default rules for this patient).
     """
+    in_force = active_rules(DEFAULT_RULES, patient) if rules is None else rules
     nationality = nationality_of(patient, origin_country, countries)
-    group = cover_group(patient, nationality, facility_country)
-    return accepts(facility_accepts, group, service), group
+    rule = applicable_rule(in_force, patient.profile, nationality, facility_country, service)
+    group = rule.group if rule is not None else UNCOVERED
+    return CoverDecision(
+        admitted=accepts(facility_accepts, group, service),
+        group=group,
+        rule=rule.id if rule is not None else "none",
+        rule_name=rule.name if rule is not None else "No cover rule applies (uninsured)",
+    )
 
 
 def acceptance(
@@ -122,6 +251,7 @@ def acceptance(
     facilities: pd.DataFrame,
     service: str,
     countries: Sequence[str],
+    rules: Sequence[CoverRule] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`admits` for every origin x facility pair.
 
@@ -129,19 +259,18 @@ def acceptance(
     -------
     admitted : numpy.ndarray of bool
         ``origins x facilities``.
-    groups : numpy.ndarray of str
-        The cover group applied to each pair.
+    decisions : numpy.ndarray of CoverDecision
+        The decision for each pair (group and rule applied).
     """
     shape = (len(origin_countries), len(facilities))
     admitted = np.zeros(shape, dtype=bool)
-    groups = np.empty(shape, dtype=object)
+    decisions = np.empty(shape, dtype=object)
     targets = list(zip(facilities["country"], facilities["accepts"], strict=True))
     for i, origin in enumerate(origin_countries):
-        for j, (country, rules) in enumerate(targets):
-            admitted[i, j], groups[i, j] = admits(
-                patient, origin, country, rules, service, countries
-            )
-    return admitted, groups
+        for j, (country, accepted) in enumerate(targets):
+            decision = admits(patient, origin, country, accepted, service, countries, rules)
+            admitted[i, j], decisions[i, j] = decision.admitted, decision
+    return admitted, decisions
 
 
 def describe_cover(patient: Patient) -> str:

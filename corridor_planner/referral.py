@@ -19,8 +19,10 @@ import pandas as pd
 from corridor_planner.access import offering
 from corridor_planner.assignment import assign
 from corridor_planner.cover import (
+    CoverDecision,
     Patient,
     acceptance,
+    active_rules,
     admits,
     describe_cover,
     nationality_of,
@@ -55,6 +57,7 @@ class Pathway:
     waits: list[dict[str, Any]]
     legs: list[dict[str, Any]] = field(default_factory=list)
     geometry: Any = None  # WGS84 LineString of the route
+    cover_rule: str = ""  # id of the cover rule that admitted the patient
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (no geometry)."""
@@ -106,15 +109,16 @@ def pathways(
     facilities = offering(network, specialty)
     starts = origins(network, origin)
     matrix = times.matrix(list(starts["node"]), list(facilities["node"])) / 60.0
-    admitted, groups = acceptance(
-        patient, list(starts["country"]), facilities, specialty, network.corridor.countries
+    rules = active_rules(network.corridor.cover_rules, patient, scenario)
+    admitted, decisions = acceptance(
+        patient, list(starts["country"]), facilities, specialty, network.corridor.countries, rules
     )
     found: list[Pathway] = []
     refused: list[Refusal] = []
     for i, row in enumerate(starts.itertuples()):
         usable = admitted[i] & np.isfinite(matrix[i])
         if not usable.any():
-            reason = _refusal(row, admitted[i], times, specialty, patient)
+            reason = _refusal(row, decisions[i], times, specialty, patient)
             refused.append(Refusal(row.name, row.id, specialty, reason))
             continue
         order = [j for j in np.argsort(matrix[i], kind="stable") if usable[j]][:top]
@@ -129,18 +133,23 @@ def pathways(
                 scenario=scenario,
                 times=times,
             )
-            found.append(_pathway(network, row, specialty, rank, target, groups[i, j], route))
+            found.append(_pathway(network, row, specialty, rank, target, decisions[i, j], route))
     return found, refused
 
 
 def _refusal(
-    row: Any, admitted: np.ndarray, times: CorridorTravelTimes, specialty: str, patient: Patient
+    row: Any,
+    decisions: np.ndarray,
+    times: CorridorTravelTimes,
+    specialty: str,
+    patient: Patient,
 ) -> str:
-    if not admitted.any():
+    if not any(d.admitted for d in decisions):
         nationality = nationality_of(patient, row.country, times.network.corridor.countries)
+        rules = "; ".join(sorted({f"{d.rule_name} ({d.group})" for d in decisions}))
         return (
             f"no facility offering {specialty} accepts a {patient.profile} patient covered in "
-            f"{nationality} (at {row.country})"
+            f"{nationality} (at {row.country}); cover applied: {rules}"
         )
     return (
         f"no facility that accepts this patient can be reached under scenario {times.scenario.name}"
@@ -153,7 +162,7 @@ def _pathway(
     specialty: str,
     rank: int,
     target: Any,
-    group: str,
+    decision: CoverDecision,
     route: Route,
 ) -> Pathway:
     return Pathway(
@@ -165,7 +174,8 @@ def _pathway(
         destination=str(target["name"]),
         destination_id=str(target["id"]),
         destination_country=str(target["country"]),
-        cover_group=group,
+        cover_group=decision.group,
+        cover_rule=decision.rule,
         minutes=route.minutes,
         km=route.km,
         border_posts=route.border_posts,
@@ -212,6 +222,7 @@ def referral_chain(
     """
     network = times.network
     patient = under(patient, times.scenario)
+    rules = active_rules(network.corridor.cover_rules, patient, times.scenario)
     facilities = network.corridor.facilities.set_index("id")
     if facility_id not in facilities.index:
         raise NotFoundError(f"no facility {facility_id!r}")
@@ -226,10 +237,16 @@ def referral_chain(
     for level in LEVELS[LEVELS.index(start["level"]) + 1 :]:
         best: dict[bool, tuple[str, float] | None] = {True: None, False: None}
         for j, target in enumerate(candidates.itertuples()):
-            ok, _ = admits(
-                patient, start["country"], target.country, target.accepts, specialty, countries
+            decision = admits(
+                patient,
+                start["country"],
+                target.country,
+                target.accepts,
+                specialty,
+                countries,
+                rules,
             )
-            if target.level != level or not ok or not np.isfinite(minutes[j]):
+            if target.level != level or not decision.admitted or not np.isfinite(minutes[j]):
                 continue
             home = target.country == start["country"]
             current = best[home]
@@ -286,6 +303,7 @@ class ReferralAnalysis:
     people: int = 0
     people_basis: str = ""
     left_out: dict[str, Any] = field(default_factory=dict)
+    rules_in_force: list[str] = field(default_factory=list)
 
     @property
     def sized(self) -> bool:
@@ -325,6 +343,7 @@ class ReferralAnalysis:
             "nationality": self.patient.nationality,
             "portable_cover": self.patient.portable_cover,
             "cover_rule": self.cover_rule,
+            "cover_rules_in_force": self.rules_in_force,
             "scenario": self.scenario,
             "depart": self.depart.isoformat() if self.depart else None,
             "rate_per_100k": self.rate_per_100k,
@@ -380,6 +399,7 @@ def analyse_referrals(
     """
     network, scenario = times.network, times.scenario
     patient = under(patient, scenario)
+    in_force = active_rules(network.corridor.cover_rules, patient, scenario)
     found, refused = pathways(times, specialty, patient, origin=origin, top=top)
     rates, basis = _rates(times, specialty, rate_per_100k)
     facilities = offering(network, specialty)
@@ -395,7 +415,12 @@ def analyse_referrals(
         demand = referral_demand(people, 1.0) * per_origin
         minutes = times.matrix(list(starts["node"]), list(facilities["node"])) / 60.0
         admitted, _ = acceptance(
-            patient, list(starts["country"]), facilities, specialty, network.corridor.countries
+            patient,
+            list(starts["country"]),
+            facilities,
+            specialty,
+            network.corridor.countries,
+            in_force,
         )
         minutes[~admitted] = np.inf
         flows.solve(demand, minutes, capacity, starts, facilities)
@@ -430,6 +455,11 @@ def analyse_referrals(
         people=round(float(people.sum())),
         people_basis=people_basis,
         left_out=network.left_out("settlement"),
+        rules_in_force=[
+            f"{r.id}: {r.name}"
+            for r in in_force
+            if r.profiles is None or patient.profile in r.profiles
+        ],
     )
 
 

@@ -279,6 +279,8 @@ class Scenario:
         override the facilities' own ``capacity``.
     road_changes : tuple of RoadChange
         Roads closed or slowed under this scenario.
+    agreements : frozenset of str
+        Cover rules (ids in ``cover.toml``) this scenario switches on.
 
     """
 
@@ -293,6 +295,7 @@ class Scenario:
     referral_rates: ReferralRates = field(default_factory=ReferralRates)
     capacity: dict[str, dict[str, float]] = field(default_factory=dict)
     road_changes: tuple[RoadChange, ...] = ()
+    agreements: frozenset[str] = frozenset()
 
     def way_time_factors(self) -> dict[str, float]:
         """Factor on each changed way's travel time (``inf``: closed); the largest wins."""

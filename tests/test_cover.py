@@ -1,0 +1,170 @@
+"""Cover rules as data: cover.toml, scenarios switching agreements, the rule each decision cites."""
+
+from __future__ import annotations
+
+import pytest
+
+from corridor_planner.corridor import load_corridor
+from corridor_planner.cover import DEFAULT_RULES, Patient, active_rules, admits, cover_group
+from corridor_planner.errors import DataError
+from corridor_planner.network import build_network
+from corridor_planner.referral import analyse_referrals, pathways
+from corridor_planner.rules import Scenario
+from corridor_planner.traveltimes import CorridorTravelTimes
+from tests.helpers import edit_feature
+
+SURGERY_DEAL = """
+[[rule]]
+id = "national"
+name = "National cover"
+group = "resident_insured"
+where = "home"
+source = "test"
+
+[[rule]]
+id = "surgery_deal"
+name = "KZ-KG surgery agreement"
+group = "foreign_insured"
+where = "abroad"
+nationalities = ["KZ"]
+facility_countries = ["KG"]
+services = ["surgery"]
+active = false
+source = "test"
+"""
+
+
+@pytest.fixture
+def deal_bundle(tiny_copy):
+    accepts = {"resident_insured": "all", "foreign_insured": "all", "eaeu_worker": ["emergency"]}
+    edit_feature(tiny_copy, "facilities.geojson", "hosp_d", accepts=accepts)
+    (tiny_copy / "cover.toml").write_text(SURGERY_DEAL, encoding="utf-8")
+    (tiny_copy / "scenarios" / "deal.toml").write_text(
+        'description = "deal"\nagreements = ["surgery_deal"]\n', encoding="utf-8"
+    )
+    return tiny_copy
+
+
+def test_default_rules_reproduce_the_built_in_cover():
+    citizen, worker = Patient(), Patient("eaeu_worker")
+    assert cover_group(citizen, "KZ", "KZ") == "resident_insured"
+    assert cover_group(citizen, "KZ", "KG") == "foreign_uninsured"
+    assert cover_group(worker, "KG", "KZ") == "eaeu_worker"
+    assert cover_group(Patient(portable_cover=True), "KZ", "KG") == "foreign_insured"
+    assert cover_group(worker, "PK", "KZ") == "foreign_uninsured"  # not an EAEU national
+
+
+def test_every_decision_names_its_rule():
+    decision = admits(
+        Patient("eaeu_worker"),
+        "KZ",
+        "KZ",
+        {"eaeu_worker": ["emergency"]},
+        "emergency",
+        ("KZ", "KG"),
+    )
+    # an eaeu_worker at Kordai (KZ) is a KG national: abroad in KZ, under Art. 98
+    assert (decision.admitted, decision.group, decision.rule) == (True, "eaeu_worker", "eaeu_art98")
+    refused = admits(
+        Patient(), "KZ", "KG", {"foreign_uninsured": ["emergency"]}, "surgery", ("KZ", "KG")
+    )
+    assert (refused.admitted, refused.rule) == (False, "none")
+
+
+def test_an_agreement_applies_only_when_a_scenario_switches_it_on(deal_bundle):
+    corridor = load_corridor(deal_bundle)
+    network = build_network(corridor)
+    for name, expected in (("baseline", []), ("deal", ["Hospital D"])):
+        times = CorridorTravelTimes(network, "citizen", corridor.scenario(name))
+        found, refused = pathways(times, "surgery", Patient(), origin="Town A")
+        assert [p.destination for p in found] == expected
+        if expected:
+            assert (found[0].cover_rule, found[0].cover_group) == (
+                "surgery_deal",
+                "foreign_insured",
+            )
+            assert found[0].minutes == pytest.approx(39.5 + 3.0, abs=0.2)
+        else:
+            assert "cover applied: No cover rule applies (uninsured)" in refused[0].reason
+
+
+def test_the_agreement_covers_only_its_services(deal_bundle):
+    corridor = load_corridor(deal_bundle)
+    rules = active_rules(corridor.cover_rules, Patient(), corridor.scenario("deal"))
+    accepts = {"foreign_insured": "all", "foreign_uninsured": []}
+    assert admits(Patient(), "KZ", "KG", accepts, "surgery", ("KZ", "KG"), rules).admitted
+    assert not admits(Patient(), "KZ", "KG", accepts, "emergency", ("KZ", "KG"), rules).admitted
+
+
+def test_analysis_lists_the_rules_in_force(deal_bundle):
+    corridor = load_corridor(deal_bundle)
+    network = build_network(corridor)
+    times = CorridorTravelTimes(network, "citizen", corridor.scenario("deal"))
+    analysis = analyse_referrals(times, "surgery", Patient(), rate_per_100k=100)
+    assert analysis.rules_in_force == [
+        "national: National cover",
+        "surgery_deal: KZ-KG surgery agreement",
+    ]
+    assert analysis.to_dict()["cover_rules_in_force"] == analysis.rules_in_force
+
+
+RULE = '[[rule]]\nid = "x"\nname = "x"\nsource = "s"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            RULE + 'group = "vip"',
+            "cover.toml: x: group: must be one of",
+        ),
+        (
+            RULE + 'group = "foreign_insured"\nwhere = "moon"',
+            "cover.toml: x: where: must be one of",
+        ),
+        (
+            RULE + 'group = "foreign_insured"\nservices = ["massage"]',
+            "cover.toml: x: services: unknown value 'massage'",
+        ),
+        (
+            RULE + 'group = "foreign_insured"\nnationalities = ["kz"]',
+            "cover.toml: x: nationalities: unknown value 'kz'",
+        ),
+        ("rule = 3", "cover.toml: -: rule: must hold [[rule]] tables"),
+    ],
+)
+def test_bad_cover_rules_are_refused(tiny_copy, text, problem):
+    (tiny_copy / "cover.toml").write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="problem") as info:
+        load_corridor(tiny_copy)
+    assert problem in str(info.value)
+
+
+def test_a_scenario_naming_an_unknown_agreement_is_refused(tiny_copy):
+    (tiny_copy / "scenarios" / "odd.toml").write_text(
+        'agreements = ["nothing"]\n', encoding="utf-8"
+    )
+    with pytest.raises(
+        DataError, match=r"scenarios/odd.toml: -: agreements: no cover rule 'nothing'"
+    ):
+        load_corridor(tiny_copy)
+
+
+def test_bundled_tb_agreement_admits_a_tajik_migrant(almaty_bishkek):
+    corridor = almaty_bishkek.corridor
+    patient = Patient("third_country", nationality="TJ")
+    results = {}
+    for name in ("baseline", "tb_agreement"):
+        times = CorridorTravelTimes(almaty_bishkek, "third_country", corridor.scenario(name))
+        found, _ = pathways(times, "tb_mdr", patient, origin="Kordai")
+        results[name] = [(p.destination, p.cover_rule) for p in found]
+    assert results["baseline"] == []
+    assert results["tb_agreement"] == [("National Center of Phthisiology", "tb_cross_border")]
+
+
+def test_default_rules_are_ordered_national_first():
+    assert [r.id for r in DEFAULT_RULES] == ["national", "portable", "eaeu_art98"]
+    assert [r.id for r in active_rules(DEFAULT_RULES, Patient(), Scenario("s"))] == [
+        "national",
+        "eaeu_art98",
+    ]
