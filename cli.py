@@ -21,6 +21,7 @@ from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.cover import Patient
 from corridor_planner.coverage import standards_for
 from corridor_planner.errors import CorridorPlannerError
+from corridor_planner.importer import ImportOptions, import_bundle
 from corridor_planner.network import build_network, validation_summary
 from corridor_planner.outputs import write_table, write_text
 from corridor_planner.places import demo_places
@@ -848,6 +849,143 @@ def demo(corridor: str) -> None:
     )
     path = write_text(fmap.get_root().render(), Path("maps") / f"{loaded.id}.html")
     click.echo(f"wrote the planner map (opens offline): {path}")
+
+
+class BoundingBox(click.ParamType):
+    """``W,S,E,N`` in degrees."""
+
+    name = "W,S,E,N"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[float, float, float, float]:
+        """Return the four numbers."""
+        if isinstance(value, tuple):
+            return value
+        try:
+            west, south, east, north = (float(v) for v in str(value).split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not W,S,E,N such as 73.4,42.6,77.1,43.5", param, ctx)
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            self.fail(f"{value!r}: need -180 <= W < E <= 180 and -90 <= S < N <= 90", param, ctx)
+        return (west, south, east, north)
+
+
+@main.command(name="import")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--roads",
+    required=True,
+    help="OSM extract (.osm.pbf or .osm XML), GIS road lines with a highway column, or 'osm' "
+    "to download the clip area with osmnx (needs internet).",
+)
+@click.option(
+    "--boundaries",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Country polygons (any GIS format) with an ISO alpha-2 or alpha-3 column.",
+)
+@click.option("--country-column", default=None, help="Column of --boundaries with the country.")
+@click.option(
+    "--facilities",
+    default=None,
+    help="Facility list (CSV, XLSX, GeoJSON, GeoPackage), or 'osm' for health amenities of the "
+    "extract.",
+)
+@click.option(
+    "--facility-schema",
+    default="healthsites",
+    show_default=True,
+    help="healthsites (healthsites.io / OSM tags), osm, or a mapping TOML for a spreadsheet.",
+)
+@click.option(
+    "--population",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Population raster (GeoTIFF, e.g. WorldPop) or a table of places with a population.",
+)
+@click.option("--population-year", type=click.IntRange(1950, 2100), default=None)
+@click.option(
+    "--cell-km",
+    type=click.FloatRange(0.1, 50),
+    default=1.0,
+    show_default=True,
+    help="Size of the demand points made from a raster.",
+)
+@click.option(
+    "--border-posts",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Border posts (GeoJSON, bundle format); OSM barrier=border_control nodes are also used.",
+)
+@click.option("--bbox", type=BoundingBox(), default=None, help="Clip to W,S,E,N degrees.")
+@click.option(
+    "--clip",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Clip to this polygon file instead of --bbox.",
+)
+@click.option("--name", default=None, help="Corridor name (default: from DEST).")
+@click.option("--id", "bundle_id", default=None, help="Corridor id (default: DEST's name).")
+@click.option(
+    "--licence",
+    default="not given (--licence)",
+    help="Licence of the input files, written into SOURCES.md (e.g. 'ODbL').",
+)
+@click.option("--force", is_flag=True, help="Replace DEST if it holds files.")
+@FORMAT_OPTION
+@friendly_errors
+def import_command(
+    dest: Path,
+    roads: str,
+    boundaries: Path,
+    country_column: str | None,
+    facilities: str | None,
+    facility_schema: str,
+    population: Path | None,
+    population_year: int | None,
+    cell_km: float,
+    border_posts: Path | None,
+    bbox: tuple[float, float, float, float] | None,
+    clip: Path | None,
+    name: str | None,
+    bundle_id: str | None,
+    licence: str,
+    force: bool,
+    fmt: str,
+) -> None:
+    """Build a corridor bundle in DEST from an OSM extract, boundaries, facilities, population."""
+    options = ImportOptions(
+        dest=dest,
+        roads=roads,
+        boundaries=boundaries,
+        country_column=country_column,
+        facilities=facilities,
+        facility_schema=facility_schema,
+        population=population,
+        population_year=population_year,
+        cell_km=cell_km,
+        border_posts=border_posts,
+        bbox=bbox,
+        clip=clip,
+        name=name,
+        id=bundle_id,
+        licence=licence,
+        force=force,
+    )
+    say = (lambda message: click.echo(f"  {message}...", err=True)) if sys.stderr.isatty() else None
+    summary = import_bundle(options, progress=say)
+    if fmt == "json":
+        _print_json(summary.to_dict())
+        return
+    click.echo(f"wrote {dest}")
+    for line in summary.lines:
+        click.echo(f"  {line}")
+    for crossing in summary.crossings:
+        state = "CLOSED (no post)" if crossing["closed"] else f"post {crossing['post']}"
+        click.echo(
+            f"  crossing {'-'.join(crossing['countries'])} at {crossing['lat']}, "
+            f"{crossing['lon']} ({crossing['road']}): {state}"
+        )
+    click.echo(f"next: corridor-planner validate {dest}")
 
 
 def _print_json(payload: dict[str, Any]) -> None:

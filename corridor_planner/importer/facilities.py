@@ -1,0 +1,377 @@
+"""Facility lists into bundle features: healthsites.io / OSM schema, or a ministry's table.
+
+Every rule that turns a tag or a word into a level, a service or an operator is written
+here (and listed in the import's SOURCES.md). A value no rule knows is reported, never
+guessed; a row that ends with no level or no service is dropped with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from corridor_planner.errors import DataError, Problem
+from corridor_planner.importer.boundaries import Countries
+from corridor_planner.importer.inputs import read_gis, require_file
+from corridor_planner.settings import LEVELS, OPERATORS, RANGES, SERVICES
+
+#: OSM ``amenity`` / ``healthcare`` kinds kept, and the level each is given.
+KIND_LEVEL = {
+    "hospital": "district",
+    "clinic": "primary",
+    "doctors": "primary",
+    "centre": "primary",
+}
+
+#: ``healthcare:speciality`` words (OSM wiki values) and the service each means.
+SPECIALITY_SERVICE = {
+    "emergency": "emergency",
+    "surgery": "surgery",
+    "general_surgery": "surgery",
+    "trauma": "trauma",
+    "traumatology": "trauma",
+    "paediatrics": "paediatrics",
+    "pediatrics": "paediatrics",
+    "obstetrics": "obstetric_basic",
+    "cardiology": "cardiology",
+    "oncology": "oncology",
+    "haematology": "haematology",
+    "hematology": "haematology",
+    "dialysis": "dialysis",
+    "nephrology": "dialysis",
+    "tuberculosis": "tb",
+    "phthisiology": "tb",
+    "pulmonology": "pulmonology",
+    "internal": "internal_medicine",
+    "general": "primary_care",
+    "infectious_diseases": "infectious_diseases",
+    "intensive_care": "intensive_care",
+}
+
+#: Services assumed where tags give none (an assumption, counted in the summary):
+#: OSM's hospital is "in-patient treatment, often with an emergency department".
+DEFAULT_SERVICES = {"district": ("emergency",), "primary": ("primary_care",)}
+
+#: ``operator:type`` values and the operator each means.
+OPERATOR_WORDS = {
+    "public": "public",
+    "government": "public",
+    "state": "public",
+    "private": "private",
+    "ngo": "ngo",
+    "non_profit": "ngo",
+    "community": "ngo",
+    "religious": "faith_based",
+    "faith_based": "faith_based",
+    "ppp": "ppp",
+}
+
+#: Who a facility accepts when the source says nothing (an editable assumption): everyone
+#: with national cover at home; emergency care for foreigners and EAEU workers.
+DEFAULT_ACCEPTS: dict[str, Any] = {
+    "resident_insured": "all",
+    "eaeu_worker": ["emergency"],
+    "foreign_uninsured": ["emergency"],
+}
+
+#: Position precision (m) of an OSM-mapped point (an assumption).
+OSM_PRECISION_M = 50.0
+
+LAT_COLUMNS = ("lat", "latitude", "y", "Y", "LAT", "Latitude")
+LON_COLUMNS = ("lon", "lng", "longitude", "x", "X", "LON", "Longitude")
+
+
+@dataclass
+class Facilities:
+    """Facility features and what the reading kept, assumed and dropped."""
+
+    features: list[dict[str, Any]] = field(default_factory=list)
+    read: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    unknown_words: Counter[str] = field(default_factory=Counter)
+    assumed_services: int = 0
+
+
+def _clean(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _normalised(row: dict[str, Any]) -> dict[str, Any]:
+    """Column names lower-cased with ``:`` as ``_`` (HOT and healthsites.io differ)."""
+    return {str(k).lower().replace(":", "_"): v for k, v in row.items()}
+
+
+# the healthsites / OSM schema ------------------------------------------------------------
+
+
+def from_osm_tags(tags: dict[str, Any], report: Facilities) -> dict[str, Any] | None:
+    """Level, services, beds and operator of one OSM-schema record, or None (reported)."""
+    tags = _normalised(tags)
+    kind = _clean(tags.get("amenity")) or _clean(tags.get("healthcare"))
+    level = KIND_LEVEL.get(kind or "")
+    if level is None:
+        report.dropped[f"not a facility type modelled ({kind or 'no amenity'})"] += 1
+        return None
+    services: list[str] = []
+    specialities = _clean(tags.get("healthcare_speciality")) or _clean(tags.get("speciality"))
+    for word in re.split(r"[;,]", specialities or ""):
+        word = word.strip().lower()
+        if not word:
+            continue
+        service = SPECIALITY_SERVICE.get(word)
+        if service is None:
+            report.unknown_words[f"healthcare:speciality={word}"] += 1
+        elif service not in services:
+            services.append(service)
+    if str(tags.get("emergency", "")).lower() == "yes" and "emergency" not in services:
+        services.append("emergency")
+    if not services:
+        services = list(DEFAULT_SERVICES[level])
+        report.assumed_services += 1
+    operator_word = (_clean(tags.get("operator_type")) or "").lower()
+    operator = OPERATOR_WORDS.get(operator_word, "unknown")
+    if operator_word and operator_word not in OPERATOR_WORDS:
+        report.unknown_words[f"operator:type={operator_word}"] += 1
+    return {
+        "level": level,
+        "services": services,
+        "beds": _beds(tags.get("beds")),
+        "operator": operator,
+    }
+
+
+def _beds(value: Any) -> int | None:
+    try:
+        beds = int(float(str(value)))
+    except (TypeError, ValueError):
+        return None
+    return beds if RANGES["beds"].problem(beds) is None else None
+
+
+# a ministry's table with a mapping ------------------------------------------------------
+
+
+@dataclass
+class Mapping:
+    """How a ministry's spreadsheet maps onto the bundle (``--facility-schema MAP.toml``)."""
+
+    columns: dict[str, str]
+    levels: dict[str, str]
+    services: dict[str, str]
+    operators: dict[str, str]
+    separator: str = ";"
+    precision_m: float = 1_000.0
+
+
+def read_mapping(path: Path) -> Mapping:
+    """Read a mapping TOML; every level and service it maps to must be in the vocabulary.
+
+    Raises
+    ------
+    DataError
+        Naming the key of the mapping file that is wrong.
+    """
+    try:
+        data = tomllib.loads(require_file(path, "facility mapping").read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DataError(Problem(path.name, "-", "-", f"not valid TOML ({exc})")) from exc
+    columns = data.get("columns", {})
+    problems = [
+        Problem(path.name, "columns", key, "missing")
+        for key in ("name", "level")
+        if key not in columns
+    ]
+    problems += [
+        Problem(path.name, "levels", word, f"{level!r} is not one of {list(LEVELS)}")
+        for word, level in data.get("levels", {}).items()
+        if level not in LEVELS
+    ]
+    problems += [
+        Problem(path.name, "services", word, f"{service!r} is not a known service")
+        for word, service in data.get("services", {}).items()
+        if service not in SERVICES
+    ]
+    problems += [
+        Problem(path.name, "operators", word, f"{op!r} is not one of {sorted(OPERATORS)}")
+        for word, op in data.get("operators", {}).items()
+        if op not in OPERATORS
+    ]
+    if problems:
+        raise DataError(problems)
+    return Mapping(
+        columns=dict(columns),
+        levels={k.lower(): v for k, v in data.get("levels", {}).items()},
+        services={k.lower(): v for k, v in data.get("services", {}).items()},
+        operators={k.lower(): v for k, v in data.get("operators", {}).items()},
+        separator=str(data.get("separator", ";")),
+        precision_m=float(data.get("location_precision_m", 1_000.0)),
+    )
+
+
+def from_mapping(
+    row: dict[str, Any], mapping: Mapping, report: Facilities
+) -> dict[str, Any] | None:
+    """Level, services, beds and operator of one spreadsheet row, or None (reported)."""
+    column = mapping.columns
+    level_word = (_clean(row.get(column["level"])) or "").lower()
+    level = mapping.levels.get(level_word)
+    if level is None:
+        report.unknown_words[f"level={level_word}"] += 1
+        report.dropped["level not in the mapping"] += 1
+        return None
+    services = []
+    for word in (_clean(row.get(column.get("services", ""))) or "").split(mapping.separator):
+        word = word.strip().lower()
+        if not word:
+            continue
+        service = mapping.services.get(word)
+        if service is None:
+            report.unknown_words[f"service={word}"] += 1
+        elif service not in services:
+            services.append(service)
+    if not services:
+        report.dropped["no service the mapping knows"] += 1
+        return None
+    operator_word = (_clean(row.get(column.get("operator", ""))) or "").lower()
+    operator = mapping.operators.get(operator_word, "unknown")
+    if operator_word and operator_word not in mapping.operators:
+        report.unknown_words[f"operator={operator_word}"] += 1
+    return {
+        "level": level,
+        "services": services,
+        "beds": _beds(row.get(column.get("beds", ""))),
+        "operator": operator,
+    }
+
+
+# reading --------------------------------------------------------------------------------
+
+
+def read_table(path: Path) -> gpd.GeoDataFrame:
+    """Read a facility list (CSV, XLSX, GeoJSON, GeoPackage) as WGS84 points.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read or has neither geometry nor lat/lon columns.
+    """
+    suffix = path.suffix.lower()
+    require_file(path, "facilities")
+    if suffix in (".csv", ".xlsx", ".xls"):
+        try:
+            table = pd.read_csv(path) if suffix == ".csv" else pd.read_excel(path)
+        except Exception as exc:  # pandas raises many types for unreadable files
+            raise DataError(Problem(path.name, "-", "-", f"cannot read ({exc})")) from exc
+        by_lower = {str(c).lower(): c for c in table.columns}
+        lat = next((by_lower[c.lower()] for c in LAT_COLUMNS if c.lower() in by_lower), None)
+        lon = next((by_lower[c.lower()] for c in LON_COLUMNS if c.lower() in by_lower), None)
+        if lat is None or lon is None:
+            raise DataError(Problem(path.name, "-", "lat/lon", "no latitude and longitude columns"))
+        lats = pd.to_numeric(table[lat], errors="coerce")
+        lons = pd.to_numeric(table[lon], errors="coerce")
+        return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(lons, lats), crs="EPSG:4326")
+    return read_gis(path, "facilities")
+
+
+def build_facilities(
+    table: gpd.GeoDataFrame,
+    file: str,
+    countries: Countries,
+    clip: Any,
+    mapping: Mapping | None,
+    report: Facilities | None = None,
+) -> Facilities:
+    """Turn a facility table into bundle features (country from the boundaries).
+
+    Rows without a point, outside the clip area or outside every country are dropped
+    with their reason; ids are made unique.
+    """
+    report = report or Facilities()
+    seen: set[str] = set()
+    for index, row in enumerate(table.drop(columns=table.geometry.name).to_dict("records")):
+        report.read += 1
+        point = table.geometry.iloc[index]
+        if point is None or point.is_empty or point.geom_type != "Point" or np.isnan(point.x):
+            report.dropped["no position"] += 1
+            continue
+        if clip is not None and not clip.intersects(point):
+            report.dropped["outside the clip area"] += 1
+            continue
+        where = int(countries.of_points(np.array([point.x]), np.array([point.y]))[0])
+        if where < 0:
+            report.dropped["outside every boundary polygon"] += 1
+            continue
+        name = _name(row, mapping)
+        if name is None:
+            report.dropped["no name"] += 1
+            continue
+        fields = from_mapping(row, mapping, report) if mapping else from_osm_tags(row, report)
+        if fields is None:
+            continue
+        fid = _unique(_slug(_identifier(row, mapping) or name), seen)
+        report.features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
+                "properties": {
+                    "id": fid,
+                    "name": name,
+                    "country": countries.code(where),
+                    **fields,
+                    "capacity": {},
+                    "accepts": DEFAULT_ACCEPTS,
+                    "location_precision_m": mapping.precision_m if mapping else OSM_PRECISION_M,
+                    "source": f"{file} row {index + 1}"
+                    + (f" ({row.get('osm_id')})" if row.get("osm_id") else ""),
+                },
+            }
+        )
+    return report
+
+
+def _name(row: dict[str, Any], mapping: Mapping | None) -> str | None:
+    if mapping:
+        return _clean(row.get(mapping.columns["name"]))
+    tags = _normalised(row)
+    return next(
+        (_clean(tags.get(k)) for k in ("name", "name_en", "name_ru") if _clean(tags.get(k))),
+        None,
+    )
+
+
+def _identifier(row: dict[str, Any], mapping: Mapping | None) -> str | None:
+    if mapping and "id" in mapping.columns:
+        return _clean(row.get(mapping.columns["id"]))
+    tags = _normalised(row)
+    return _clean(tags.get("osm_id")) or _clean(tags.get("uuid"))
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
+    return slug or "facility"
+
+
+def _unique(fid: str, seen: set[str]) -> str:
+    candidate, number = fid, 2
+    while candidate in seen:
+        candidate, number = f"{fid}_{number}", number + 1
+    seen.add(candidate)
+    return candidate
+
+
+def osm_health_table(health: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """Health amenities read from an extract, as a table in the OSM schema."""
+    rows = [{**h["tags"], "osm_id": h["osm_id"]} for h in health]
+    points = gpd.points_from_xy([h["lon"] for h in health], [h["lat"] for h in health])
+    return gpd.GeoDataFrame(rows, geometry=points, crs="EPSG:4326")
