@@ -69,9 +69,10 @@ def build_roads(ways: list[Way], countries: Countries, clip: BaseGeometry | None
     crossings: list[Crossing] = []
     outside_km = 0.0
     for way in ways:
+        where = countries.of_points(way.lon, way.lat)
         for start, end in _runs(way.nodes, junctions):
-            lon, lat = way.lon[start : end + 1], way.lat[start : end + 1]
-            pieces, found, lost = _by_country(lon, lat, countries)
+            part = slice(start, end + 1)
+            pieces, found, lost = _by_country(way.lon[part], way.lat[part], where[part], countries)
             outside_km += lost
             for code, coords in pieces:
                 rows.append(_row(way, code, coords))
@@ -164,7 +165,7 @@ def _runs(nodes: np.ndarray, junctions: set[int]) -> list[tuple[int, int]]:
 
 
 def _by_country(
-    lon: np.ndarray, lat: np.ndarray, countries: Countries
+    lon: np.ndarray, lat: np.ndarray, where: np.ndarray, countries: Countries
 ) -> tuple[
     list[tuple[str, list[tuple[float, float]]]],
     list[tuple[tuple[float, float], tuple[str, str]]],
@@ -179,7 +180,6 @@ def _by_country(
     outside_km : float
         Length outside every country polygon (dropped).
     """
-    where = countries.of_points(lon, lat)
     pieces: list[tuple[str, list[tuple[float, float]]]] = []
     crossings: list[tuple[tuple[float, float], tuple[str, str]]] = []
     outside_km = 0.0
