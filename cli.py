@@ -16,7 +16,16 @@ from typing import Any
 import click
 import pandas as pd
 
-from corridor_planner import access, maps, referral, report, scoring, settings
+from corridor_planner import (
+    access,
+    maps,
+    referral,
+    report,
+    scoring,
+    settings,
+    sweep,
+    sweep_report,
+)
 from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.cover import Patient
 from corridor_planner.coverage import standards_for
@@ -986,6 +995,121 @@ def import_command(
             f"{crossing['lon']} ({crossing['road']}): {state}"
         )
     click.echo(f"next: corridor-planner validate {dest}")
+
+
+@main.command(name="sweep")
+@click.argument("corridor")
+@click.option(
+    "--analysis",
+    type=click.Choice(sweep.ANALYSES),
+    default="access",
+    show_default=True,
+    help="The question asked of every combination.",
+)
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    help="Scenario names (repeatable) or 'all' (default: all).",
+)
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    help="Traveller profiles (repeatable) or 'all' (default: all).",
+)
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    required=True,
+    help="Services (access, score-sites) or specialties (referrals); repeatable.",
+)
+@click.option(
+    "--threshold",
+    "thresholds",
+    type=Duration(),
+    multiple=True,
+    help="Thresholds (repeatable); default: the corridor's.",
+)
+@click.option("-k", "k", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--method", type=click.Choice(scoring.METHODS[:-1]), default="mclp")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Results table: .parquet (GeoParquet when rows carry geometry).",
+)
+@click.option(
+    "--scheduler",
+    default="local",
+    show_default=True,
+    help="'local' starts a LocalCluster; or a running scheduler such as tcp://host:8786.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Worker processes of a local cluster.",
+)
+@friendly_errors
+def sweep_command(
+    corridor: str,
+    analysis: str,
+    scenarios: tuple[str, ...],
+    profiles: tuple[str, ...],
+    services: tuple[str, ...],
+    thresholds: tuple[float, ...],
+    k: int,
+    method: str,
+    out: Path,
+    scheduler: str,
+    workers: int,
+) -> None:
+    """Run one analysis over every scenario x profile x service (x threshold) on Dask."""
+    loaded = load_corridor(corridor, skip_bad_scenarios=True)
+    combos = sweep.combinations(
+        loaded, analysis, scenarios, profiles, services, thresholds, k=k, method=method
+    )
+    terminal = sys.stderr.isatty()
+    with sweep.start_client(scheduler, workers) as client:
+        if terminal:
+            click.echo(f"dashboard: {client.dashboard_link}", err=True)
+        result = sweep.run_sweep(
+            corridor, combos, client, progress=_dask_progress if terminal else None
+        )
+    sweep.write_sweep(result, out)
+    click.echo(
+        f"wrote {out}: {len(result.table)} rows from {result.tasks} combinations in "
+        f"{result.seconds:.1f} s"
+    )
+    for failure in result.failed:
+        click.echo(
+            f"  FAILED {failure['analysis']} {failure['scenario']} / {failure['profile']} / "
+            f"{failure['service']}: {failure['error']}",
+            err=True,
+        )
+    if result.partial:
+        click.echo(f"{len(result.failed)} combination(s) failed; {out} is partial", err=True)
+        sys.exit(1)
+
+
+def _dask_progress(futures: Any) -> None:
+    from distributed import progress
+
+    progress(futures)
+
+
+@main.command(name="sweep-report")
+@click.argument("table", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@out_option("Output .html (default: the table's name with .html).")
+@friendly_errors
+def sweep_report_command(table: Path, out: Path | None) -> None:
+    """Draw a sweep's comparison charts: coverage by threshold and scenario, minutes lost."""
+    path = out or table.with_suffix(".html")
+    write_text(sweep_report.render(sweep_report.read(table)), path)
+    click.echo(f"wrote {path}")
 
 
 def _print_json(payload: dict[str, Any]) -> None:

@@ -109,6 +109,9 @@ class Corridor:
         The two places ``demo`` routes between (``[demo] route`` in ``corridor.toml``).
     cover_rules : tuple of CoverRule
         Who is covered where (``cover.toml``; the default rules when absent).
+    bad_scenarios : dict
+        Only with ``skip_bad_scenarios``: optional scenario files left out, with their
+        problems (a sweep runs the others).
 
     """
 
@@ -135,6 +138,7 @@ class Corridor:
     referral_rates: ReferralRates = field(default_factory=ReferralRates)
     demo_route: tuple[str, str] | None = None
     cover_rules: tuple[CoverRule, ...] = DEFAULT_RULES
+    bad_scenarios: dict[str, list[str]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def speed_kph(self, highway: str, country: str | None) -> float:
@@ -189,13 +193,16 @@ def resolve_corridor_path(id_or_path: str | Path) -> Path:
     )
 
 
-def load_corridor(id_or_path: str | Path) -> Corridor:
+def load_corridor(id_or_path: str | Path, *, skip_bad_scenarios: bool = False) -> Corridor:
     """Load and validate a corridor bundle.
 
     Parameters
     ----------
     id_or_path : str or Path
         A bundled corridor id (``almaty_bishkek``) or the path of a bundle folder.
+    skip_bad_scenarios : bool
+        Leave out optional scenario files with problems (listed in ``bad_scenarios``)
+        instead of refusing the bundle; a sweep uses this to run the other scenarios.
 
     Returns
     -------
@@ -210,15 +217,17 @@ def load_corridor(id_or_path: str | Path) -> Corridor:
 
     """
     path = resolve_corridor_path(id_or_path)
-    loader = _BundleLoader(path)
+    loader = _BundleLoader(path, lenient=skip_bad_scenarios)
     return loader.load()
 
 
 class _BundleLoader:
     """Reads each file of one bundle, collecting problems instead of stopping at the first."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lenient: bool = False) -> None:
         self.path = path
+        self.lenient = lenient
+        self.bad_scenarios: dict[str, list[str]] = {}
         self.problems: list[Problem] = []
         self.countries: tuple[str, ...] = ()
         self.bbox: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
@@ -278,6 +287,7 @@ class _BundleLoader:
             referral_rates=rates,
             demo_route=demo_route,
             cover_rules=cover_rules,
+            bad_scenarios=self.bad_scenarios,
             metadata=meta,
         )
 
@@ -538,9 +548,14 @@ class _BundleLoader:
                 kind = "a directory" if file.is_dir() else "not a readable file (broken link?)"
                 self.problem(f"scenarios/{file.name}", "-", "-", f"is {kind}, not a scenario file")
                 continue
+            before = len(self.problems)
             scenario = self._scenario(file, post_ids, facility_ids)
             if scenario is not None:
                 scenarios[scenario.name] = scenario
+            elif self.lenient and file.stem not in REQUIRED_SCENARIOS:
+                found = self.problems[before:]
+                del self.problems[before:]
+                self.bad_scenarios[file.stem] = [str(problem) for problem in found]
         for name in REQUIRED_SCENARIOS:
             if not (folder / f"{name}.toml").is_file():
                 self.problem(f"scenarios/{name}.toml", "-", "-", "required scenario missing")

@@ -120,6 +120,37 @@ def write_text(text: str, path: Path) -> Path:
     return path
 
 
+def write_parquet(table: pd.DataFrame, path: Path, metadata: dict[str, str] | None = None) -> Path:
+    """Write a table to Parquet (GeoParquet for a GeoDataFrame) atomically, with metadata.
+
+    Raises
+    ------
+    CorridorPlannerError
+        If the path does not end in ``.parquet`` or cannot be written.
+    """
+    import pyarrow.parquet as pq
+
+    if path.suffix.lower() != ".parquet":
+        raise CorridorPlannerError(f"cannot write {path}: a sweep's table is a .parquet file")
+    with _writing(path):
+        handle, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.stem}.", suffix=".parquet", dir=path.parent
+        )
+        os.close(handle)
+        tmp = Path(tmp_name)
+        try:
+            _stringify_nested(table).to_parquet(tmp, index=False)
+            arrow = pq.read_table(tmp)
+            extra = {k.encode(): v.encode() for k, v in (metadata or {}).items()}
+            arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), **extra})
+            pq.write_table(arrow, tmp)
+            tmp.chmod(PUBLIC_FILE_MODE)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path
+
+
 def json_records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of a table as JSON-safe dicts: NaN and infinity become None."""
     return [
