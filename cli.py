@@ -913,6 +913,15 @@ class BoundingBox(click.ParamType):
 )
 @click.option("--population-year", type=click.IntRange(1950, 2100), default=None)
 @click.option(
+    "--census",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Admin units with census totals: the population points are scaled to them.",
+)
+@click.option(
+    "--census-column", default=None, help="Column of --census with the total (default: population)."
+)
+@click.option(
     "--cell-km",
     type=click.FloatRange(0.1, 50),
     default=1.0,
@@ -951,6 +960,8 @@ def import_command(
     facility_schema: str,
     population: Path | None,
     population_year: int | None,
+    census: Path | None,
+    census_column: str | None,
     cell_km: float,
     border_posts: Path | None,
     bbox: tuple[float, float, float, float] | None,
@@ -971,6 +982,8 @@ def import_command(
         facility_schema=facility_schema,
         population=population,
         population_year=population_year,
+        census=census,
+        census_column=census_column,
         cell_km=cell_km,
         border_posts=border_posts,
         bbox=bbox,

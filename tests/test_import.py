@@ -405,3 +405,22 @@ def test_real_almaty_extract_with_kazakh_boundaries_and_kyrgyz_facilities(tmp_pa
     route = find_route(network, "43.24,76.85", "43.26,76.95")
     assert 5 < route.km < 30
     shutil.rmtree(dest)
+
+
+def test_census_totals_are_spread_over_the_raster(inputs, tmp_path):
+    census = tmp_path / "census.gpkg"
+    gpd.GeoDataFrame(
+        {"pop2021": [20_000, 6_000]},
+        geometry=[box(74.7, 43.05, 75.3, 43.4), box(74.7, 42.85, 75.3, 43.05)],
+        crs="EPSG:4326",
+    ).to_file(census, driver="GPKG")
+    dest = tmp_path / "census"
+    run_import(inputs, dest, census=census, census_column="pop2021", bbox=None)
+    features = json.loads((dest / "population.geojson").read_text())["features"]
+    by_country = {}
+    for f in features:
+        by_country[f["properties"]["country"]] = (
+            by_country.get(f["properties"]["country"], 0) + f["properties"]["population"]
+        )
+    # KZ: Town A's 10,000 and the corner's 7.3 scaled to 20,000; KG: Town D's 5,000 to 6,000
+    assert by_country == {"KZ": 20_000, "KG": 6_000}

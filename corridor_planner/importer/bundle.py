@@ -29,7 +29,12 @@ from corridor_planner.importer import facilities as facility_rules
 from corridor_planner.importer.boundaries import Countries, read_countries
 from corridor_planner.importer.inputs import InputFile, read_gis, require_file
 from corridor_planner.importer.osm import Extract, Way, read_extract
-from corridor_planner.importer.population import Population, from_places, from_raster
+from corridor_planner.importer.population import (
+    Population,
+    from_places,
+    from_raster,
+    spread_census,
+)
 from corridor_planner.importer.posts import (
     MATCH_LIMIT_M,
     Posts,
@@ -56,6 +61,8 @@ class ImportOptions:
     facility_schema: str = "healthsites"
     population: Path | None = None
     population_year: int | None = None
+    census: Path | None = None
+    census_column: str | None = None
     cell_km: float = 1.0
     border_posts: Path | None = None
     bbox: tuple[float, float, float, float] | None = None
@@ -278,8 +285,14 @@ def _population(
     path = require_file(options.population, "population")
     inputs.append(InputFile.of("population", path))
     if path.suffix.lower() in RASTER_SUFFIXES:
-        return from_raster(path, countries, clip, options.cell_km, options.population_year)
-    return from_places(path, countries, clip, options.population_year)
+        people = from_raster(path, countries, clip, options.cell_km, options.population_year)
+    else:
+        people = from_places(path, countries, clip, options.population_year)
+    if options.census is not None:
+        census = require_file(options.census, "census units")
+        inputs.append(InputFile.of("census units", census))
+        people = spread_census(people, census, options.census_column or "population", clip)
+    return people
 
 
 # summary and files ----------------------------------------------------------------------

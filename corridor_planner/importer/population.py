@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import rasterio
 import rasterio.windows
+import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
@@ -219,3 +220,57 @@ def _count(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return round(number) if math.isfinite(number) and number >= 0 else None
+
+
+def spread_census(
+    people: Population, path: Path, column: str, clip: BaseGeometry | None
+) -> Population:
+    """Scale demand points so each census unit's total is its census figure (dasymetric).
+
+    The points (from a raster or a table of places) say where people live inside a unit;
+    the census says how many. Units that meet the clip area only in part are scaled over
+    the points inside it, in proportion to the raster share of those points (so a unit cut
+    in half by the box keeps half its census figure, by the raster's reckoning).
+
+    Raises
+    ------
+    DataError
+        If the column is missing or a unit's figure is not a number.
+    """
+    from corridor_planner.importer.inputs import read_gis
+
+    units = read_gis(path, "census units")
+    if column not in units.columns:
+        raise DataError(Problem(path.name, "-", column, "census column missing (--census-column)"))
+    points = np.array([f["geometry"]["coordinates"] for f in people.features]).reshape(-1, 2)
+    counts = np.array([f["properties"]["population"] for f in people.features], dtype=float)
+    scaled = counts.copy()
+    for index, row in enumerate(units.itertuples()):
+        total = _count(getattr(row, column))
+        if total is None:
+            raise DataError(Problem(path.name, f"#{index}", column, "must be a whole number >= 0"))
+        inside = (
+            shapely.intersects_xy(row.geometry, points[:, 0], points[:, 1]) if len(points) else []
+        )
+        if not np.any(inside):
+            continue
+        share = 1.0 if clip is None else _share_inside(row.geometry, clip)
+        scaled[inside] = counts[inside] * (total * share / max(counts[inside].sum(), 1e-9))
+        partly = " (partly inside the area: scaled by its area share, an approximation)"
+        people.notes.append(
+            f"{path.name} unit #{index}: {counts[inside].sum():,.0f} -> {total * share:,.0f} "
+            f"people{partly if share < 1 else ''}"
+        )
+    whole = largest_remainder(scaled)
+    for feature, count in zip(people.features, whole, strict=True):
+        feature["properties"]["population"] = int(count)
+        feature["properties"]["source"] += f"; scaled to census totals of {path.name}"
+    people.features = [f for f in people.features if f["properties"]["population"] > 0]
+    people.total_kept = int(whole.sum())
+    return people
+
+
+def _share_inside(unit: BaseGeometry, clip: BaseGeometry) -> float:
+    """Share of a unit's area inside the clip (an approximation when only part is kept)."""
+    area = unit.area
+    return float(unit.intersection(clip).area / area) if area > 0 else 1.0
