@@ -737,6 +737,13 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
     help="Specialties for the referral sections (repeatable). Default: those offered.",
 )
 @PROFILE_OPTION
+@click.option(
+    "--sweep",
+    "sweep_table",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Draw the comparison charts of a sweep's table (corridor-planner sweep --out) instead.",
+)
 @out_option("Output file, .html or .md (default: reports/CORRIDOR.html).")
 @friendly_errors
 def report_command(
@@ -744,9 +751,15 @@ def report_command(
     scenario_names: tuple[str, ...],
     specialties: tuple[str, ...],
     profile: str,
+    sweep_table: Path | None,
     out: Path | None,
 ) -> None:
     """Write the ministry report: coverage, referral pathways, capacity, scenarios, sources."""
+    if sweep_table is not None:
+        path = out or Path("reports") / f"{Path(corridor).name}_sweep.html"
+        write_text(sweep_report.render(sweep_report.read(sweep_table)), path)
+        click.echo(f"wrote {path}")
+        return
     loaded = load_corridor(corridor)
     path = out or Path("reports") / f"{loaded.id}.html"
     if path.suffix.lower() not in (".html", ".md"):

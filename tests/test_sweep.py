@@ -108,6 +108,10 @@ def test_cli_sweep_on_a_running_cluster_with_a_broken_scenario(cluster, tiny_cop
     assert report.exit_code == 0, report.output
     page = (tmp_path / "s.html").read_text()
     assert "partial" in page and "emergency: people within 60 min" in page
+    via_report = CliRunner().invoke(
+        main, ["report", str(tiny_copy), "--sweep", str(out), "--out", str(tmp_path / "r.html")]
+    )
+    assert via_report.exit_code == 0 and (tmp_path / "r.html").read_text() == page
 
 
 def test_sweep_report_draws_minutes_lost(client, tiny_copy, tmp_path):
