@@ -234,7 +234,8 @@ def _precision(facilities: pd.DataFrame) -> dict[str, int]:
 # rendering -------------------------------------------------------------------------------
 
 
-def _environment(autoescape: bool) -> jinja2.Environment:
+def template_environment(autoescape: bool) -> jinja2.Environment:
+    """Jinja2 environment of the package's templates: data are values, never template source."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("corridor_planner", "templates"),
         autoescape=autoescape,
@@ -253,12 +254,12 @@ def render_html(data: ReportData) -> str:
 
     Every string from the data is HTML-escaped.
     """
-    return _environment(autoescape=True).get_template("report.html.j2").render(r=data)
+    return template_environment(autoescape=True).get_template("report.html.j2").render(r=data)
 
 
 def render_markdown(data: ReportData) -> str:
     """Render the report as Markdown; data strings are escaped so they render as text."""
-    return _environment(autoescape=False).get_template("report.md.j2").render(r=data)
+    return template_environment(autoescape=False).get_template("report.md.j2").render(r=data)
 
 
 _MARKDOWN_SPECIAL = str.maketrans(

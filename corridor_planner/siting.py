@@ -93,6 +93,14 @@ def _rank(
     return order, gains
 
 
+def _per_candidate(values: np.ndarray | None, n_sites: int, what: str) -> np.ndarray:
+    """Check one finite value >= 0 per candidate (capacities, costs)."""
+    array = np.asarray(values if values is not None else [], dtype=float)
+    if array.shape != (n_sites,) or not np.isfinite(array).all() or (array < 0).any():
+        raise SitingError(f"{what} must give one finite value >= 0 per candidate")
+    return array
+
+
 def _solve_milp(
     c: np.ndarray, constraints: list[LinearConstraint], integrality: np.ndarray, ub: np.ndarray
 ) -> np.ndarray:
@@ -289,13 +297,7 @@ class BudgetedMaxCoverage(CoverageProblem):
     ) -> BudgetedMaxCoverage:
         """Build the problem; ``site_costs`` has one finite value >= 0 per candidate."""
         problem = super().from_cost_matrix(costs, weights, threshold, k, existing)
-        prices = np.asarray(site_costs if site_costs is not None else [], dtype=float)
-        if (
-            prices.shape != (problem.costs.shape[1],)
-            or not np.isfinite(prices).all()
-            or (prices < 0).any()
-        ):
-            raise SitingError("site costs must give one finite value >= 0 per candidate")
+        prices = _per_candidate(site_costs, problem.costs.shape[1], "site costs")
         if not np.isfinite(budget) or budget < 0:
             raise SitingError(f"the budget must be a finite amount >= 0, got {budget!r}")
         problem.site_costs, problem.budget = prices, float(budget)
@@ -355,14 +357,7 @@ class CapacitatedMaxCoverage(CoverageProblem):
     ) -> CapacitatedMaxCoverage:
         """Build the problem; ``capacities`` has one value (>= 0) per candidate."""
         problem = super().from_cost_matrix(costs, weights, threshold, k, existing)
-        caps = np.asarray(capacities if capacities is not None else [], dtype=float)
-        if (
-            caps.shape != (problem.costs.shape[1],)
-            or not np.isfinite(caps).all()
-            or (caps < 0).any()
-        ):
-            raise SitingError("capacities must give one finite value >= 0 per candidate")
-        problem.capacities = caps
+        problem.capacities = _per_candidate(capacities, problem.costs.shape[1], "capacities")
         return problem
 
     def _solve(self) -> SitingResult:

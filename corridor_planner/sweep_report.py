@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pandas as pd
 import pyarrow.parquet as pq
 
 from corridor_planner.errors import DataError, Problem
+from corridor_planner.report import template_environment
 
 
 @dataclass
@@ -113,11 +113,4 @@ def minutes_lost(rows: pd.DataFrame, reference: str = "baseline") -> list[Chart]
 
 def render(page: SweepPage) -> str:
     """Render the page as self-contained HTML (inline CSS and SVG)."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("corridor_planner", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("sweep.html.j2").render(page=page)
+    return template_environment(autoescape=True).get_template("sweep.html.j2").render(page=page)
