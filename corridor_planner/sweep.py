@@ -11,9 +11,10 @@ error in that table (``status`` ``error``), and the others still finish.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,17 +257,24 @@ def write_sweep(result: SweepResult, path: Path) -> Path:
     )
 
 
-def start_client(scheduler: str, workers: int) -> Any:
-    """Connect to ``scheduler`` (``tcp://host:8786``) or start a local cluster.
+@contextlib.contextmanager
+def start_client(scheduler: str, workers: int) -> Iterator[Any]:
+    """Connect to ``scheduler`` (``tcp://host:8786``) or start a local cluster; close after.
 
     A local cluster has ``workers`` processes of one thread each (the engine's compiled
-    searches hold the GIL, so processes, not threads, use the cores).
+    searches hold the GIL, so processes, not threads, use the cores) and is shut down on
+    leaving; a remote cluster is left running.
     """
     from distributed import Client, LocalCluster
 
-    if scheduler == "local":
-        cluster = LocalCluster(
+    if scheduler != "local":
+        with Client(scheduler) as client:
+            yield client
+        return
+    with (
+        LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        )
-        return Client(cluster)
-    return Client(scheduler)
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
