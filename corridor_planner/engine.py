@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -11,7 +13,19 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from corridor_planner import settings
-from corridor_planner.errors import NoRouteError, NotFoundError
+from corridor_planner.errors import InvalidArgumentError, NoRouteError, NotFoundError
+
+if TYPE_CHECKING:
+    from corridor_planner.hierarchy import Hierarchy
+
+LOG = logging.getLogger(__name__)
+
+#: Backends of the engine: ``dijkstra`` (scipy), ``ch`` (contraction hierarchy), ``auto``.
+BACKENDS = ("auto", "dijkstra", "ch")
+#: ``auto`` uses a contraction hierarchy only on graphs at least this large ...
+CH_MIN_NODES = 50_000
+#: ... for matrices with at least this many distinct sources and targets.
+CH_MIN_SIDE = 100
 
 #: Upper bound on the dense block one Dijkstra call returns (sources x nodes x 8 bytes).
 CHUNK_BYTES = 256 * 1024**2
@@ -32,13 +46,64 @@ class TravelTimeEngine:
         ``forward[i, j]`` is the smallest weight of the edges from node ``i`` to ``j``.
     node_ids : sequence
         Graph node id of each row; positions are the engine's node indices.
+    backend : str
+        ``auto`` (a contraction hierarchy for wide matrices on large graphs, Dijkstra
+        otherwise), ``dijkstra`` or ``ch``. ``nearest`` and ``path`` always use Dijkstra
+        (one multi-source search is what they need). ``last_backend`` says which a matrix
+        used, and the ``corridor_planner.engine`` logger reports it.
+    cache_dir : Path, optional
+        Folder where the hierarchy is saved (keyed by the graph's SHA-256) and reused.
     """
 
-    def __init__(self, forward: csr_array, node_ids: Sequence[Hashable]) -> None:
+    def __init__(
+        self,
+        forward: csr_array,
+        node_ids: Sequence[Hashable],
+        *,
+        backend: str = "auto",
+        cache_dir: Path | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise InvalidArgumentError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
         self.forward = forward
         self.backward = forward.T.tocsr()
         self.node_ids = list(node_ids)
         self.index = {node: i for i, node in enumerate(self.node_ids)}
+        self.backend = backend
+        self.cache_dir = cache_dir
+        self.last_backend = ""
+        self._hierarchy: Hierarchy | None = None
+
+    # backends -------------------------------------------------------------------------
+
+    def hierarchy(self) -> Hierarchy:
+        """Return the graph's contraction hierarchy: built once, kept in ``cache_dir`` if set."""
+        if self._hierarchy is None:
+            from corridor_planner import hierarchy  # numba compiles on first use only
+
+            coo = self.forward.tocoo()
+            arrays = (self.n_nodes, coo.row, coo.col, coo.data)
+            self._hierarchy = (
+                hierarchy.cached(self.cache_dir, *arrays)
+                if self.cache_dir is not None
+                else hierarchy.Hierarchy.build(*arrays)
+            )
+        return self._hierarchy
+
+    def choose_backend(self, n_sources: int, n_targets: int) -> str:
+        """``ch`` or ``dijkstra`` for a matrix of this shape (see ``backend``).
+
+        ``auto`` takes the hierarchy for a large graph (``CH_MIN_NODES``) and a wide
+        matrix (both sides at least ``CH_MIN_SIDE``), or when one is already built;
+        Dijkstra otherwise (a small corridor, or a narrow query, where it is faster than
+        building a hierarchy).
+        """
+        if self.backend != "auto":
+            return self.backend
+        if self._hierarchy is not None:
+            return "ch"
+        wide = min(n_sources, n_targets) >= CH_MIN_SIDE
+        return "ch" if self.n_nodes >= CH_MIN_NODES and wide else "dijkstra"
 
     # construction ---------------------------------------------------------------------
 
@@ -50,12 +115,16 @@ class TravelTimeEngine:
         heads: np.ndarray,
         weights: np.ndarray,
         node_ids: Sequence[Hashable] | None = None,
+        *,
+        backend: str = "auto",
+        cache_dir: Path | None = None,
     ) -> TravelTimeEngine:
         """Compile edges given as arrays of node indices and weights.
 
         Parallel edges keep their smallest weight (a sparse matrix would add them up);
         weights below ``MIN_EDGE_SECONDS`` are raised to it so no edge vanishes as a zero.
-        Edges with a non-finite weight are dropped.
+        Edges with a non-finite weight are dropped. ``backend`` and ``cache_dir``: see the
+        class.
         """
         tails = np.asarray(tails, dtype=np.int64)
         heads = np.asarray(heads, dtype=np.int64)
@@ -68,11 +137,17 @@ class TravelTimeEngine:
         first = np.ones(len(tails), dtype=bool)
         first[1:] = (tails[1:] != tails[:-1]) | (heads[1:] != heads[:-1])
         matrix = csr_array((weights[first], (tails[first], heads[first])), shape=(n_nodes, n_nodes))
-        return cls(matrix, node_ids if node_ids is not None else range(n_nodes))
+        ids = node_ids if node_ids is not None else range(n_nodes)
+        return cls(matrix, ids, backend=backend, cache_dir=cache_dir)
 
     @classmethod
     def from_graph(
-        cls, graph: nx.MultiDiGraph, weight: str | WeightFn = "travel_time"
+        cls,
+        graph: nx.MultiDiGraph,
+        weight: str | WeightFn = "travel_time",
+        *,
+        backend: str = "auto",
+        cache_dir: Path | None = None,
     ) -> TravelTimeEngine:
         """Compile a networkx (multi)digraph.
 
@@ -95,7 +170,13 @@ class TravelTimeEngine:
             heads.append(index[v])
             weights.append(value)
         return cls.from_arrays(
-            len(node_ids), np.array(tails), np.array(heads), np.array(weights), node_ids
+            len(node_ids),
+            np.array(tails),
+            np.array(heads),
+            np.array(weights),
+            node_ids,
+            backend=backend,
+            cache_dir=cache_dir,
         )
 
     # queries ----------------------------------------------------------------------------
@@ -144,6 +225,11 @@ class TravelTimeEngine:
         rows, cols = self.indices(origins), self.indices(destinations)
         if len(rows) == 0 or len(cols) == 0:
             return np.full((len(rows), len(cols)), np.inf)
+        self.last_backend = self.choose_backend(len(np.unique(rows)), len(np.unique(cols)))
+        LOG.info("travel-time matrix %d x %d by %s", len(rows), len(cols), self.last_backend)
+        if self.last_backend == "ch":
+            limit = np.inf if cutoff is None else float(cutoff)
+            return self.hierarchy().matrix(rows, cols, limit)
         if len(np.unique(cols)) < len(np.unique(rows)):
             return self._from_sources(self.backward, cols, rows, cutoff).T
         return self._from_sources(self.forward, rows, cols, cutoff)

@@ -24,13 +24,19 @@ from corridor_planner.network import CorridorNetwork
 from corridor_planner.roads import edge_kind, way_id
 from corridor_planner.rules import BorderPost, Scenario
 
+#: Folder of a bundle where contraction hierarchies of its road graph are kept (large
+#: graphs only: see ``engine.CH_MIN_NODES``); safe to delete.
+HIERARCHY_CACHE = ".cache"
+
 
 def road_engine(network: CorridorNetwork, scenario: Scenario | None = None) -> TravelTimeEngine:
     """Roads and access legs compiled once per network (no posts: they depend on who crosses).
 
     The graph must not change after :func:`build_network`. Every profile and scenario
     shares one engine, except scenarios that close or slow roads: each distinct set of
-    road changes gets its own, compiled once and kept in ``network.cache``.
+    road changes gets its own, compiled once and kept in ``network.cache``. A large
+    graph's contraction hierarchy is saved in the bundle's ``.cache`` folder, keyed by the
+    graph's SHA-256, so later commands reuse it.
     """
     factors = scenario.way_time_factors() if scenario is not None else {}
     engines = network.cache.setdefault("road_engines", {})
@@ -43,7 +49,9 @@ def road_engine(network: CorridorNetwork, scenario: Scenario | None = None) -> T
             factor = factors.get(way_id(data), 1.0) if factors else 1.0
             return None if math.isinf(factor) else float(data["travel_time"]) * factor
 
-        engines[key] = TravelTimeEngine.from_graph(network.graph, weight)
+        engines[key] = TravelTimeEngine.from_graph(
+            network.graph, weight, cache_dir=network.corridor.path / HIERARCHY_CACHE
+        )
     return engines[key]
 
 
