@@ -135,7 +135,7 @@ def find_route(
         depart=times.depart.isoformat() if times.depart else None,
         minutes=round(sum(leg.minutes for leg in legs), 1),
         km=round(sum(leg.km for leg in legs), 1),
-        border_posts=[use.crossing.post.name for use in routed.crossings],
+        border_posts=[u.crossing.post.name for u in routed.crossings if u.crossing.post],
         waits=[
             {
                 "border_post": use.crossing.post.name,
@@ -147,6 +147,7 @@ def find_route(
                 "wait_minutes": round(use.wait_s / 60, 1),
             }
             for use in routed.crossings
+            if use.crossing.post is not None
         ],
         legs=[_rounded(leg) for leg in legs],
         nodes=routed.nodes,
@@ -191,13 +192,19 @@ def _legs(network: CorridorNetwork, routed: RoutedPath, way_factors: dict[str, f
     legs: list[Leg] = []
     for u, v in itertools.pairwise(routed.nodes):
         use = crossings.get((u, v))
-        if use is not None:
-            crossing = use.crossing
+        if use is not None and use.crossing.post is None:  # a road a scenario may change
+            link = use.crossing
+            legs.append(
+                Leg("road", link.name, link.ref, link.km, link.delay_s / 60, link.from_country)
+            )
+            continue
+        if use is not None and use.crossing.post is not None:
+            crossing, post = use.crossing, use.crossing.post
             legs.append(
                 Leg(
                     "border_post",
-                    crossing.post.name,
-                    crossing.post.id,
+                    post.name,
+                    post.id,
                     0.0,
                     (use.wait_s + crossing.delay_s) / 60,
                     f"{crossing.from_country}->{crossing.to_country}",

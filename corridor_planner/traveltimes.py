@@ -29,42 +29,55 @@ from corridor_planner.rules import BorderPost, Scenario
 HIERARCHY_CACHE = ".cache"
 
 
-def road_engine(network: CorridorNetwork, scenario: Scenario | None = None) -> TravelTimeEngine:
-    """Roads and access legs compiled once per network (no posts: they depend on who crosses).
+def changeable_ways(network: CorridorNetwork) -> frozenset[str]:
+    """Ways some scenario of the corridor closes or slows (their times depend on it)."""
+    scenarios = network.corridor.scenarios.values()
+    return frozenset(way for s in scenarios for change in s.road_changes for way in change.ways)
 
-    The graph must not change after :func:`build_network`. Every profile and scenario
-    shares one engine, except scenarios that close or slow roads: each distinct set of
-    road changes gets its own, compiled once and kept in ``network.cache``. A large
-    graph's contraction hierarchy is saved in the bundle's ``.cache`` folder, keyed by the
-    graph's SHA-256, so later commands reuse it.
+
+def road_engine(network: CorridorNetwork) -> TravelTimeEngine:
+    """Roads and access legs compiled once per network, shared by every profile and scenario.
+
+    What depends on the question is left out: border posts (who crosses, when) and the
+    ways a scenario closes or slows; :class:`CorridorTravelTimes` adds both back as
+    crossings, so no scenario needs another engine (nor another contraction hierarchy).
+    The graph must not change after :func:`build_network`. A large graph's hierarchy is
+    saved in the bundle's ``.cache`` folder, keyed by the graph's SHA-256, so later
+    commands reuse it.
     """
-    factors = scenario.way_time_factors() if scenario is not None else {}
-    engines = network.cache.setdefault("road_engines", {})
-    key = frozenset(factors.items())
-    if key not in engines:
+    if "road_engine" not in network.cache:
+        held_out = changeable_ways(network)
 
         def weight(u: Any, v: Any, data: dict[str, Any]) -> float | None:
-            if edge_kind(data) == "border_post":
+            if edge_kind(data) == "border_post" or way_id(data) in held_out:
                 return None
-            factor = factors.get(way_id(data), 1.0) if factors else 1.0
-            return None if math.isinf(factor) else float(data["travel_time"]) * factor
+            return float(data["travel_time"])
 
-        engines[key] = TravelTimeEngine.from_graph(
+        network.cache["road_engine"] = TravelTimeEngine.from_graph(
             network.graph, weight, cache_dir=network.corridor.path / HIERARCHY_CACHE
         )
-    return engines[key]
+    engine: TravelTimeEngine = network.cache["road_engine"]
+    return engine
 
 
 @dataclass(frozen=True)
 class Crossing:
-    """One direction of one border post that this traveller may use."""
+    """An edge whose time depends on the question: a border post, or a changeable road.
 
-    post: BorderPost
+    For a post (``post`` set): one direction that this traveller may use, with its delay.
+    For a road a scenario may close or slow (``post`` None): the edge under this scenario,
+    with its travel time, ``name``, ``ref`` and ``km``.
+    """
+
+    post: BorderPost | None
     entry: int
     exit: int
     from_country: str
     to_country: str
     delay_s: float
+    name: str = ""
+    ref: str = ""
+    km: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,7 @@ class CorridorTravelTimes:
         self.profile = profile
         self.scenario = scenario
         self.depart = depart if depart is not None else scenario.depart
-        self.roads = road_engine(network, scenario)
+        self.roads = road_engine(network)
         self.crossings = self._usable_crossings()
         entries = [c.entry for c in self.crossings]
         exits = [c.exit for c in self.crossings]
@@ -133,12 +146,42 @@ class CorridorTravelTimes:
                             post, entry, exit_, data["from_country"], data["to_country"], seconds
                         )
                     )
-        return crossings
+        return crossings + self._changeable_roads()
+
+    def _changeable_roads(self) -> list[Crossing]:
+        """Edges of the ways a scenario may change, as this scenario has them."""
+        held_out = changeable_ways(self.network)
+        if not held_out:
+            return []
+        factors = self.scenario.way_time_factors()
+        links = []
+        for u, v, data in self.network.graph.edges(data=True):
+            way = way_id(data)
+            if edge_kind(data) != "road" or way not in held_out:
+                continue
+            factor = factors.get(way, 1.0)
+            if math.isinf(factor):
+                continue  # closed under this scenario
+            country = str(data.get("country", ""))
+            links.append(
+                Crossing(
+                    None,
+                    u,
+                    v,
+                    country,
+                    country,
+                    float(data["travel_time"]) * factor,
+                    name=str(data.get("name", "")),
+                    ref=str(data.get("ref", "")),
+                    km=float(data["length"]) / 1000,
+                )
+            )
+        return links
 
     # crossing one post ------------------------------------------------------------------
 
     def _wait(self, crossing: Crossing, arrive_s: float) -> float:
-        if self.depart is None or not np.isfinite(arrive_s):
+        if crossing.post is None or self.depart is None or not np.isfinite(arrive_s):
             return 0.0
         return crossing.post.wait_seconds(self.depart + dt.timedelta(seconds=float(arrive_s)))
 

@@ -120,3 +120,27 @@ def test_every_profile_and_scenario_shares_one_road_engine(tiny, tiny_network):
     a = tiny_network.node_of("settlement", "town_a")
     d = tiny_network.node_of("settlement", "town_d")
     assert citizen.roads.time(a, d) == np.inf
+
+
+def test_scenarios_that_change_roads_share_the_road_engine(tiny_copy):
+    """Closed or slowed ways stay out of the compiled engine and come back as links, so a
+    scenario never needs another engine (nor another contraction hierarchy)."""
+    from corridor_planner.corridor import load_corridor
+    from corridor_planner.network import build_network
+
+    (tiny_copy / "scenarios" / "snow.toml").write_text(
+        '[[road_changes]]\nways = [2]\nclosed = true\nreason = "snow"\nsource = "t"\n'
+        '[[road_changes]]\nways = [1]\nspeed_factor = 0.5\nreason = "works"\nsource = "t"\n',
+        encoding="utf-8",
+    )
+    corridor = load_corridor(tiny_copy)
+    network = build_network(corridor)
+    base = CorridorTravelTimes(network, "citizen", corridor.scenario("baseline"))
+    snow = CorridorTravelTimes(network, "citizen", corridor.scenario("snow"))
+    assert base.roads is snow.roads is road_engine(network)
+    a = network.node_of("settlement", "town_a")
+    d = network.node_of("settlement", "town_d")
+    # baseline: A-B 7.5 + B-P 3 + P 20 + 3 + 6; snow: A-B at half speed (15), B-P closed,
+    # round by Q: 15 + 12 + 6 + 5 + 6 + 12 + 6
+    assert base.matrix([a], [d])[0, 0] / 60 == pytest.approx(39.5, abs=0.1)
+    assert snow.matrix([a], [d])[0, 0] / 60 == pytest.approx(62.0, abs=0.1)
