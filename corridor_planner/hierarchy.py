@@ -438,7 +438,15 @@ class Hierarchy:
         if len(sources) == 0 or len(targets) == 0:
             return np.full((len(sources), len(targets)), INF)
         b_node, b_target, b_dist = _fill_buckets(
-            self.n_nodes, targets, self.down_ptr, self.down_from, self.down_w, float(cutoff)
+            self.n_nodes,
+            targets,
+            self.down_ptr,
+            self.down_from,
+            self.down_w,
+            self.up_ptr,
+            self.up_to,
+            self.up_w,
+            float(cutoff),
         )
         b_ptr, b_target, b_dist = _csr(self.n_nodes, b_node, b_target, b_dist)
         out = _scan_buckets(
@@ -448,6 +456,9 @@ class Hierarchy:
             self.up_ptr,
             self.up_to,
             self.up_w,
+            self.down_ptr,
+            self.down_from,
+            self.down_w,
             b_ptr,
             b_target,
             b_dist,
@@ -505,8 +516,14 @@ def cached(
 
 
 @nb.njit(cache=True)
-def _upward(start, ptr, to, w, cutoff, dist, touched, heap_k, heap_i):  # type: ignore[no-untyped-def]
-    """Upward Dijkstra from ``start``; returns how many nodes it touched (in ``touched``)."""
+def _upward(start, ptr, to, w, s_ptr, s_other, s_w, cutoff, dist, stalled, touched, heap_k, heap_i):  # type: ignore[no-untyped-def]
+    """Upward Dijkstra from ``start`` with stall-on-demand; returns how many nodes it touched.
+
+    A node is stalled when a higher node already reached gives it a shorter distance
+    through the edge between them (``s_*``: the edges into it from above, for a forward
+    search; out of it to above, for a backward one). A stalled node's distance is not its
+    true one: it is neither expanded nor used in buckets.
+    """
     n_touched = 1
     dist[start] = 0.0
     touched[0] = start
@@ -514,6 +531,12 @@ def _upward(start, ptr, to, w, cutoff, dist, touched, heap_k, heap_i):  # type: 
     while size > 0:
         d, u, size = _heap_pop(heap_k, heap_i, size)
         if d > dist[u] or d > cutoff:
+            continue
+        for e in range(s_ptr[u], s_ptr[u + 1]):
+            if dist[s_other[e]] + s_w[e] < d:
+                stalled[u] = True
+                break
+        if stalled[u]:
             continue
         for e in range(ptr[u], ptr[u + 1]):
             x = to[e]
@@ -528,8 +551,9 @@ def _upward(start, ptr, to, w, cutoff, dist, touched, heap_k, heap_i):  # type: 
 
 
 @nb.njit(cache=True)
-def _fill_buckets(n, targets, ptr, frm, w, cutoff):  # type: ignore[no-untyped-def]
+def _fill_buckets(n, targets, ptr, frm, w, s_ptr, s_other, s_w, cutoff):  # type: ignore[no-untyped-def]
     dist = np.full(n, INF)
+    stalled = np.zeros(n, dtype=np.bool_)
     touched = np.empty(n, dtype=np.int64)
     heap_k = np.empty(len(frm) + 1, dtype=np.float64)  # one push per improving relaxation
     heap_i = np.empty(len(frm) + 1, dtype=np.int64)
@@ -538,34 +562,70 @@ def _fill_buckets(n, targets, ptr, frm, w, cutoff):  # type: ignore[no-untyped-d
     dists = np.empty(0, dtype=np.float64)
     count = 0
     for j in range(len(targets)):
-        n_touched = _upward(targets[j], ptr, frm, w, cutoff, dist, touched, heap_k, heap_i)
+        n_touched = _upward(
+            targets[j],
+            ptr,
+            frm,
+            w,
+            s_ptr,
+            s_other,
+            s_w,
+            cutoff,
+            dist,
+            stalled,
+            touched,
+            heap_k,
+            heap_i,
+        )
         nodes = _grow(nodes, count + n_touched)
         which = _grow(which, count + n_touched)
         dists = _grow(dists, count + n_touched)
         for t in range(n_touched):
             x = touched[t]
-            if dist[x] <= cutoff:
+            if dist[x] <= cutoff and not stalled[x]:
                 nodes[count], which[count], dists[count] = x, j, dist[x]
                 count += 1
             dist[x] = INF
+            stalled[x] = False
     return nodes[:count], which[:count], dists[:count]
 
 
 @nb.njit(parallel=True, nogil=True)
-def _scan_buckets(n, sources, n_targets, ptr, to, w, b_ptr, b_target, b_dist, cutoff):  # type: ignore[no-untyped-def]
+def _scan_buckets(
+    n, sources, n_targets, ptr, to, w, s_ptr, s_other, s_w, b_ptr, b_target, b_dist, cutoff
+):  # type: ignore[no-untyped-def]
     out = np.full((len(sources), n_targets), INF)
     chunks = nb.get_num_threads()
     per = (len(sources) + chunks - 1) // chunks
     for c in nb.prange(chunks):
         dist = np.full(n, INF)
+        stalled = np.zeros(n, dtype=np.bool_)
         touched = np.empty(n, dtype=np.int64)
         heap_k = np.empty(len(to) + 1, dtype=np.float64)  # one push per improving relaxation
         heap_i = np.empty(len(to) + 1, dtype=np.int64)
         for i in range(c * per, min(len(sources), (c + 1) * per)):
-            n_touched = _upward(sources[i], ptr, to, w, cutoff, dist, touched, heap_k, heap_i)
+            n_touched = _upward(
+                sources[i],
+                ptr,
+                to,
+                w,
+                s_ptr,
+                s_other,
+                s_w,
+                cutoff,
+                dist,
+                stalled,
+                touched,
+                heap_k,
+                heap_i,
+            )
             for t in range(n_touched):
                 x = touched[t]
                 dx = dist[x]
+                if stalled[x]:
+                    stalled[x] = False
+                    dist[x] = INF
+                    continue
                 for b in range(b_ptr[x], b_ptr[x + 1]):
                     total = dx + b_dist[b]
                     j = b_target[b]
