@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 import sys
@@ -77,8 +78,28 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group()
 @click.version_option(package_name="corridor-planner")
-def main() -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Say on stderr what the engine does (e.g. which backend answered each matrix).",
+)
+def main(verbose: bool) -> None:
     """Plan health services along cross-border corridors: access, sites, referrals."""
+    if verbose:
+        _log_to_stderr()
+
+
+def _log_to_stderr() -> None:
+    """Send the package's INFO messages to (the current) stderr, once."""
+    logger = logging.getLogger("corridor_planner")
+    for handler in [h for h in logger.handlers if getattr(h, "corridor_planner_cli", False)]:
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler.corridor_planner_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 @main.command()

@@ -428,3 +428,10 @@ def test_demo_without_a_demo_route_picks_the_largest_settlements(tiny_path, tmp_
     result = run("demo", "--corridor", str(tiny_path))
     assert result.exit_code == 0, result.output
     assert "Town A -> Town D" in result.output  # 10,000 people in KZ, 5,000 in KG
+
+
+def test_verbose_says_which_backend_answered(tiny_path):
+    result = run("-v", "access", str(tiny_path), "--service", "emergency")
+    assert result.exit_code == 0
+    assert "corridor_planner.engine: travel-time matrix" in result.output
+    assert "by dijkstra" in result.output
