@@ -22,6 +22,9 @@ import numpy as np
 #: never wrong, at worst one shortcut too many).
 WITNESS_SETTLE_LIMIT = 60
 INF = np.inf
+#: A popped node is contracted unless its fresh priority exceeds the next one by more than
+#: this (lazy updates: fewer re-pushes for almost the same order).
+LAZY_SLACK = 2.0
 FILE_VERSION = 1
 
 
@@ -330,7 +333,7 @@ def _contract_all(n, tails, heads, weights):  # type: ignore[no-untyped-def]
             slot,
         )
         priority = float(2 * (count - removed) + neighbours_done[v] + level[v])
-        if size > 0 and priority > queue_k[0] + 1e-9:
+        if size > 0 and priority > queue_k[0] + LAZY_SLACK:
             if size + 1 >= len(queue_k):
                 queue_k = _grow(queue_k, 2 * len(queue_k))
                 queue_i = _grow(queue_i, 2 * len(queue_i))
