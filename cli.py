@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 import pandas as pd
+from branca.element import Element
 
 from corridor_planner import (
     access,
@@ -30,7 +31,7 @@ from corridor_planner import (
 from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.cover import Patient
 from corridor_planner.coverage import standards_for
-from corridor_planner.errors import CorridorPlannerError
+from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
 from corridor_planner.importer import ImportOptions, import_bundle
 from corridor_planner.network import build_network, validation_summary
 from corridor_planner.outputs import write_table, write_text
@@ -824,6 +825,14 @@ def report_command(
     default=None,
     help="Draw referral routes for a specialty.",
 )
+@click.option(
+    "--compare",
+    "compare_with",
+    default=None,
+    metavar="SCENARIO",
+    help="Two synchronised panes: --scenario left, this scenario right, settlements coloured "
+    "by the minutes they lose.",
+)
 @click.option("--offline", is_flag=True, help="No tiles, Leaflet inline: opens with no network.")
 @out_option("Output .html (default: maps/CORRIDOR.html).")
 @friendly_errors
@@ -836,27 +845,47 @@ def map_command(
     thresholds: tuple[float, ...],
     with_sites: bool,
     referral_specialty: str | None,
+    compare_with: str | None,
     offline: bool,
     out: Path | None,
 ) -> None:
     """Write one self-contained HTML map of the corridor for planners."""
     loaded = load_corridor(corridor)
-    path = out or Path("maps") / f"{loaded.id}{'_offline' if offline else ''}.html"
+    suffix = (f"_{scenario}_vs_{compare_with}" if compare_with else "") + (
+        "_offline" if offline else ""
+    )
+    path = out or Path("maps") / f"{loaded.id}{suffix}.html"
     if path.suffix.lower() != ".html":
         raise CorridorPlannerError(f"cannot write {path}: a map is an .html file")
+    if compare_with and (with_sites or referral_specialty):
+        raise InvalidArgumentError(
+            "--compare draws access only: drop --with-sites/--with-referrals"
+        )
+    other = loaded.scenario(compare_with) if compare_with else None
     with steps("map", 2) as advance:
         network = build_network(loaded)
         advance()
-        fmap = maps.planner_map(
-            CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),
-            service,
-            thresholds or loaded.thresholds_min,
-            with_sites=with_sites,
-            referral_specialty=referral_specialty,
-            offline=offline,
-        )
+        times = CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart)
+        page: Element
+        if other is not None:
+            page = maps.compare_map(
+                times,
+                CorridorTravelTimes(network, profile, other, depart=depart),
+                service,
+                thresholds or loaded.thresholds_min,
+                offline=offline,
+            )
+        else:
+            page = maps.planner_map(
+                times,
+                service,
+                thresholds or loaded.thresholds_min,
+                with_sites=with_sites,
+                referral_specialty=referral_specialty,
+                offline=offline,
+            ).get_root()
         advance()
-    write_text(fmap.get_root().render(), path)
+    write_text(page.render(), path)
     click.echo(f"wrote {path}")
 
 

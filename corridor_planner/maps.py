@@ -7,27 +7,32 @@ into JavaScript.
 
 from __future__ import annotations
 
-import base64
-import html
-import importlib.metadata
-import json
 import math
-import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, Figure, MacroElement
-from shapely.geometry import LineString, mapping
+from branca.element import Figure
+from shapely.geometry import LineString, box, mapping
 
 from corridor_planner.access import nearest_facility_times
 from corridor_planner.catchments import catchment_polygons
+from corridor_planner.context import NATURAL_EARTH_CREDIT, country_areas
 from corridor_planner.cover import Patient
-from corridor_planner.errors import CorridorPlannerError
+from corridor_planner.map_elements import (
+    BoundText,
+    LiteralHtml,
+    MapControl,
+    PlaceLabels,
+    PlaceSearch,
+    SyncViews,
+    escape,
+    inline_leaflet,
+    page_of,
+)
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.referral import Pathway
 from corridor_planner.referral import pathways as referral_pathways
@@ -45,72 +50,9 @@ TIME_CLASSES = ((30, "#1a9850"), (60, "#fee08b"), (120, "#fc8d59"), (math.inf, "
 UNREACHABLE = "#7f7f7f"
 MAX_SETTLEMENT_RADIUS = 22.0  # px: a city of millions must not hide its neighbours
 CATCHMENT_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b")
-LEAFLET_DIST = "django-js-lib-leaflet"
-LEAFLET_DIR = "js_lib_leaflet/static/js_lib_leaflet"
 
 
-class LiteralHtml(Element):
-    """HTML, CSS or script placed in the page exactly as given: never a Jinja template.
-
-    branca renders an ``Element(text)`` and the output of every ``MacroElement`` macro as
-    template source, so data inside them would be evaluated (``{{ 7*7 }}`` becomes ``49``).
-    Everything this module builds from data goes into the page through this class instead.
-    """
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._name = "LiteralHtml"
-        self.text = text
-
-    def render(self, **kwargs: Any) -> str:
-        """Return the text unchanged."""
-        return self.text
-
-
-class BoundText(MacroElement):
-    """Bind a popup and/or tooltip to its parent layer, JSON-encoded so nothing executes.
-
-    The script is built in Python and added as :class:`LiteralHtml`, bypassing branca's
-    macro rendering, which would treat the data as template source.
-
-    Parameters
-    ----------
-    popup_html : str, optional
-        HTML whose data parts the caller has already escaped.
-    tooltip_text : str, optional
-        Plain text; escaped here.
-    """
-
-    def __init__(self, popup_html: str | None = None, tooltip_text: str | None = None) -> None:
-        super().__init__()
-        self._name = "BoundText"
-        self.popup = _js_string(popup_html) if popup_html else None
-        self.tooltip = _js_string(html.escape(tooltip_text)) if tooltip_text else None
-
-    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
-        """Add the binding script to the page as literal text."""
-        assert self._parent is not None
-        layer = self._parent.get_name()
-        parts = []
-        if self.popup:
-            parts.append(f"{layer}.bindPopup({self.popup}, {{maxWidth: 360}});")
-        if self.tooltip:
-            parts.append(f"{layer}.bindTooltip({self.tooltip}, {{sticky: true}});")
-        _page(self).script.add_child(LiteralHtml("".join(parts)), name=self.get_name())
-
-
-def _page(element: Element) -> Figure:
-    """Return the page (branca Figure) an element belongs to."""
-    return cast(Figure, element.get_root())
-
-
-def _js_string(text: str) -> str:
-    """Encode text as a JavaScript string literal that is safe inside a <script> element."""
-    return json.dumps(text).replace("</", "<\\/").replace("<!--", "<\\!--")
-
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
+_e = escape
 
 
 def _table(rows: Iterable[tuple[str, Any]]) -> str:
@@ -123,6 +65,18 @@ def _bind(layer: Any, popup_rows: Sequence[tuple[str, Any]] | None, tooltip: str
     return layer
 
 
+def _entry(name: str, kind: str, point: Any, marker: Any) -> dict[str, Any]:
+    """Return a place search entry: the marker's JavaScript name opens its popup."""
+    return {"name": name, "kind": kind, "lat": point.y, "lon": point.x, "layer": marker.get_name()}
+
+
+def _operator(row: Any) -> str:
+    value = getattr(row, "operator", None)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not recorded"
+    return str(value).replace("_", " ")
+
+
 def _time_colour(minutes: float) -> str:
     if not np.isfinite(minutes):
         return UNREACHABLE
@@ -132,72 +86,134 @@ def _time_colour(minutes: float) -> str:
 # the map ---------------------------------------------------------------------------------
 
 
-def base_map(network: CorridorNetwork, title: str, offline: bool = False) -> folium.Map:
-    """Make an empty map framed on the corridor, with a scale; offline maps have no tiles.
+def base_map(
+    network: CorridorNetwork,
+    title: str,
+    offline: bool = False,
+    page: Figure | None = None,
+    **size: Any,
+) -> folium.Map:
+    """Make a map framed on the corridor: country areas, a scale, a title, place search.
 
     An offline map carries Leaflet inline (from the ``django-js-lib-leaflet`` package) and
-    no other script, so it opens with no network at all.
+    no other script, so it opens with no network at all; its background is the country
+    areas of Natural Earth. An online map adds OpenStreetMap and a plain light basemap as
+    switchable tile layers.
+
+    Parameters
+    ----------
+    network : CorridorNetwork
+        The corridor to frame.
+    title : str
+        Title shown in the top right corner (escaped).
+    offline : bool
+        No tiles and Leaflet inline.
+    page : branca.element.Figure, optional
+        Page to put the map on, beside others (default: a page of its own).
+    **size
+        ``width``, ``height``, ``left``, ``top``, ``position`` for a pane of a page of maps.
     """
     west, south, east, north = network.corridor.bbox
     fmap = folium.Map(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=7,
-        tiles=None if offline else "OpenStreetMap",
+        tiles=None,
         control_scale=True,
         prefer_canvas=False,
+        **size,
     )
+    if page is not None:
+        page.add_child(fmap)
     fmap.fit_bounds([[south, west], [north, east]])
     if offline:
-        _inline_leaflet(fmap)
-    _page(fmap).header.add_child(LiteralHtml(_STYLE), name="cp_style")
-    _page(fmap).html.add_child(LiteralHtml(f'<div class="cp-title">{_e(title)}</div>'))
+        inline_leaflet(fmap)
+    else:
+        for name, (tiles, attribution) in TILE_LAYERS.items():
+            folium.TileLayer(
+                tiles, name=name, attr=attribution, show=name == "OpenStreetMap"
+            ).add_to(fmap)
+    head = page_of(fmap).header
+    if "cp_style" not in head._children:
+        head.add_child(LiteralHtml(_STYLE), name="cp_style")
+    fmap.add_child(MapControl("topright", f"<b>{_e(title)}</b>", "cp-title", fit_width=True))
+    add_country_areas(fmap, network)
     return fmap
 
 
-def _inline_leaflet(fmap: folium.Map) -> None:
-    fmap.default_js = []
-    fmap.default_css = []
-    # the attribution prefix links to leafletjs.com: keep the credit, drop the remote link
-    fmap.add_child(_AttributionPrefix())
-    dist = importlib.metadata.distribution(LEAFLET_DIST)
-
-    def read(name: str) -> bytes:
-        return Path(str(dist.locate_file(f"{LEAFLET_DIR}/{name}"))).read_bytes()
-
-    script = read("leaflet.js").decode("utf-8")
-    script = re.sub(r"^//# sourceMappingURL=.*$", "", script, flags=re.MULTILINE)
-    if "</script" in script.lower():
-        raise CorridorPlannerError("the packaged leaflet.js cannot be inlined (contains </script)")
-    css = read("leaflet.css").decode("utf-8")
-    for image in ("layers.png", "layers-2x.png", "marker-icon.png"):
-        data = base64.b64encode(read(f"images/{image}")).decode("ascii")
-        css = css.replace(f"url(images/{image})", f"url(data:image/png;base64,{data})")
-    header = _page(fmap).header
-    header.add_child(LiteralHtml(f"<style>{css}</style>"), name="leaflet_css", index=0)
-    header.add_child(LiteralHtml(f"<script>{script}</script>"), name="leaflet_js", index=0)
-
-
-class _AttributionPrefix(MacroElement):
-    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
-        assert self._parent is not None
-        prefix = f"{self._parent.get_name()}.attributionControl.setPrefix('Leaflet');"
-        _page(self).script.add_child(LiteralHtml(prefix), name=self.get_name())
+#: Tile layers of an online map: name -> (URL or folium name, attribution).
+TILE_LAYERS = {
+    "OpenStreetMap": ("OpenStreetMap", None),
+    "Plain light (Esri)": (
+        "https://server.arcgisonline.com/ArcGIS/rest/services/Canvas/"
+        "World_Light_Gray_Base/MapServer/tile/{z}/{y}/{x}",
+        "Tiles &copy; Esri &mdash; Esri, DeLorme, NAVTEQ",
+    ),
+}
+#: Fills of the corridor's own countries, in order, and of their neighbours (no tiles).
+COUNTRY_FILLS = ("#fbf3e2", "#eaf4e6", "#f1ecf7", "#e6f0f6")
+NEIGHBOUR_FILL = "#e4e1da"
 
 
 _STYLE = """<style>
-.cp-title { position: absolute; top: 10px; left: 50px; z-index: 1000; padding: 6px 10px;
-  background: rgba(255,255,255,.92); border-radius: 4px; font: 600 14px/1.3 sans-serif;
-  box-shadow: 0 1px 4px rgba(0,0,0,.3); }
-.cp-legend { position: absolute; bottom: 30px; left: 10px; z-index: 1000; padding: 8px 10px;
-  background: rgba(255,255,255,.92); border-radius: 4px; font: 12px/1.4 sans-serif;
-  box-shadow: 0 1px 4px rgba(0,0,0,.3); }
+.leaflet-container { background: #dfe7ec; }
+.cp-title { max-width: 420px; padding: 6px 10px; background: rgba(255,255,255,.94);
+  border-radius: 4px; font: 600 13px/1.3 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
+.cp-legend { padding: 6px 10px; background: rgba(255,255,255,.94); border-radius: 4px;
+  font: 12px/1.4 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3);
+  max-height: calc(100vh - 190px); overflow-y: auto; }
+.cp-legend summary { cursor: pointer; font-weight: 600; }
 .cp-legend i { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
   margin-right: 5px; vertical-align: middle; }
 .cp-legend b { display: block; margin-top: 4px; }
+.cp-legend .cp-note { color: #555; max-width: 220px; margin-top: 4px; }
+.cp-search input { width: 210px; padding: 5px 8px; border: 1px solid #aaa; border-radius: 4px;
+  font: 13px sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.2); }
+.cp-label-icon { background: none; border: none; }
+.cp-label { position: relative; left: 6px; top: -8px; white-space: nowrap; color: #222;
+  font: 11px/1 sans-serif; pointer-events: none;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
+.cp-label-m { font-size: 12px; font-weight: 600; }
+.cp-label-l { font-size: 14px; font-weight: 700; }
+.cp-country { color: #8a8170; font: italic 600 15px/1 serif; letter-spacing: .15em;
+  text-transform: uppercase; white-space: nowrap; pointer-events: none; }
 table.cp-popup { border-collapse: collapse; font: 12px sans-serif; }
 table.cp-popup th { text-align: left; padding: 1px 6px 1px 0; vertical-align: top; color: #444; }
 table.cp-popup td { padding: 1px 0; }
+.cp-pane-title { font-size: 12px; }
 </style>"""
+
+
+def add_country_areas(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup:
+    """Country areas, boundaries and names from Natural Earth: context with no tiles."""
+    group = folium.FeatureGroup(name="Countries (Natural Earth)", control=True)
+    own = list(network.corridor.countries)
+    bbox = tuple(network.corridor.bbox)
+    areas = country_areas(bbox)
+    for row in areas.itertuples():
+        fill = (
+            COUNTRY_FILLS[own.index(row.iso_a2) % len(COUNTRY_FILLS)]
+            if row.iso_a2 in own
+            else NEIGHBOUR_FILL
+        )
+        folium.GeoJson(
+            mapping(row.geometry),
+            style_function=lambda _f, c=fill: {
+                "color": "#9c8f7a",
+                "weight": 1.2,
+                "fillColor": c,
+                "fillOpacity": 1.0,
+            },
+            interactive=False,
+        ).add_to(group)
+    names = []
+    frame = box(*bbox)
+    for row in areas.itertuples():
+        inside = row.geometry.intersection(frame)
+        point = (inside if not inside.is_empty else row.geometry).representative_point()
+        names.append({"name": row.name, "lat": point.y, "lon": point.x, "population": 0})
+    group.add_child(PlaceLabels(names, css_class="cp-country", min_zoom=0))
+    group.add_to(fmap)
+    return group
 
 
 def add_roads(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup:
@@ -230,7 +246,7 @@ def add_border(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGrou
     border = network.corridor.border
     if border is None or border.empty:
         return None
-    group = folium.FeatureGroup(name="Border (approximate)")
+    group = folium.FeatureGroup(name="Border line of the bundle (approximate)", show=False)
     for geom in border.geometry:
         for part in getattr(geom, "geoms", [geom]):
             coords = [(y, x) for x, y in part.coords]
@@ -243,8 +259,13 @@ def add_border(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGrou
     return group
 
 
-def add_facilities(fmap: folium.Map, network: CorridorNetwork) -> list[folium.FeatureGroup]:
-    """Facilities styled by level, one layer per service so planners can filter."""
+def add_facilities(
+    fmap: folium.Map, network: CorridorNetwork, index: list[dict[str, Any]] | None = None
+) -> list[folium.FeatureGroup]:
+    """Facilities styled by level, one layer per service so planners can filter.
+
+    Each facility is added to ``index`` (for the place search) when one is given.
+    """
     facilities = network.corridor.facilities
     services = sorted({s for row in facilities["services"] for s in row})
     groups = {
@@ -257,14 +278,15 @@ def add_facilities(fmap: folium.Map, network: CorridorNetwork) -> list[folium.Fe
             ("Facility", row.name),
             ("Country", row.country),
             ("Level", row.level),
-            ("Services", ", ".join(row.services)),
+            ("Services", ", ".join(s.replace("_", " ") for s in row.services)),
             ("Beds", "not sourced" if row.beds is None or pd.isna(row.beds) else int(row.beds)),
+            ("Operator", _operator(row)),
             (
                 "Capacity",
                 ", ".join(f"{k}: {v}" for k, v in (row.capacity or {}).items()) or "not sourced",
             ),
             (
-                "Accepts",
+                "Who may use it",
                 "; ".join(
                     f"{k}: {v if v == 'all' else ', '.join(v)}"
                     for k, v in (row.accepts or {}).items()
@@ -284,12 +306,16 @@ def add_facilities(fmap: folium.Map, network: CorridorNetwork) -> list[folium.Fe
                 fill_opacity=0.95,
             )
             _bind(marker, popup, f"{row.name} ({row.level})").add_to(groups[service])
+            if index is not None and service == row.services[0]:
+                index.append(_entry(row.name, "facility", row.geometry, marker))
     for group in groups.values():
         group.add_to(fmap)
     return list(groups.values())
 
 
-def add_posts(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup:
+def add_posts(
+    fmap: folium.Map, network: CorridorNetwork, index: list[dict[str, Any]] | None = None
+) -> folium.FeatureGroup:
     """Border posts with hours, season, delays by profile and who may cross."""
     group = folium.FeatureGroup(name="Border posts")
     gdf = network.corridor.posts_gdf.set_index("id")
@@ -322,12 +348,17 @@ def add_posts(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup
             popup,
             f"{post.name}: {post.opening_hours}" + (f", {post.season}" if post.season else ""),
         ).add_to(group)
+        if index is not None:
+            index.append(_entry(post.name, "border post", point, marker))
     group.add_to(fmap)
     return group
 
 
 def add_population(
-    fmap: folium.Map, settlements: pd.DataFrame, service: str
+    fmap: folium.Map,
+    settlements: pd.DataFrame,
+    service: str,
+    index: list[dict[str, Any]] | None = None,
 ) -> folium.FeatureGroup:
     """Settlements sized by population, coloured by minutes to the nearest facility."""
     group = folium.FeatureGroup(name=f"Population: time to {service.replace('_', ' ')}")
@@ -356,6 +387,8 @@ def add_population(
             fill_opacity=0.8,
         )
         _bind(marker, popup, f"{row.name}: {reach}").add_to(group)
+        if index is not None:
+            index.append(_entry(row.name, "settlement", row.geometry, marker))
     group.add_to(fmap)
     return group
 
@@ -436,26 +469,73 @@ def add_pathways(fmap: folium.Map, found: Sequence[Pathway]) -> folium.FeatureGr
     return group
 
 
-def add_legend(fmap: folium.Map, service: str, with_sites: bool, with_referrals: bool) -> None:
-    """Add a static legend of the layers' colours."""
-    parts = ['<div class="cp-legend"><b>Facilities (by level)</b>']
+def add_legend(
+    fmap: folium.Map,
+    service: str,
+    with_sites: bool,
+    with_referrals: bool,
+    *,
+    minutes_lost: bool = False,
+) -> None:
+    """Add the legend as a collapsible box in the bottom-right corner (the scale is left)."""
+    parts = ["<details open><summary>Legend</summary><b>Facilities (by level)</b>"]
     parts += [
         f'<i style="background:{c}"></i>{_e(level)}<br>' for level, (c, _) in LEVEL_STYLE.items()
     ]
     parts.append('<i style="background:#000;border:2px solid #e74c3c"></i>border post<br>')
-    parts.append(f"<b>Settlements: minutes to {_e(service.replace('_', ' '))}</b>")
-    previous: float = 0
-    for limit, colour in TIME_CLASSES:
-        label = f"{previous}–{limit:g}" if np.isfinite(limit) else f"over {previous}"
-        parts.append(f'<i style="background:{colour}"></i>{label}<br>')
-        previous = limit
-    parts.append(f'<i style="background:{UNREACHABLE}"></i>not reachable<br>')
+    if minutes_lost:
+        parts.append("<b>Settlements: minutes lost</b>")
+        previous: float = 0
+        for limit, colour in LOSS_CLASSES:
+            label = f"{previous:g}–{limit:g}" if np.isfinite(limit) else f"over {previous:g}"
+            parts.append(f'<i style="background:{colour}"></i>{label}<br>')
+            previous = limit
+        parts.append(f'<i style="background:{UNREACHABLE}"></i>care lost altogether<br>')
+    else:
+        parts.append(f"<b>Settlements: minutes to {_e(service.replace('_', ' '))}</b>")
+        previous = 0
+        for limit, colour in TIME_CLASSES:
+            label = f"{previous:g}–{limit:g}" if np.isfinite(limit) else f"over {previous:g}"
+            parts.append(f'<i style="background:{colour}"></i>{label}<br>')
+            previous = limit
+        parts.append(f'<i style="background:{UNREACHABLE}"></i>not reachable<br>')
     if with_sites:
         parts.append("<b>Candidate sites</b>green: most newly covered<br>")
     if with_referrals:
         parts.append('<b>Referral routes</b><i style="background:#8e44ad"></i>across a border<br>')
-    parts.append("</div>")
-    _page(fmap).html.add_child(LiteralHtml("".join(parts)))
+    parts.append(f'<div class="cp-note">{_e(NATURAL_EARTH_CREDIT)}.</div></details>')
+    fmap.add_child(MapControl("bottomright", "".join(parts), "cp-legend"))
+
+
+#: Colours of minutes lost between two scenarios.
+LOSS_CLASSES = ((0, "#e0e0e0"), (15, "#fee08b"), (60, "#fc8d59"), (math.inf, "#d73027"))
+
+
+def add_place_search(fmap: folium.Map, entries: Sequence[dict[str, Any]]) -> None:
+    """Add a search box over settlements, facilities and border posts."""
+    if entries:
+        fmap.add_child(PlaceSearch(entries))
+
+
+def add_place_names(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup:
+    """Settlement names, larger places shown from further out."""
+    group = folium.FeatureGroup(name="Place names", show=True)
+    population = network.corridor.population
+    group.add_child(
+        PlaceLabels(
+            [
+                {
+                    "name": r.name,
+                    "lat": r.geometry.y,
+                    "lon": r.geometry.x,
+                    "population": r.population,
+                }
+                for r in population.itertuples()
+            ]
+        )
+    )
+    group.add_to(fmap)
+    return group
 
 
 def corridor_map(
@@ -484,27 +564,154 @@ def corridor_map(
     offline : bool
         No tiles and Leaflet inline: the file opens with no network.
     """
-    network = times.network
-    corridor = network.corridor
+    fmap = base_map(times.network, map_title(times, service), offline=offline)
+    _draw_layers(fmap, times, service, thresholds, scores=scores, pathways=pathways)
+    return fmap
+
+
+def map_title(times: CorridorTravelTimes, service: str) -> str:
+    """Title of a map: corridor, service, scenario, departure and data date."""
+    corridor = times.network.corridor
     when = f", departing {times.depart:%Y-%m-%d %H:%M}" if times.depart else ""
-    title = (
+    return (
         f"{corridor.name} — {service.replace('_', ' ')} — scenario {times.scenario.name}{when}"
         f" — data of {corridor.metadata.get('data_date', 'unknown date')}"
     )
-    fmap = base_map(network, title, offline=offline)
+
+
+def _draw_layers(
+    fmap: folium.Map,
+    times: CorridorTravelTimes,
+    service: str,
+    thresholds: Sequence[float],
+    *,
+    scores: SiteScores | None = None,
+    pathways: Sequence[Pathway] | None = None,
+    lost_against: pd.DataFrame | None = None,
+) -> None:
+    network = times.network
+    index: list[dict[str, Any]] = []
     add_roads(fmap, network)
     add_border(fmap, network)
     add_catchments(fmap, catchment_polygons(times, service, thresholds), service)
-    add_population(fmap, nearest_facility_times(times, service), service)
-    add_facilities(fmap, network)
-    add_posts(fmap, network)
+    settlements = nearest_facility_times(times, service)
+    add_population(fmap, settlements, service, index)
+    if lost_against is not None:
+        add_minutes_lost(fmap, lost_against, settlements, service, times.scenario.name)
+    add_place_names(fmap, network)
+    add_facilities(fmap, network, index)
+    add_posts(fmap, network, index)
     if scores is not None:
         add_sites(fmap, scores)
     if pathways:
         add_pathways(fmap, pathways)
-    add_legend(fmap, service, scores is not None, bool(pathways))
+    add_legend(
+        fmap, service, scores is not None, bool(pathways), minutes_lost=lost_against is not None
+    )
+    add_place_search(fmap, index)
     folium.LayerControl(collapsed=True).add_to(fmap)
-    return fmap
+
+
+def add_minutes_lost(
+    fmap: folium.Map,
+    reference: pd.DataFrame,
+    other: pd.DataFrame,
+    service: str,
+    scenario: str,
+) -> folium.FeatureGroup:
+    """Settlements coloured by the minutes to ``service`` they lose under ``scenario``.
+
+    Parameters
+    ----------
+    reference, other : pandas.DataFrame
+        :func:`~corridor_planner.access.nearest_facility_times` of the reference scenario
+        and of ``scenario``, settlement by settlement.
+    """
+    group = folium.FeatureGroup(name=f"Minutes lost under {scenario}", show=True)
+    before = reference.set_index("id")
+    for row in other.itertuples():
+        was = float(before.loc[row.id, "minutes"])
+        now = float(row.minutes)
+        lost = now - was
+        if np.isfinite(now) and np.isfinite(was):
+            colour = next(c for limit, c in LOSS_CLASSES if lost <= limit)
+            text = f"{row.name}: {was:.0f} → {now:.0f} min (+{max(lost, 0):.0f})"
+        elif np.isfinite(was):
+            colour, text = UNREACHABLE, f"{row.name}: {was:.0f} min → no {service} reachable"
+        else:
+            colour, text = UNREACHABLE, f"{row.name}: no {service} reachable in either scenario"
+        popup = [
+            ("Settlement", row.name),
+            ("Population", f"{row.population:,}"),
+            (f"Minutes to {service}, {before.attrs.get('scenario', 'reference')}", _minutes(was)),
+            (f"Minutes to {service}, {scenario}", _minutes(now)),
+            ("Nearest facility now", row.facility_name if np.isfinite(now) else "none"),
+        ]
+        marker = folium.CircleMarker(
+            [row.geometry.y, row.geometry.x],
+            radius=min(MAX_SETTLEMENT_RADIUS, max(3.0, math.sqrt(row.population) / 40)),
+            color="#333",
+            weight=1,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.9,
+        )
+        _bind(marker, popup, text).add_to(group)
+    group.add_to(fmap)
+    return group
+
+
+def _minutes(value: float) -> str:
+    return f"{value:.0f}" if np.isfinite(value) else "not reachable"
+
+
+def compare_map(
+    reference: CorridorTravelTimes,
+    other: CorridorTravelTimes,
+    service: str,
+    thresholds: Sequence[float],
+    *,
+    offline: bool = False,
+) -> Figure:
+    """Two synchronised panes: the reference scenario left, the other right.
+
+    The right pane colours settlements by the minutes they lose (or gain) under the other
+    scenario, with both times in each popup, so a planner sees who loses access and by how
+    much. Panning or zooming one pane moves the other.
+
+    Returns
+    -------
+    branca.element.Figure
+        The page; ``render()`` gives its HTML.
+    """
+    network = reference.network
+    page = Figure()
+    panes = []
+    for index, times in enumerate((reference, other)):
+        title = (
+            map_title(times, service)
+            if index == 0
+            else f"Scenario {times.scenario.name} — {service.replace('_', ' ')} — minutes lost "
+            f"against {reference.scenario.name}"
+        )
+        fmap = base_map(
+            network,
+            title,
+            offline=offline,
+            page=page,
+            width="50%",
+            height="100%",
+            left=f"{50 * index}%",
+            top="0%",
+            position="absolute",
+        )
+        panes.append(fmap)
+    before = nearest_facility_times(reference, service)
+    before.attrs["scenario"] = reference.scenario.name
+    _draw_layers(panes[0], reference, service, thresholds)
+    _draw_layers(panes[1], other, service, thresholds, lost_against=before)
+    page.add_child(SyncViews(*panes))
+    return page
 
 
 def planner_map(

@@ -13,6 +13,7 @@ from corridor_planner import maps
 from corridor_planner.catchments import catchment_polygons
 from corridor_planner.corridor import load_corridor
 from corridor_planner.cover import Patient
+from corridor_planner.map_elements import BoundText
 from corridor_planner.network import build_network
 from corridor_planner.referral import pathways
 from corridor_planner.scoring import score_sites
@@ -111,14 +112,59 @@ class TestOffline:
 class TestEscaping:
     def test_data_strings_never_reach_the_page_raw(self, evil_network):
         page = render(evil_network)
-        assert EVIL not in page
-        assert "&lt;img src=x onerror=alert(1)&gt;" in page
+        assert EVIL not in page and "<img" not in page
+        # popups hold the escaped name, itself written with \\u escapes inside the script
+        assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
         # folium would paste this name into a JavaScript template literal; here it stays data
         assert '"Town `${alert(2)}` A' in page
         assert "bindPopup(`" not in page and "bindTooltip(`" not in page and "$(`" not in page
 
     def test_bound_text_is_a_json_string(self):
-        text = maps.BoundText("<b>x</b></script>", "a `b` ${c} </script>")
+        text = BoundText("<b>x</b></script>", "a `b` ${c} </script>")
         assert "</script" not in text.popup and "</script" not in text.tooltip
         assert json.loads(text.popup) == "<b>x</b></script>"
         assert json.loads(text.tooltip) == "a `b` ${c} &lt;/script&gt;"
+
+
+class TestContext:
+    def test_country_areas_of_the_corridor(self, almaty_bishkek):
+        from corridor_planner.context import country_areas
+
+        areas = country_areas(tuple(almaty_bishkek.corridor.bbox)).set_index("iso_a2")
+        assert {"KZ", "KG"} <= set(areas.index)
+        from shapely.geometry import Point
+
+        # Almaty lies in Kazakhstan's polygon, Bishkek in Kyrgyzstan's, not the other way
+        assert areas.loc["KZ", "geometry"].contains(Point(76.95, 43.25))
+        assert areas.loc["KG", "geometry"].contains(Point(74.59, 42.87))
+        assert not areas.loc["KZ", "geometry"].contains(Point(74.59, 42.87))
+        assert areas.loc["KG", "name_ru"] == "Киргизия"
+
+    def test_map_has_countries_names_and_search(self, tiny_network):
+        page = render(tiny_network)
+        assert '"Countries (Natural Earth)"' in page and '"Place names"' in page
+        assert "cp-country" in page and "Kazakhstan" in page
+        # the search knows settlements, facilities and posts, each tied to its marker
+        entries = json.loads(re.search(r"var entries=(\[.*?\]),layers=", page).group(1))
+        labels = {e["label"] for e in entries}
+        assert {"Town A (settlement)", "Hospital D (facility)"} <= labels
+        assert all(e["layer"].startswith("circle_marker_") for e in entries)
+
+    def test_legend_is_a_folding_control_clear_of_the_scale(self, tiny_network):
+        page = render(tiny_network)
+        # the legend is a Leaflet control in the bottom-right corner; the scale is bottom-left
+        assert re.search(r'position:"bottomright"\}\);c\.onAdd=.*?cp-legend', page)
+        assert "\\u003cdetails open\\u003e" in page and "L.control.scale" in page
+
+
+class TestCompare:
+    def test_minutes_lost_when_borders_close(self, tiny, tiny_network):
+        baseline = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+        closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
+        page = maps.compare_map(baseline, closed, "emergency", (30, 60), offline=True).render()
+        assert page.count("L.map(") == 2
+        assert '"Minutes lost under borders_closed"' in page
+        # Town D keeps Hospital D at 3 min; Town A (42.5 min via post P) loses care
+        assert "Town D: 3 \\u2192 3 min (+0)" in page
+        assert "Town A: 42 min \\u2192 no emergency reachable" in page
+        assert page.index("var busy=false") > page.rindex("L.map(")  # sync after both maps

@@ -129,8 +129,9 @@ def test_bundled_corridor_map_renders_offline(browser, almaty_bishkek, tmp_path)
             if d.get("highway") not in ("access", "border_crossing")
         }
         emergency = sum("emergency" in s for s in corridor.facilities["services"])
-        expected = len(roads) + 1 + len(corridor.thresholds_min) + len(corridor.population)
-        expected += emergency + len(corridor.posts)  # border line, catchments, settlements...
+        # the bundle's approximate border line is hidden by default (Natural Earth's shows)
+        expected = len(roads) + len(corridor.thresholds_min) + len(corridor.population)
+        expected += emergency + len(corridor.posts)  # catchments, settlements...
         assert page.locator("path.leaflet-interactive").count() == expected
         assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
         assert errors == []
@@ -158,3 +159,126 @@ def test_hostile_bundle_runs_nothing_in_the_browser(browser, tmp_path):
         assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
     finally:
         context.close()
+
+
+#: Window sizes a planner opens maps at: a laptop and a small window.
+WINDOWS = ((1366, 768), (800, 600))
+
+CONTROL_BOXES = """() => Array.from(document.querySelectorAll('.leaflet-control'))
+  .filter(e => e.offsetParent !== null)
+  .map(e => { const r = e.getBoundingClientRect();
+              return {cls: e.className, x: r.left, y: r.top, r: r.right, b: r.bottom}; })"""
+
+
+def overlapping(boxes):
+    """Pairs of control boxes that overlap (by more than a pixel)."""
+    pairs = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            if min(a["r"], b["r"]) - max(a["x"], b["x"]) > 1 and (
+                min(a["b"], b["b"]) - max(a["y"], b["y"]) > 1
+            ):
+                pairs.append((a["cls"], b["cls"]))
+    return pairs
+
+
+def open_at(browser, path: Path, size, screenshot: Path):
+    context = browser.new_context(offline=True, viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(path.as_uri())
+    page.wait_for_function("document.querySelectorAll('.cp-legend').length > 0")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(screenshot))
+    return page, context, errors
+
+
+@pytest.mark.parametrize("bundle", ["almaty_bishkek", "cpec_karakoram"])
+def test_bundled_maps_at_two_sizes_nothing_overlaps(browser, bundle, tmp_path):
+    from corridor_planner.corridor import load_corridor
+    from corridor_planner.network import build_network
+
+    corridor = load_corridor(bundle)
+    network = build_network(corridor)
+    fmap = maps.planner_map(
+        CorridorTravelTimes(network, "citizen", corridor.scenario("baseline")),
+        "emergency",
+        corridor.thresholds_min,
+        with_sites=True,
+        referral_specialty="surgery",
+        offline=True,
+    )
+    path = write_text(fmap.get_root().render(), tmp_path / f"{bundle}.html")
+    for width, height in WINDOWS:
+        shot = tmp_path / f"{bundle}_{width}x{height}.png"
+        page, context, errors = open_at(browser, path, (width, height), shot)
+        try:
+            boxes = page.evaluate(CONTROL_BOXES)
+            kinds = " ".join(b["cls"] for b in boxes)
+            for expected in ("cp-title", "cp-legend", "cp-search", "leaflet-control-scale"):
+                assert expected in kinds
+            assert overlapping(boxes) == []
+            for b in boxes:  # every control wholly inside the window: nothing cut off
+                assert b["x"] >= 0 and b["y"] >= 0 and b["r"] <= width and b["b"] <= height
+            # the country areas draw with no tiles: context offline
+            assert page.locator("path:not(.leaflet-interactive)").count() >= len(corridor.countries)
+            assert page.locator(".cp-country").count() >= len(corridor.countries)
+            # a small window opens with the legend folded; unfolded it still fits
+            legend = page.locator(".cp-legend details")
+            assert legend.evaluate("d => d.open") == (width >= 900 and height >= 700)
+            legend.locator("summary").click()
+            page.wait_for_timeout(100)
+            assert overlapping(page.evaluate(CONTROL_BOXES)) == []
+            assert errors == []
+            assert shot.stat().st_size > 20_000
+        finally:
+            context.close()
+
+
+def test_search_opens_the_place(browser, almaty_bishkek, tmp_path):
+    corridor = almaty_bishkek.corridor
+    times = CorridorTravelTimes(almaty_bishkek, "citizen", corridor.scenario("baseline"))
+    fmap = maps.corridor_map(times, "emergency", corridor.thresholds_min, offline=True)
+    path = write_text(fmap.get_root().render(), tmp_path / "search.html")
+    page, context, errors = open_at(browser, path, WINDOWS[0], tmp_path / "search.png")
+    try:
+        box = page.locator(".cp-search input")
+        box.fill("Tokmok (settlement)")
+        box.dispatch_event("change")
+        page.wait_for_timeout(400)
+        assert "Tokmok" in page.locator(".leaflet-popup-content").inner_text()
+        assert page.evaluate("Object.values(window).find(v => v instanceof L.Map).getZoom()") >= 11
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_compare_panes_move_together(browser, almaty_bishkek, tmp_path):
+    corridor = almaty_bishkek.corridor
+    page_html = maps.compare_map(
+        CorridorTravelTimes(almaty_bishkek, "citizen", corridor.scenario("baseline")),
+        CorridorTravelTimes(almaty_bishkek, "citizen", corridor.scenario("borders_closed")),
+        "emergency",
+        corridor.thresholds_min,
+        offline=True,
+    ).render()
+    path = write_text(page_html, tmp_path / "compare.html")
+    for width, height in WINDOWS:
+        shot = tmp_path / f"compare_{width}.png"
+        page, context, errors = open_at(browser, path, (width, height), shot)
+        try:
+            maps_ = "Object.values(window).filter(v => v instanceof L.Map)"
+            assert page.evaluate(f"{maps_}.length") == 2
+            page.evaluate(f"{maps_}[0].setView([42.87, 74.6], 10)")
+            page.wait_for_timeout(200)
+            centre = page.evaluate(
+                f"{maps_}.map(m => [m.getCenter().lat, m.getCenter().lng, m.getZoom()])"
+            )
+            assert centre[0] == pytest.approx(centre[1])
+            assert centre[1][2] == 10
+            assert overlapping(page.evaluate(CONTROL_BOXES)) == []
+            assert errors == []
+        finally:
+            context.close()
