@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,10 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+# make messages: re-extract the report's messages and merge them into each catalogue.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --width 100 \
+		-o corridor_planner/locale/messages.pot .
+	$(BIN)/pybabel update -i corridor_planner/locale/messages.pot -d corridor_planner/locale \
+		--ignore-obsolete --no-fuzzy-matching --width 100

@@ -21,6 +21,7 @@ from branca.element import Element
 from corridor_planner import (
     access,
     maps,
+    pdf,
     referral,
     report,
     scoring,
@@ -32,9 +33,10 @@ from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.cover import Patient
 from corridor_planner.coverage import standards_for
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
+from corridor_planner.i18n import LANGUAGES
 from corridor_planner.importer import ImportOptions, import_bundle
 from corridor_planner.network import build_network, validation_summary
-from corridor_planner.outputs import write_table, write_text
+from corridor_planner.outputs import write_bytes, write_table, write_text
 from corridor_planner.places import demo_places
 from corridor_planner.routing import Route, find_route
 from corridor_planner.traveltimes import CorridorTravelTimes
@@ -766,7 +768,14 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
     default=None,
     help="Draw the comparison charts of a sweep's table (corridor-planner sweep --out) instead.",
 )
-@out_option("Output file, .html or .md (default: reports/CORRIDOR.html).")
+@click.option(
+    "--lang",
+    type=click.Choice(sorted(LANGUAGES)),
+    default="en",
+    show_default=True,
+    help="Language of the HTML or PDF report (numbers and dates follow it).",
+)
+@out_option("Output file, .html, .pdf or .md (default: reports/CORRIDOR.html).")
 @friendly_errors
 def report_command(
     corridor: str,
@@ -774,19 +783,28 @@ def report_command(
     specialties: tuple[str, ...],
     profile: str,
     sweep_table: Path | None,
+    lang: str,
     out: Path | None,
 ) -> None:
-    """Write the ministry report: coverage, referral pathways, capacity, scenarios, sources."""
+    """Write the ministry report: a summary page per country, charts, tables, sources.
+
+    A .pdf is printed by headless Chromium (A4, page numbers).
+    """
     if sweep_table is not None:
         path = out or Path("reports") / f"{Path(corridor).name}_sweep.html"
         write_text(sweep_report.render(sweep_report.read(sweep_table)), path)
         click.echo(f"wrote {path}")
         return
     loaded = load_corridor(corridor)
-    path = out or Path("reports") / f"{loaded.id}.html"
-    if path.suffix.lower() not in (".html", ".md"):
-        raise CorridorPlannerError(f"cannot write {path}: the report is .html or .md")
-    with steps("report", 2) as advance:
+    path = out or Path("reports") / f"{loaded.id}{'' if lang == 'en' else '_' + lang}.html"
+    kind = path.suffix.lower()
+    if kind not in (".html", ".pdf", ".md"):
+        raise CorridorPlannerError(f"cannot write {path}: the report is .html, .pdf or .md")
+    if kind == ".md" and lang != "en":
+        raise InvalidArgumentError("the Markdown report is in English; use .html or .pdf")
+    if kind == ".pdf":
+        pdf.find_chromium()  # fail before the work, not after
+    with steps("report", 3 if kind == ".pdf" else 2) as advance:
         network = build_network(loaded)
         advance()
         scenarios = (
@@ -796,10 +814,13 @@ def report_command(
         )
         data = report.build_report(network, scenarios, specialties or None, profile=profile)
         advance()
-    text = (
-        report.render_html(data) if path.suffix.lower() == ".html" else report.render_markdown(data)
-    )
-    write_text(text, path)
+        if kind == ".md":
+            write_text(report.render_markdown(data), path)
+        elif kind == ".html":
+            write_text(report.render_html(data, lang), path)
+        else:
+            write_bytes(pdf.html_to_pdf(report.render_html(data, lang)), path)
+            advance()
     click.echo(f"wrote {path}")
 
 

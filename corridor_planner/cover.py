@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from corridor_planner.i18n import N_
 from corridor_planner.rules import Scenario
 from corridor_planner.settings import EAEU_MEMBERS
 
@@ -241,7 +242,7 @@ def admits(
         admitted=accepts(facility_accepts, group, service),
         group=group,
         rule=rule.id if rule is not None else "none",
-        rule_name=rule.name if rule is not None else "No cover rule applies (uninsured)",
+        rule_name=rule.name if rule is not None else N_("No cover rule applies (uninsured)"),
     )
 
 

@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from corridor_planner.i18n import N_
 from corridor_planner.rules import Scenario
 
 #: Where a capacity came from, when nothing gives one: no limit is applied.
-UNKNOWN_CAPACITY = "unknown (no limit applied)"
+UNKNOWN_CAPACITY = N_("unknown (no limit applied)")
 
 
 def offers(table: pd.DataFrame, service: str) -> np.ndarray:

@@ -104,6 +104,7 @@ class CorridorNetwork:
             "points": len(rows),
             "population": people,
             "names": [str(n) for n in rows["name"]],
+            "snap_limit_km": self.corridor.snap_limit_m / 1000,
             "reason": (
                 f"farther than the snap limit ({self.corridor.snap_limit_m / 1000:g} km) from "
                 "any road of their country"

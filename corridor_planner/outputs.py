@@ -105,14 +105,25 @@ def write_text(text: str, path: Path) -> Path:
     CorridorPlannerError
         If the file cannot be written (see :func:`write_table`).
     """
+    return write_bytes(text.encode("utf-8"), path)
+
+
+def write_bytes(data: bytes, path: Path) -> Path:
+    """Write a binary file (a PDF) atomically: complete or not at all.
+
+    Raises
+    ------
+    CorridorPlannerError
+        If the file cannot be written (see :func:`write_table`).
+    """
     with _writing(path):
         handle, tmp_name = tempfile.mkstemp(
             prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
         )
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
             tmp.chmod(PUBLIC_FILE_MODE)  # mkstemp makes 0600; reports are meant to be shared
             tmp.replace(path)
         finally:

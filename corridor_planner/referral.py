@@ -31,6 +31,7 @@ from corridor_planner.cover import (
 from corridor_planner.coverage import profile_people
 from corridor_planner.errors import NotFoundError
 from corridor_planner.facilities import capacities
+from corridor_planner.i18n import N_
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.places import Place, origins
 from corridor_planner.routing import Route, find_route, route_line
@@ -72,6 +73,10 @@ class Refusal:
     origin_id: str
     specialty: str
     reason: str
+    #: ``not_accepted`` (no facility takes this patient) or ``unreachable`` (no route).
+    kind: str = "not_accepted"
+    #: The facts behind ``reason``, for reports in other languages.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 def pathways(
@@ -118,8 +123,7 @@ def pathways(
     for i, row in enumerate(starts.itertuples()):
         usable = admitted[i] & np.isfinite(matrix[i])
         if not usable.any():
-            reason = _refusal(row, decisions[i], times, specialty, patient)
-            refused.append(Refusal(row.name, row.id, specialty, reason))
+            refused.append(_refusal(row, decisions[i], times, specialty, patient))
             continue
         order = [j for j in np.argsort(matrix[i], kind="stable") if usable[j]][:top]
         start = Place(label=row.name, node=int(row.node))
@@ -143,17 +147,27 @@ def _refusal(
     times: CorridorTravelTimes,
     specialty: str,
     patient: Patient,
-) -> str:
+) -> Refusal:
     if not any(d.admitted for d in decisions):
         nationality = nationality_of(patient, row.country, times.network.corridor.countries)
-        rules = "; ".join(sorted({f"{d.rule_name} ({d.group})" for d in decisions}))
-        return (
+        applied = sorted({(d.rule_name, d.group) for d in decisions})
+        rules = "; ".join(f"{name} ({group})" for name, group in applied)
+        facts = {
+            "profile": patient.profile,
+            "nationality": nationality,
+            "country": row.country,
+            "rules": [list(pair) for pair in applied],
+        }
+        reason = (
             f"no facility offering {specialty} accepts a {patient.profile} patient covered in "
             f"{nationality} (at {row.country}); cover applied: {rules}"
         )
-    return (
+        return Refusal(row.name, row.id, specialty, reason, "not_accepted", facts)
+    reason = (
         f"no facility that accepts this patient can be reached under scenario {times.scenario.name}"
     )
+    facts = {"scenario": times.scenario.name}
+    return Refusal(row.name, row.id, specialty, reason, "unreachable", facts)
 
 
 def _pathway(
@@ -375,10 +389,12 @@ def _rates(
 ) -> tuple[dict[str, float | None], str]:
     corridor = times.network.corridor
     if rate_per_100k is not None:
-        return {c: float(rate_per_100k) for c in corridor.countries}, "given on the command line"
+        return {c: float(rate_per_100k) for c in corridor.countries}, N_(
+            "given on the command line"
+        )
     rates = {c: corridor.referral_rate(specialty, times.scenario, c) for c in corridor.countries}
     known = any(r is not None for r in rates.values())
-    return rates, "corridor or scenario data (see SOURCES.md)" if known else "none"
+    return rates, N_("corridor or scenario data (see SOURCES.md)") if known else N_("none")
 
 
 def analyse_referrals(

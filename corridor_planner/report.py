@@ -8,17 +8,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 
 from corridor_planner import access, referral
+from corridor_planner.access import nearest_facility_times
 from corridor_planner.corridor import Corridor
 from corridor_planner.cover import Patient
 from corridor_planner.coverage import standards_for
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
+from corridor_planner.i18n import N_, Formats, translations
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.outputs import json_records
 from corridor_planner.rules import Scenario
 from corridor_planner.settings import DEFAULT_PROFILE, HEADLINE_THRESHOLD_MIN
+from corridor_planner.summary import CountrySummary, country_summaries
 from corridor_planner.traveltimes import CorridorTravelTimes
 
 #: Specialties reported when the user names none (those some facility offers).
@@ -33,6 +37,7 @@ class SpecialtySection:
     specialty: str
     analysis: referral.ReferralAnalysis
     comparison: list[dict[str, Any]]
+    capacity_use: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -49,8 +54,12 @@ class ReportData:
     specialties: list[SpecialtySection]
     files: list[dict[str, str]]
     precision: dict[str, int] = field(default_factory=dict)
-    limits: list[str] = field(default_factory=list)
+    limits: list[dict[str, Any]] = field(default_factory=list)
     standards: list[str] = field(default_factory=list)
+    countries: list[CountrySummary] = field(default_factory=list)
+    coverage_by_scenario: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    minutes_lost: list[dict[str, Any]] = field(default_factory=list)
+    closed_name: str = ""
 
 
 #: Scenarios the report compares when the user names none (those the bundle has).
@@ -120,7 +129,10 @@ def build_report(
         comparison = referral.compare_scenarios(
             [times[s.name] for s in scenarios], specialty, patient
         )
-        sections.append(SpecialtySection(specialty, analysis, json_records(comparison)))
+        sections.append(
+            SpecialtySection(specialty, analysis, json_records(comparison), _capacity_use(analysis))
+        )
+    closed_times = times[closed.name] if closed is not None else None
     return ReportData(
         corridor={
             "id": corridor.id,
@@ -143,28 +155,100 @@ def build_report(
             for service in coverage
             for text in standards_for(service, [HEADLINE_THRESHOLD_MIN])
         ],
+        countries=country_summaries(
+            times[reference.name], closed_times, [s.analysis for s in sections]
+        ),
+        coverage_by_scenario={
+            service: _coverage_by_scenario([times[s.name] for s in scenarios], service)
+            for service in coverage
+        },
+        minutes_lost=_minutes_lost(times[reference.name], closed_times),
+        closed_name=closed.name if closed is not None else "",
     )
 
 
-def _limits(network: CorridorNetwork) -> list[str]:
-    """List what the data cannot support: points left out, capacities unknown."""
-    lines = []
+#: Settlements shown in the chart of minutes lost when borders close.
+MINUTES_LOST_SHOWN = 12
+
+
+def _coverage_by_scenario(
+    scenario_times: Sequence[CorridorTravelTimes], service: str
+) -> list[dict[str, Any]]:
+    """Share of all people within each threshold, threshold by threshold, per scenario."""
+    rows = []
+    thresholds = scenario_times[0].network.corridor.thresholds_min
+    for threshold in thresholds:
+        for times in scenario_times:
+            table = access.access_report(times, service, [threshold]).coverage
+            total = table[(table["country"] == "all") & (table["group"] == "all")]
+            rows.append(
+                {
+                    "threshold": threshold,
+                    "scenario": times.scenario.name,
+                    "share": float(total["share"].iloc[0]) if len(total) else None,
+                }
+            )
+    return rows
+
+
+def _minutes_lost(
+    reference: CorridorTravelTimes, closed: CorridorTravelTimes | None
+) -> list[dict[str, Any]]:
+    """Settlements that lose most minutes to emergency care when borders close."""
+    offered = {s for ss in reference.network.corridor.facilities["services"] for s in ss}
+    if closed is None or "emergency" not in offered:
+        return []
+    before = nearest_facility_times(reference, "emergency").set_index("id")["minutes"]
+    after = nearest_facility_times(closed, "emergency").set_index("id")
+    rows: list[dict[str, Any]] = []
+    for settlement_id, row in after.iterrows():
+        was, now = float(before.loc[settlement_id]), float(row["minutes"])
+        if not np.isfinite(was) or now - was < 1:
+            continue
+        rows.append(
+            {
+                "name": f"{row['name']} ({row['country']})",
+                "lost": now - was,
+                "care_lost": not np.isfinite(now),
+            }
+        )
+    longest = max([r["lost"] for r in rows if not r["care_lost"]] + [60.0])
+    for r in rows:  # care lost altogether: drawn as the longest bar, labelled as such
+        r["lost"] = longest if r["care_lost"] else r["lost"]
+        r["bar_class"] = "closed" if r["care_lost"] else ""
+    rows.sort(key=lambda r: (not r["care_lost"], -float(r["lost"])))
+    return rows[:MINUTES_LOST_SHOWN]
+
+
+def _capacity_use(analysis: referral.ReferralAnalysis) -> list[dict[str, Any]]:
+    """Patients assigned to each receiving facility (those receiving any)."""
+    return [
+        {"facility": f"{c['facility']} ({c['country']})", "assigned": c["assigned"]}
+        for c in analysis.capacity
+        if c["assigned"] > 0
+    ]
+
+
+def _limits(network: CorridorNetwork) -> list[dict[str, Any]]:
+    """List what the data cannot support: points left out, capacities unknown (as data)."""
+    items: list[dict[str, Any]] = []
     for kind in ("settlement", "facility", "candidate"):
         missing = network.left_out(kind)
         if missing["points"]:
-            people = f" ({missing['population']:,} people)" if kind == "settlement" else ""
-            lines.append(
-                f"{missing['points']} {kind}(s){people} left out of every figure: "
-                f"{', '.join(missing['names'])} lie {missing['reason']}."
+            items.append(
+                {
+                    "kind": kind,
+                    "points": missing["points"],
+                    "people": missing["population"] if kind == "settlement" else None,
+                    "names": list(missing["names"]),
+                    "snap_limit_km": missing["snap_limit_km"],
+                }
             )
     facilities = network.corridor.facilities
     unknown = sum(1 for c in facilities["capacity"] if not (isinstance(c, dict) and c))
     if unknown:
-        lines.append(
-            f"{unknown} of {len(facilities)} facilities have no sourced capacity: the referral "
-            "assignment treats them as unlimited."
-        )
-    return lines
+        items.append({"kind": "capacity", "unknown": unknown, "total": len(facilities)})
+    return items
 
 
 def _summary(
@@ -201,6 +285,7 @@ def _posts(network: CorridorNetwork) -> list[dict[str, Any]]:
             "hours": post.opening_hours,
             "season": post.season or "all year",
             "profiles": ", ".join(sorted(post.profiles_allowed)),
+            "profiles_list": sorted(post.profiles_allowed),
             "citizen_minutes": ", ".join(
                 f"{d}: {v.get('citizen', '-')}" for d, v in sorted(post.delay_minutes.items())
             ),
@@ -234,32 +319,87 @@ def _precision(facilities: pd.DataFrame) -> dict[str, int]:
 # rendering -------------------------------------------------------------------------------
 
 
-def template_environment(autoescape: bool) -> jinja2.Environment:
-    """Jinja2 environment of the package's templates: data are values, never template source."""
+def template_environment(autoescape: bool, lang: str = "en") -> jinja2.Environment:
+    """Jinja2 environment of the package's templates: data are values, never template source.
+
+    Messages go through the language's gettext catalogue (newstyle: values passed to
+    ``_()`` are escaped); numbers, shares and dates are formatted for the locale.
+    """
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("corridor_planner", "templates"),
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1%}"
-    env.filters["num"] = lambda v, d=0: "–" if v is None else f"{v:,.{d}f}"
+    gettext = translations(lang)
+    env.install_gettext_translations(gettext, newstyle=True)  # type: ignore[attr-defined]
+    formats = Formats(lang)
+
+    def term(word: Any) -> str:
+        return gettext.gettext(TERMS.get(str(word), str(word).replace("_", " ")))
+
+    env.globals["term"] = term
+    env.globals["translate"] = gettext.gettext  # a fixed text from the library, no formatting
+
+    def rule_list(pairs: list[list[str]]) -> str:
+        return "; ".join(f"{gettext.gettext(name)} ({term(group)})" for name, group in pairs)
+
+    env.globals["rule_list"] = rule_list
+    env.globals["lang"] = lang
+    env.filters["term"] = term
+    env.filters["pct"] = formats.share
+    env.filters["num"] = lambda v, d=0: formats.number(v, d)
+    env.filters["date"] = formats.date
     env.filters["md"] = markdown_escape
     return env
 
 
-def render_html(data: ReportData) -> str:
+#: Words of the vocabulary that reports show (services, groups, profiles, cover groups).
+TERMS = {
+    "emergency": N_("emergency"),
+    "surgery": N_("surgery"),
+    "trauma": N_("trauma"),
+    "intensive_care": N_("intensive care"),
+    "cardiology": N_("cardiology"),
+    "oncology": N_("oncology"),
+    "tb": N_("TB"),
+    "tb_mdr": N_("MDR-TB"),
+    "obstetrics": N_("obstetrics"),
+    "paediatrics": N_("paediatrics"),
+    "all": N_("all"),
+    "border_community": N_("border community"),
+    "migrants": N_("migrants"),
+    "citizen": N_("citizen"),
+    "eaeu_worker": N_("EAEU worker"),
+    "third_country": N_("third-country national"),
+    "ambulance": N_("ambulance"),
+    "patient_handover": N_("patient handover"),
+    "cargo": N_("cargo"),
+    "resident_insured": N_("resident, insured"),
+    "foreign_insured": N_("foreigner, insured"),
+    "foreign_uninsured": N_("foreigner, uninsured"),
+    "settlement": N_("settlement"),
+    "facility": N_("facility"),
+    "candidate": N_("candidate site"),
+}
+
+
+def render_html(data: ReportData, lang: str = "en") -> str:
     """Render the report as one self-contained HTML page (inline CSS and SVG, A4 print).
 
-    Every string from the data is HTML-escaped.
+    Every string from the data is HTML-escaped. ``lang`` is a code of
+    :data:`corridor_planner.i18n.LANGUAGES`.
     """
-    return template_environment(autoescape=True).get_template("report.html.j2").render(r=data)
+    env = template_environment(autoescape=True, lang=lang)
+    return env.get_template("report.html.j2").render(r=data)
 
 
-def render_markdown(data: ReportData) -> str:
+def render_markdown(data: ReportData, lang: str = "en") -> str:
     """Render the report as Markdown; data strings are escaped so they render as text."""
-    return template_environment(autoescape=False).get_template("report.md.j2").render(r=data)
+    env = template_environment(autoescape=False, lang=lang)
+    return env.get_template("report.md.j2").render(r=data)
 
 
 _MARKDOWN_SPECIAL = str.maketrans(

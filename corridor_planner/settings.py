@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corridor_planner.i18n import N_
+
 #: Folder holding the bundled corridors (one sub-folder per corridor).
 BUNDLED_CORRIDORS_DIR = Path(__file__).resolve().parent.parent / "data" / "corridors"
 
@@ -84,8 +86,10 @@ ACCESS_STANDARDS: tuple[tuple[str, float, float, str], ...] = (
         "surgery",
         120.0,
         0.80,
-        "Lancet Commission on Global Surgery target: at least 80% of people within 2 h of "
-        "surgery (caesarean, laparotomy, open fracture)",
+        N_(
+            "Lancet Commission on Global Surgery target: at least 80% of people within 2 h of "
+            "surgery (caesarean, laparotomy, open fracture)"
+        ),
     ),
 )
 

@@ -377,12 +377,52 @@ class TestReferralsAndReport:
         assert "Referral pathways" in out.read_text()
 
     def test_report_bad_extension(self, tmp_path):
+        result = run("report", "almaty_bishkek", "--out", str(tmp_path / "r.docx"))
+        assert result.exit_code == 1
+        assert "the report is .html, .pdf or .md" in result.output
+
+    def test_russian_report(self, tmp_path):
+        out = tmp_path / "r.html"
+        result = run("report", "almaty_bishkek", "--lang", "ru", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        page = out.read_text()
+        assert "Сводка по странам" in page and "Summary by country" not in page
+
+    def test_russian_markdown_is_refused(self, tmp_path):
+        result = run("report", "almaty_bishkek", "--lang", "ru", "--out", str(tmp_path / "r.md"))
+        assert result.exit_code == 2 or result.exit_code == 1
+        assert "the Markdown report is in English" in result.output
+        assert not (tmp_path / "r.md").exists()
+
+    def test_unknown_language_is_refused(self, tmp_path):
+        result = run("report", "almaty_bishkek", "--lang", "xx", "--out", str(tmp_path / "r.html"))
+        assert result.exit_code == 2 and "xx" in result.output
+
+    def test_pdf_without_chromium_says_how_to_get_it(self, tmp_path, monkeypatch):
+        monkeypatch.setenv("PATH", str(tmp_path))  # no browser on this PATH
+        monkeypatch.delenv("CORRIDOR_PLANNER_CHROMIUM", raising=False)
         result = run("report", "almaty_bishkek", "--out", str(tmp_path / "r.pdf"))
         assert result.exit_code == 1
-        assert "the report is .html or .md" in result.output
+        assert "apt-get install chromium" in result.output
+        assert not (tmp_path / "r.pdf").exists()
 
 
 class TestMapCommand:
+    def test_compare_writes_two_panes(self, tmp_path):
+        out = tmp_path / "c.html"
+        result = run(
+            "map", "almaty_bishkek", "--offline", "--compare", "borders_closed", "--out", str(out)
+        )
+        assert result.exit_code == 0, result.output
+        page = out.read_text()
+        assert page.count("L.map(") == 2 and "Minutes lost under borders_closed" in page
+
+    def test_compare_with_an_unknown_scenario(self, tmp_path):
+        result = run(
+            "map", "almaty_bishkek", "--compare", "nope", "--out", str(tmp_path / "c.html")
+        )
+        assert result.exit_code == 1 and "nope" in result.output
+
     def test_offline_map_with_sites_and_referrals(self, tmp_path):
         out = tmp_path / "m.html"
         result = run(

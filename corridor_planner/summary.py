@@ -1,0 +1,206 @@
+"""The report's first page: per country, the numbers that matter, the places, the next site.
+
+For each country of a corridor: people outside one hour of emergency care, people whose
+fastest acceptable care for a specialty is across a border, and the people open borders
+bring within the hour (the cooperation gain); the three places most in need; the best
+next site for emergency care; and what makes these figures uncertain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from corridor_planner.access import nearest_facility_times
+from corridor_planner.errors import SitingError
+from corridor_planner.referral import ReferralAnalysis
+from corridor_planner.scoring import candidates_for, score_sites
+from corridor_planner.traveltimes import CorridorTravelTimes
+
+#: The hour that the summary's numbers count (emergency care within 1 h).
+SUMMARY_THRESHOLD_MIN = 60.0
+SUMMARY_SERVICE = "emergency"
+#: Places listed as most in need, per country.
+PLACES_IN_NEED = 3
+#: A facility placed no better than this (m) counts as placed at town level.
+TOWN_LEVEL_M = 5_000
+
+
+@dataclass
+class CountrySummary:
+    """The one-page answer for one country; ``None`` where the data cannot say."""
+
+    country: str
+    population: int
+    outside_hour: int | None
+    abroad: int | None
+    abroad_by_specialty: dict[str, int]
+    cooperation_gain: int | None
+    places_in_need: list[dict[str, Any]]
+    best_site: dict[str, Any] | None
+    uncertainty: dict[str, Any] = field(default_factory=dict)
+
+
+def country_summaries(
+    reference: CorridorTravelTimes,
+    closed: CorridorTravelTimes | None,
+    analyses: Sequence[ReferralAnalysis],
+) -> list[CountrySummary]:
+    """Summarise each country of the corridor.
+
+    Parameters
+    ----------
+    reference : CorridorTravelTimes
+        Travel times of the reference scenario (usually ``baseline``).
+    closed : CorridorTravelTimes, optional
+        Travel times with borders closed, for the cooperation gain.
+    analyses : sequence of ReferralAnalysis
+        Referral analyses of the reference scenario, one per specialty.
+    """
+    network = reference.network
+    corridor = network.corridor
+    offered = {s for services in corridor.facilities["services"] for s in services}
+    emergency = SUMMARY_SERVICE in offered
+    now = nearest_facility_times(reference, SUMMARY_SERVICE) if emergency else None
+    shut = nearest_facility_times(closed, SUMMARY_SERVICE) if emergency and closed else None
+    sites = _best_sites(reference) if emergency else {}
+    summaries = []
+    for country in corridor.countries:
+        people = corridor.population[corridor.population["country"] == country]
+        by_specialty = _abroad(analyses, country, people)
+        summaries.append(
+            CountrySummary(
+                country=country,
+                population=int(people["population"].sum()),
+                outside_hour=_outside(now, country),
+                abroad=_abroad_total(analyses, country, people),
+                abroad_by_specialty=by_specialty,
+                cooperation_gain=_gain(now, shut, country),
+                places_in_need=_in_need(now, country),
+                best_site=sites.get(country),
+                uncertainty=_uncertainty(network, country),
+            )
+        )
+    return summaries
+
+
+def _in_country(times: pd.DataFrame, country: str) -> pd.DataFrame:
+    return times[times["country"] == country]
+
+
+def _outside(times: pd.DataFrame | None, country: str) -> int | None:
+    if times is None:
+        return None
+    rows = _in_country(times, country)
+    return int(rows.loc[~(rows["minutes"] <= SUMMARY_THRESHOLD_MIN), "population"].sum())
+
+
+def _gain(now: pd.DataFrame | None, shut: pd.DataFrame | None, country: str) -> int | None:
+    if now is None or shut is None:
+        return None
+    within_now = _in_country(now, country)
+    within_shut = _in_country(shut, country)
+    open_people = within_now.loc[within_now["minutes"] <= SUMMARY_THRESHOLD_MIN, "population"]
+    shut_people = within_shut.loc[within_shut["minutes"] <= SUMMARY_THRESHOLD_MIN, "population"]
+    return int(open_people.sum() - shut_people.sum())
+
+
+def _in_need(times: pd.DataFrame | None, country: str) -> list[dict[str, Any]]:
+    """List the places outside the hour: most people first, then the longest time."""
+    if times is None:
+        return []
+    rows = _in_country(times, country)
+    outside = rows[~(rows["minutes"] <= SUMMARY_THRESHOLD_MIN)].copy()
+    outside["reachable"] = np.isfinite(outside["minutes"].to_numpy(dtype=float))
+    outside = outside.sort_values(["population", "minutes"], ascending=[False, False])
+    return [
+        {
+            "name": row.name,
+            "population": int(row.population),
+            "minutes": float(row.minutes) if row.reachable else None,
+            "facility": row.facility_name if row.reachable else None,
+        }
+        for row in outside.head(PLACES_IN_NEED).itertuples()
+    ]
+
+
+def _abroad(
+    analyses: Sequence[ReferralAnalysis], country: str, people: pd.DataFrame
+) -> dict[str, int]:
+    population = dict(zip(people["id"], people["population"], strict=True))
+    result = {}
+    for analysis in analyses:
+        origins = {
+            p.origin_id
+            for p in analysis.pathways
+            if p.origin_country == country and p.rank == 1 and p.destination_country != country
+        }
+        result[analysis.specialty] = int(sum(population.get(o, 0) for o in origins))
+    return result
+
+
+def _abroad_total(
+    analyses: Sequence[ReferralAnalysis], country: str, people: pd.DataFrame
+) -> int | None:
+    """People whose fastest acceptable care for at least one specialty is abroad."""
+    if not analyses:
+        return None
+    population = dict(zip(people["id"], people["population"], strict=True))
+    origins = {
+        p.origin_id
+        for analysis in analyses
+        for p in analysis.pathways
+        if p.origin_country == country and p.rank == 1 and p.destination_country != country
+    }
+    return int(sum(population.get(o, 0) for o in origins))
+
+
+def _best_sites(times: CorridorTravelTimes) -> dict[str, dict[str, Any]]:
+    """Best candidate per country for emergency care, each judged alone (coverage gain).
+
+    Judged at the corridor's shortest threshold, where new sites make a difference.
+    """
+    candidates = candidates_for(times.network, SUMMARY_SERVICE)
+    if candidates.empty:
+        return {}
+    threshold = min(times.network.corridor.thresholds_min)
+    try:
+        scores = score_sites(times, SUMMARY_SERVICE, threshold, len(candidates), method="gain")
+    except SitingError:
+        return {}
+    best: dict[str, dict[str, Any]] = {}
+    for row in scores.sites.sort_values("rank").itertuples():
+        if row.country not in best and int(row.newly_covered) > 0:
+            best[row.country] = {
+                "name": row.name,
+                "newly_covered": int(row.newly_covered),
+                "border_community": int(row.newly_covered_border_community),
+                "threshold": threshold,
+            }
+    return best
+
+
+def _uncertainty(network: Any, country: str) -> dict[str, Any]:
+    """Count what makes a country's figures uncertain: positions, estimates, left out."""
+    corridor = network.corridor
+    facilities = corridor.facilities[corridor.facilities["country"] == country]
+    people = corridor.population[corridor.population["country"] == country]
+    years = pd.to_numeric(
+        people.get("population_year", pd.Series(index=people.index, dtype=float)),
+        errors="coerce",
+    )
+    unknown_capacity = sum(1 for c in facilities["capacity"] if not (isinstance(c, dict) and c))
+    left = network.left_out("settlement")
+    left_names = set(left.get("names", []))
+    return {
+        "facilities": len(facilities),
+        "facilities_town_level": int((facilities["location_precision_m"] >= TOWN_LEVEL_M).sum()),
+        "facilities_unknown_capacity": unknown_capacity,
+        "settlements": len(people),
+        "people_without_year": int(people.loc[years.isna(), "population"].sum()),
+        "settlements_left_out": int(people["name"].isin(left_names).sum()),
+    }

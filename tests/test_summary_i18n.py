@@ -1,0 +1,138 @@
+"""The report's summary page (known answers on the tiny corridor) and its languages."""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from corridor_planner.i18n import Formats, translations
+from corridor_planner.report import build_report, render_html
+from corridor_planner.summary import country_summaries
+from corridor_planner.traveltimes import CorridorTravelTimes
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALE = ROOT / "corridor_planner" / "locale"
+
+
+@pytest.fixture(scope="module")
+def tiny_report(tiny, tiny_network):
+    return build_report(tiny_network, [tiny.scenario("baseline"), tiny.scenario("borders_closed")])
+
+
+class TestSummary:
+    def test_tiny_corridor_known_answers(self, tiny, tiny_network):
+        baseline = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+        closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
+        kz, kg = country_summaries(baseline, closed, [])
+        assert (kz.country, kz.population, kg.population) == ("KZ", 11_100, 5_000)
+        # Town A (10,000; 42.5 min) and Borderville (800; 45.3 min) reach Hospital D only
+        # across post P: within the hour only while it is open
+        assert kz.outside_hour == 0 and kz.cooperation_gain == 10_800
+        assert kg.cooperation_gain == 0
+        # Site B puts Town A and Borderville within 30 min of emergency care
+        assert kz.best_site == {
+            "name": "Site B",
+            "newly_covered": 10_800,
+            "border_community": 10_800,
+            "threshold": 30,
+        }
+        assert kg.best_site is None
+        # Faraway (300 people) is beyond the snap limit: said, not silently counted
+        assert kz.uncertainty["settlements_left_out"] == 1
+
+    def test_places_in_need_when_borders_close(self, tiny, tiny_network):
+        closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
+        (kz, _) = country_summaries(closed, None, [])
+        assert kz.outside_hour == 10_800 and kz.cooperation_gain is None
+        assert [p["name"] for p in kz.places_in_need] == ["Town A", "Borderville"]
+        assert kz.places_in_need[0]["minutes"] is None  # no emergency care reachable
+
+    def test_minutes_lost_chart(self, tiny_report):
+        # both KZ settlements lose care altogether when post P closes
+        assert [r["name"] for r in tiny_report.minutes_lost] == ["Town A (KZ)", "Borderville (KZ)"]
+        assert all(r["care_lost"] for r in tiny_report.minutes_lost)
+
+    def test_report_leads_with_the_summary(self, tiny_report):
+        page = render_html(tiny_report)
+        assert page.index("Summary by country") < page.index("Who reaches care in time")
+        assert page.index("Who reaches care in time") < page.index("Appendix A. Tables")
+        assert "10,800" in page and "Site B" in page
+
+
+class TestLanguages:
+    def test_russian_catalogue_translates_every_message(self):
+        with (LOCALE / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            catalogue = read_po(handle, locale="ru")
+        with (LOCALE / "messages.pot").open("rb") as handle:
+            template = read_po(handle)
+        wanted = {m.id for m in template if m.id}
+        translated = {m.id for m in catalogue if m.id and m.string and "fuzzy" not in m.flags}
+        assert wanted - translated == set()
+
+    def test_template_is_up_to_date(self, tmp_path):
+        fresh = tmp_path / "messages.pot"
+        command = [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg"]
+        command += ["-k", "N_", "--no-location", "--omit-header", "-o", str(fresh), "."]
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+        with fresh.open("rb") as handle:
+            current = {m.id for m in read_po(handle) if m.id}
+        with (LOCALE / "messages.pot").open("rb") as handle:
+            committed = {m.id for m in read_po(handle) if m.id}
+        assert current == committed, "run make messages and translate what is new"
+
+    def test_locale_numbers_and_dates(self):
+        ru, en = Formats("ru"), Formats("en")
+        assert ru.number(1234.5, 1) == "1\xa0234,5" and en.number(1234.5, 1) == "1,234.5"
+        assert ru.share(0.5) == "50,0%"
+        assert ru.date("2026-11-23") == "23 ноября 2026\u202fг."
+        assert translations("ru").gettext("Border posts") == "Пункты пропуска"
+
+    def test_unknown_language_is_refused(self):
+        from corridor_planner.errors import InvalidArgumentError
+
+        with pytest.raises(InvalidArgumentError, match="available: en, ru"):
+            Formats("xx")
+
+    @pytest.mark.parametrize("bundle", ["tiny", "almaty_bishkek"])
+    def test_russian_report_has_no_english_but_names(self, bundle, tiny_report, almaty_bishkek):
+        if bundle == "tiny":
+            data, network = tiny_report, None
+            from corridor_planner.corridor import load_corridor
+
+            corridor = load_corridor(ROOT / "tests" / "data" / "tiny_corridor")
+        else:
+            from corridor_planner.report import default_scenarios
+
+            network = almaty_bishkek
+            corridor = network.corridor
+            data = build_report(network, default_scenarios(corridor))
+        page = render_html(data, "ru")
+        assert '<html lang="ru">' in page
+        text = html.unescape(
+            re.sub(r"<[^>]+>", "\n", re.sub(r"<style>.*?</style>", "", page, flags=re.S))
+        )
+        for name in sorted(_names(corridor), key=len, reverse=True):
+            text = text.replace(name, " ")
+        latin = set(re.findall(r"[A-Za-z]{3,}", text))  # country codes (KZ, KG) are names
+        assert latin <= {"corridor", "planner", "Lancet", "SOURCES"}
+
+
+def _names(corridor) -> set[str]:
+    """Every data string of a bundle: names, sources, hours, scenarios, files."""
+    names = {corridor.name}
+    for table in (corridor.facilities, corridor.population, corridor.candidates):
+        names |= set(table["name"]) | set(table["source"].dropna())
+    for post in corridor.posts.values():
+        names |= {post.name, post.source, post.opening_hours, post.season or ""}
+    for scenario in corridor.scenarios.values():
+        names |= {scenario.name, scenario.description}
+    for key, value in (corridor.metadata.get("files") or {}).items():
+        if isinstance(value, dict):
+            names |= {str(value.get(k, key)) for k in ("path", "source", "licence")}
+    return {n for n in names if n}
