@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from corridor_planner import settings
 from corridor_planner.cover import DEFAULT_RULES, WHERE, CoverRule
 from corridor_planner.errors import DataError, NotFoundError, Problem
+from corridor_planner.i18n import LANGUAGES
 from corridor_planner.rules import BorderPost, ReferralRates, RoadChange, Scenario
 from corridor_planner.validation import CheckFn, FeatureChecker
 
@@ -609,6 +610,19 @@ class _BundleLoader:
             self.problem(rel, "-", "cover_portable", "must be true or false")
         rates = self._rates(data.get("referral_rates", {}), rel)
         capacity = self._capacity(data.get("capacity", {}), rel, facility_ids)
+        translations = {
+            key.removeprefix("description_"): value
+            for key, value in data.items()
+            if key.startswith("description_")
+        }
+        for key, value in translations.items():
+            if key not in LANGUAGES or key == "en" or not isinstance(value, str):
+                self.problem(
+                    rel,
+                    "-",
+                    f"description_{key}",
+                    f"must be a text in one of {', '.join(sorted(set(LANGUAGES) - {'en'}))}",
+                )
         depart = _parse_depart(data.get("depart"))
         if data.get("depart") is not None and depart is None:
             self.problem(rel, "-", "depart", "must be an ISO date-time such as 2026-01-15T08:00")
@@ -629,6 +643,7 @@ class _BundleLoader:
             capacity=capacity,
             road_changes=road_changes,
             agreements=frozenset(agreements),
+            translations={k: str(v) for k, v in translations.items()},
             **kwargs,
         )
 

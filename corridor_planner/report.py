@@ -46,7 +46,7 @@ class ReportData:
 
     corridor: dict[str, Any]
     generated: str
-    scenarios: list[dict[str, str]]
+    scenarios: list[dict[str, Any]]
     summary: list[dict[str, Any]]
     coverage: dict[str, list[dict[str, Any]]]
     cooperation: dict[str, list[dict[str, Any]]]
@@ -141,7 +141,10 @@ def build_report(
             "data_date": str(corridor.metadata.get("data_date", "")),
         },
         generated=dt.date.today().isoformat(),
-        scenarios=[{"name": s.name, "description": s.description} for s in scenarios],
+        scenarios=[
+            {"name": s.name, "description": s.description, "translations": s.translations}
+            for s in scenarios
+        ],
         summary=_summary(network, coverage),
         coverage=coverage,
         cooperation=cooperation,

@@ -281,6 +281,9 @@ class Scenario:
         Roads closed or slowed under this scenario.
     agreements : frozenset of str
         Cover rules (ids in ``cover.toml``) this scenario switches on.
+    translations : dict
+        ``{language: description}`` from ``description_<language>`` keys (``description_ru``),
+        for reports in other languages.
 
     """
 
@@ -296,6 +299,7 @@ class Scenario:
     capacity: dict[str, dict[str, float]] = field(default_factory=dict)
     road_changes: tuple[RoadChange, ...] = ()
     agreements: frozenset[str] = frozenset()
+    translations: dict[str, str] = field(default_factory=dict)
 
     def way_time_factors(self) -> dict[str, float]:
         """Factor on each changed way's travel time (``inf``: closed); the largest wins."""
