@@ -19,7 +19,13 @@ from corridor_planner import settings
 from corridor_planner.cover import DEFAULT_RULES, WHERE, CoverRule
 from corridor_planner.errors import DataError, NotFoundError, Problem
 from corridor_planner.i18n import LANGUAGES
-from corridor_planner.rules import BorderPost, ReferralRates, RoadChange, Scenario
+from corridor_planner.rules import (
+    BorderPost,
+    ClearancePoint,
+    ReferralRates,
+    RoadChange,
+    Scenario,
+)
 from corridor_planner.validation import CheckFn, FeatureChecker
 
 CORRIDOR_FILE = "corridor.toml"
@@ -808,6 +814,11 @@ def _parse_depart(value: Any) -> dt.datetime | None:
     return None
 
 
+def _listed(value: Any) -> list[Any]:
+    """Return a list property of a row, or empty (a missing property reads as NaN)."""
+    return value if isinstance(value, list) else []
+
+
 def _post_from_row(row: Any) -> BorderPost:
     """Build a BorderPost from a validated row of ``border_posts.geojson``."""
     season = getattr(row, "season", None)
@@ -823,6 +834,16 @@ def _post_from_row(row: Any) -> BorderPost:
         timezone=getattr(row, "timezone", None)
         if isinstance(getattr(row, "timezone", None), str)
         else None,
+        clearance=tuple(
+            ClearancePoint(
+                country=point["country"],
+                name=point["name"],
+                minutes_to_border=float(point["minutes_to_border"]),
+                timezone=point.get("timezone"),
+            )
+            for point in _listed(getattr(row, "clearance", None))
+            if isinstance(point, dict)
+        ),
     )
 
 

@@ -102,9 +102,45 @@ def wait_until_open(expressions: tuple[str | None, ...], arrival: dt.datetime) -
         moment = opens
 
 
+def _on_clock(moment: dt.datetime, zone: zoneinfo.ZoneInfo | None) -> dt.datetime:
+    """Return ``moment`` on a clock: an aware moment converted, a naive one as it is."""
+    if moment.tzinfo is None or zone is None:
+        return moment.replace(tzinfo=None)
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
 def direction_key(from_country: str, to_country: str) -> str:
     """Key of ``delay_minutes`` for one direction, e.g. ``KZ->KG``."""
     return f"{from_country}->{to_country}"
+
+
+@dataclass(frozen=True)
+class ClearancePoint:
+    """Where one country clears travellers, away from the border line (Sost, Tashkurgan).
+
+    Parameters
+    ----------
+    country : str
+        The country that clears here.
+    name : str
+        The place.
+    minutes_to_border : float
+        Driving minutes between this point and the border line, through the controlled
+        zone where travellers may not stop.
+    timezone : str or None
+        IANA zone of this point's clock (default: its country's).
+    """
+
+    country: str
+    name: str
+    minutes_to_border: float
+    timezone: str | None = None
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo | None:
+        """Time zone of this point's clock."""
+        name = self.timezone or COUNTRY_TIMEZONES.get(self.country)
+        return zoneinfo.ZoneInfo(name) if name else None
 
 
 @dataclass(frozen=True)
@@ -127,6 +163,10 @@ class BorderPost:
         both sides, by direction and profile.
     profiles_allowed : frozenset of str
         Profiles that may cross.
+    clearance : tuple of ClearancePoint
+        Empty: both countries clear at the border line. Else one point per country, each
+        with its own clock: a traveller must find the exit point open on its clock when
+        they leave it, and the entry point open on its clock when they reach it.
 
     """
 
@@ -139,6 +179,7 @@ class BorderPost:
     profiles_allowed: frozenset[str]
     source: str = ""
     timezone: str | None = None
+    clearance: tuple[ClearancePoint, ...] = ()
 
     @property
     def closed(self) -> bool:
@@ -172,13 +213,33 @@ class BorderPost:
             )
         return moment.astimezone(zone).replace(tzinfo=None)
 
-    def wait_seconds(self, arrival: dt.datetime) -> float:
-        """Return the seconds a traveller reaching the post at ``arrival`` waits for it to open.
+    def wait_seconds(
+        self,
+        arrival: dt.datetime,
+        from_country: str | None = None,
+        to_country: str | None = None,
+    ) -> float:
+        """Return the seconds a traveller reaching the border at ``arrival`` waits to cross.
 
         Both the season and the opening hours must be open, read on the post's own clock;
-        ``inf`` if the post stays shut for more than a year.
+        ``inf`` if the post stays shut for more than a year. A post with clearance points
+        is checked twice, in the direction of travel: at the exit point (reached
+        ``minutes_to_border`` before the border) on its clock, then at the entry point
+        (reached ``minutes_to_border`` after it, plus the first wait) on its own clock.
+        The clearance delays themselves are added by the caller.
         """
-        return wait_until_open((self.season, self.opening_hours), self.local_time(arrival))
+        points = {p.country: p for p in self.clearance}
+        if from_country not in points or to_country not in points:
+            return wait_until_open((self.season, self.opening_hours), self.local_time(arrival))
+        rules = (self.season, self.opening_hours)
+        leave, enter = points[from_country], points[to_country]
+        at_exit = arrival - dt.timedelta(minutes=leave.minutes_to_border)
+        first = wait_until_open(rules, _on_clock(at_exit, leave.zone))
+        if math.isinf(first):
+            return math.inf
+        at_entry = arrival + dt.timedelta(seconds=first, minutes=enter.minutes_to_border)
+        second = wait_until_open(rules, _on_clock(at_entry, enter.zone))
+        return first + second
 
     def delay_seconds(self, from_country: str, to_country: str, profile: str) -> float | None:
         """Return the expected clearance time in seconds, or None if ``profile`` may not cross.

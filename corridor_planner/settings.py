@@ -192,6 +192,7 @@ class Range:
 RANGES: dict[str, Range] = {
     "speed_kph": Range(1, 130, "km/h"),
     "delay_minutes": Range(0, 43_200, "minutes (up to 30 days)"),
+    "minutes_to_border": Range(0, 1_440, "minutes (up to a day)"),
     "delay_multiplier": Range(0, 20, "times the usual delay", low_open=True),
     "speed_factor": Range(0, 1, "times the usual speed", low_open=True),
     "population": Range(0, 50_000_000, "people per point", whole=True),

@@ -183,7 +183,11 @@ class CorridorTravelTimes:
     def _wait(self, crossing: Crossing, arrive_s: float) -> float:
         if crossing.post is None or self.depart is None or not np.isfinite(arrive_s):
             return 0.0
-        return crossing.post.wait_seconds(self.depart + dt.timedelta(seconds=float(arrive_s)))
+        return crossing.post.wait_seconds(
+            self.depart + dt.timedelta(seconds=float(arrive_s)),
+            crossing.from_country,
+            crossing.to_country,
+        )
 
     def _cross(self, index: int, arrive: np.ndarray) -> np.ndarray:
         """Seconds at the far side of crossing ``index`` for each arrival time."""

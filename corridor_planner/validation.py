@@ -63,6 +63,7 @@ class FeatureChecker:
         allowed = self._profiles(fid, props, may_be_empty=closed)
         if countries is not None:
             self._delays(fid, props, countries, allowed)
+            self._clearance(fid, props, countries)
 
     def settlement(self, fid: str, props: dict[str, Any]) -> None:
         """Check a population point."""
@@ -236,6 +237,30 @@ class FeatureChecker:
                     f"unknown profile {profile!r}; known: {sorted(PROFILES)}",
                 )
         return {p for p in value if p in PROFILES}
+
+    def _clearance(self, fid: str, props: dict[str, Any], countries: tuple[str, str]) -> None:
+        """``clearance``: absent, or one point per country of the post."""
+        points = props.get("clearance")
+        if points is None:
+            return
+        shape = "must be a list of two {country, name, minutes_to_border[, timezone]}"
+        if not isinstance(points, list) or len(points) != 2:
+            self._add(fid, "clearance", shape)
+            return
+        seen = []
+        for point in points:
+            if not isinstance(point, dict) or not isinstance(point.get("name"), str):
+                self._add(fid, "clearance", shape)
+                return
+            seen.append(point.get("country"))
+            problem = RANGES["minutes_to_border"].problem(point.get("minutes_to_border"))
+            if problem:
+                self._add(fid, "clearance", f"{point['name']}: minutes_to_border {problem}")
+            zone = point.get("timezone")
+            if zone is not None and timezone_error(zone):
+                self._add(fid, "clearance", f"{point['name']}: {timezone_error(zone)}")
+        if sorted(str(c) for c in seen) != sorted(countries):
+            self._add(fid, "clearance", f"needs one point for each of {', '.join(countries)}")
 
     def _delays(
         self, fid: str, props: dict[str, Any], countries: tuple[str, str], allowed: set[str]
