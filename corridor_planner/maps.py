@@ -19,7 +19,7 @@ from branca.element import Figure
 from shapely.geometry import LineString, box, mapping
 
 from corridor_planner.access import nearest_facility_times
-from corridor_planner.catchments import catchment_polygons
+from corridor_planner.catchments import facility_catchments
 from corridor_planner.context import NATURAL_EARTH_CREDIT, country_areas
 from corridor_planner.cover import Patient
 from corridor_planner.map_elements import (
@@ -396,11 +396,12 @@ def add_population(
 def add_catchments(
     fmap: folium.Map, polygons: gpd.GeoDataFrame, service: str
 ) -> folium.FeatureGroup:
-    """Catchment polygons, the largest drawn first."""
+    """Catchment polygons per facility and threshold, the largest drawn first."""
     group = folium.FeatureGroup(name=f"Catchments: {service.replace('_', ' ')}")
-    ordered = polygons.sort_values("minutes", ascending=False)
-    for index, row in enumerate(ordered.itertuples()):
-        colour = CATCHMENT_COLOURS[min(len(ordered) - 1 - index, len(CATCHMENT_COLOURS) - 1)]
+    levels = sorted(set(polygons["minutes"])) if len(polygons) else []
+    for row in polygons.sort_values("minutes", ascending=False).itertuples():
+        rank = levels.index(row.minutes)
+        colour = CATCHMENT_COLOURS[min(rank, len(CATCHMENT_COLOURS) - 1)]
         layer = folium.GeoJson(
             mapping(row.geometry),
             style_function=lambda _f, c=colour: {
@@ -410,9 +411,9 @@ def add_catchments(
                 "fillOpacity": 0.25,
             },
         )
-        _bind(layer, None, f"within {row.minutes:g} min of {service.replace('_', ' ')}").add_to(
-            group
-        )
+        whose = f" of {row.facility}" if hasattr(row, "facility") else ""
+        label = f"within {row.minutes:g} min{whose} ({service.replace('_', ' ')})"
+        _bind(layer, None, label).add_to(group)
     group.add_to(fmap)
     return group
 
@@ -593,7 +594,7 @@ def _draw_layers(
     index: list[dict[str, Any]] = []
     add_roads(fmap, network)
     add_border(fmap, network)
-    add_catchments(fmap, catchment_polygons(times, service, thresholds), service)
+    add_catchments(fmap, facility_catchments(times, service, thresholds), service)
     settlements = nearest_facility_times(times, service)
     add_population(fmap, settlements, service, index)
     if lost_against is not None:

@@ -126,6 +126,25 @@ class TestEscaping:
         assert json.loads(text.tooltip) == "a `b` ${c} &lt;/script&gt;"
 
 
+class TestFacilityCatchments:
+    def test_each_facility_its_own_isochrone(self, almaty_bishkek):
+        from shapely.geometry import Point
+
+        from corridor_planner.catchments import facility_catchments
+
+        corridor = almaty_bishkek.corridor
+        times = CorridorTravelTimes(almaty_bishkek, "citizen", corridor.scenario("baseline"))
+        table = facility_catchments(times, "emergency", (30,))
+        by_id = table.set_index("facility_id")
+        # Tokmok's hospital is first to the roads of Tokmok, Kant's to the roads of Kant
+        assert by_id.loc["kg_tokmok_hospital", "geometry"].contains(Point(75.30, 42.84))
+        assert by_id.loc["kg_kant_hospital", "geometry"].contains(Point(74.851, 42.891))
+        assert not by_id.loc["kg_tokmok_hospital", "geometry"].contains(Point(74.851, 42.891))
+        # merged, they are the corridor's 30-minute catchment
+        merged = catchment_polygons(times, "emergency", (30,)).geometry.iloc[0]
+        assert merged.area == pytest.approx(table.union_all().area, rel=0.01)
+
+
 class TestContext:
     def test_country_areas_of_the_corridor(self, almaty_bishkek):
         from corridor_planner.context import country_areas

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from corridor_planner import maps
+from corridor_planner.catchments import facility_catchments
 from corridor_planner.cover import Patient
 from corridor_planner.outputs import write_text
 from corridor_planner.referral import pathways
@@ -130,8 +131,9 @@ def test_bundled_corridor_map_renders_offline(browser, almaty_bishkek, tmp_path)
         }
         emergency = sum("emergency" in s for s in corridor.facilities["services"])
         # the bundle's approximate border line is hidden by default (Natural Earth's shows)
-        expected = len(roads) + len(corridor.thresholds_min) + len(corridor.population)
-        expected += emergency + len(corridor.posts)  # catchments, settlements...
+        catchments = len(facility_catchments(times, "emergency", corridor.thresholds_min))
+        expected = len(roads) + catchments + len(corridor.population)
+        expected += emergency + len(corridor.posts)  # settlements, facilities, posts
         assert page.locator("path.leaflet-interactive").count() == expected
         assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
         assert errors == []
