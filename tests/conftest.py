@@ -42,3 +42,8 @@ def almaty_bishkek() -> CorridorNetwork:
 @pytest.fixture(scope="session")
 def cpec() -> CorridorNetwork:
     return build_network(load_corridor("cpec_karakoram"))
+
+
+@pytest.fixture(scope="session")
+def gwadar() -> CorridorNetwork:
+    return build_network(load_corridor("cpec_gwadar"))

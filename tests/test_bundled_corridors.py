@@ -157,7 +157,7 @@ class TestCpecKarakoram:
         assert count("facilities.geojson") >= 10
 
 
-@pytest.mark.parametrize("bundle", ["almaty_bishkek", "cpec_karakoram"])
+@pytest.mark.parametrize("bundle", ["almaty_bishkek", "cpec_karakoram", "cpec_gwadar"])
 def test_census_units_match_their_census(bundle):
     import csv
 
@@ -197,3 +197,62 @@ def test_a_kazakh_patient_near_kordai_has_a_tb_pathway(almaty_bishkek):
     found, refused = pathways(times, "tb", Patient(), origin="Kordai", top=1)
     assert [p.destination_country for p in found] == ["KZ"]
     assert refused == []
+
+
+class TestCpecGwadar:
+    BUNDLE = ROOT / "data" / "corridors" / "cpec_gwadar"
+
+    def test_everything_attaches(self, gwadar):
+        assert gwadar.snaps["snapped"].all()
+
+    def test_gwadar_to_karachi_as_published(self, gwadar):
+        # "650 km long and takes about seven hours" (Dawn); the N-10 is 653 km
+        route = find_route(gwadar, "Gwadar", "Jinnah Postgraduate Medical Centre")
+        assert route.km == pytest.approx(650, rel=0.05)
+        assert 6 * 60 <= route.minutes <= 8 * 60
+        assert route.border_posts == []
+
+    def test_the_emergency_centres_of_the_programme(self):
+        facilities = {
+            f["properties"]["id"]: f["properties"]
+            for f in json.loads((self.BUNDLE / "facilities.geojson").read_text())["features"]
+        }
+        fraternity = facilities["pk_fraternity_ecc"]
+        assert fraternity["beds"] == 10 and fraternity["operator"] == "ngo"
+        assert "nearly 80%" in fraternity["source"]
+        assert facilities["pk_pcfh_gwadar"]["beds"] == 150
+
+    def test_the_crossing_lets_trade_through_when_people_are_stopped(self, gwadar):
+        from corridor_planner.errors import NoRouteError
+
+        scenario = gwadar.corridor.scenario("pedestrians_suspended")
+        to_iran = "25.29,60.64"  # Chabahar
+        cargo = find_route(gwadar, "Gwadar", to_iran, profile="cargo", scenario=scenario)
+        assert cargo.border_posts == ["Gabd (PK) – Rimdan (IR), BP-250"]
+        with pytest.raises(NoRouteError):
+            find_route(gwadar, "Gwadar", to_iran, scenario=scenario)
+
+    def test_the_next_sites_come_from_need(self, gwadar):
+        from corridor_planner.scoring import score_sites
+        from corridor_planner.traveltimes import CorridorTravelTimes
+
+        times = CorridorTravelTimes(gwadar, "citizen", gwadar.corridor.scenario("baseline"))
+        scores = score_sites(times, "emergency", 60, 2, method="mclp")
+        # Pasni (74,128; 87 min from Gwadar) and Jiwani (35,004; 69 min) are the
+        # settlements outside the hour of emergency care; a site at Jiwani or at the Gabd
+        # border (31 km beyond the Jiwani junction) brings Jiwani within it
+        assert scores.sites.iloc[0]["id"] == "cand_pasni"
+        assert scores.sites.iloc[1]["id"] in {"cand_jiwani", "cand_gabd"}
+        assert list(scores.sites["newly_covered"]) == [74_128, 35_004]
+
+    def test_roads_and_population_are_reproducible(self):
+        import tomllib
+
+        roads = load_tool("make_roads_osm")
+        spec = tomllib.loads((self.BUNDLE / "sources" / "roads.toml").read_text(encoding="utf-8"))
+        assert roads.build_osm_xml(spec) == (self.BUNDLE / "roads.osm").read_text(encoding="utf-8")
+        population = load_tool("make_population")
+        features, _ = population.build_population(self.BUNDLE)
+        assert population.render(features) == (self.BUNDLE / "population.geojson").read_text(
+            encoding="utf-8"
+        )

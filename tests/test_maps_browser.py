@@ -197,7 +197,7 @@ def open_at(browser, path: Path, size, screenshot: Path):
     return page, context, errors
 
 
-@pytest.mark.parametrize("bundle", ["almaty_bishkek", "cpec_karakoram"])
+@pytest.mark.parametrize("bundle", ["almaty_bishkek", "cpec_karakoram", "cpec_gwadar"])
 def test_bundled_maps_at_two_sizes_nothing_overlaps(browser, bundle, tmp_path):
     from corridor_planner.corridor import load_corridor
     from corridor_planner.network import build_network

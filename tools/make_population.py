@@ -53,7 +53,7 @@ def slug(text: str) -> str:
 def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
     meta = tomllib.loads((bundle / "corridor.toml").read_text(encoding="utf-8"))
     west, south, east, north = meta["bbox"]
-    countries = set(meta["countries"])
+    countries = set((meta.get("population") or {}).get("countries", meta["countries"]))
     corrections = list(
         csv.DictReader((bundle / "sources" / "population_corrections.csv").open(encoding="utf-8"))
     )
