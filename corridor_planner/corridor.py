@@ -616,6 +616,13 @@ class _BundleLoader:
             self.problem(rel, "-", "cover_portable", "must be true or false")
         rates = self._rates(data.get("referral_rates", {}), rel)
         capacity = self._capacity(data.get("capacity", {}), rel, facility_ids)
+        contracts = data.get("contracts", [])
+        if not isinstance(contracts, list) or not all(isinstance(c, str) for c in contracts):
+            self.problem(rel, "-", "contracts", "must be a list of facility ids")
+            contracts = []
+        for facility in contracts:
+            if facility not in facility_ids:
+                self.problem(rel, facility, "contracts", "no facility with this id")
         translations = {
             key.removeprefix("description_"): value
             for key, value in data.items()
@@ -650,6 +657,7 @@ class _BundleLoader:
             road_changes=road_changes,
             agreements=frozenset(agreements),
             translations={k: str(v) for k, v in translations.items()},
+            contracts=frozenset(contracts),
             **kwargs,
         )
 

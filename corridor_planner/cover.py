@@ -22,7 +22,7 @@ import pandas as pd
 
 from corridor_planner.i18n import N_
 from corridor_planner.rules import Scenario
-from corridor_planner.settings import EAEU_MEMBERS
+from corridor_planner.settings import EAEU_MEMBERS, PAID_BY_COVER
 
 #: Nationality code of a ``third_country`` patient: no corridor country's cover.
 THIRD_COUNTRY = "--"
@@ -123,6 +123,7 @@ class CoverDecision:
     group: str
     rule: str  # id of the rule applied, or "none"
     rule_name: str
+    paid: bool = True  # False: the facility would treat, but takes no payer of this patient
 
     def reason(self, facility: str, service: str) -> str:
         """One line for a report: the rule applied and what the facility makes of it."""
@@ -228,22 +229,51 @@ def admits(
     service: str,
     countries: Sequence[str],
     rules: Sequence[CoverRule] | None = None,
+    payers: Sequence[str] | None = None,
 ) -> CoverDecision:
     """Decide whether a facility treats this patient for ``service``, under which rule.
 
     The one acceptance rule of the package. ``rules`` are those in force
-    (:func:`active_rules`; default: the default rules for this patient).
+    (:func:`active_rules`; default: the default rules for this patient). ``payers``, when
+    the facility records them, must include ``public`` (or ``free``) for a patient whose
+    cover pays (``PAID_BY_COVER``): a private facility the public payer has not contracted
+    does not take them as covered patients.
     """
     in_force = active_rules(DEFAULT_RULES, patient) if rules is None else rules
     nationality = nationality_of(patient, origin_country, countries)
     rule = applicable_rule(in_force, patient.profile, nationality, facility_country, service)
     group = rule.group if rule is not None else UNCOVERED
+    paid = pays(payers, group)
     return CoverDecision(
-        admitted=accepts(facility_accepts, group, service),
+        admitted=accepts(facility_accepts, group, service) and paid,
         group=group,
         rule=rule.id if rule is not None else "none",
         rule_name=rule.name if rule is not None else N_("No cover rule applies (uninsured)"),
+        paid=paid,
     )
+
+
+def pays(payers: Sequence[str] | None, group: str) -> bool:
+    """Tell whether someone a facility takes pays for a patient of ``group`` there.
+
+    ``payers`` None: not recorded, so no restriction. Covered groups need ``public`` or
+    ``free``; uncovered patients need ``out_of_pocket`` or ``free``.
+    """
+    if payers is None:
+        return True
+    if "free" in payers:
+        return True
+    return ("public" if group in PAID_BY_COVER else "out_of_pocket") in payers
+
+
+def facility_payers(
+    row_payers: Any, facility_id: str, contracts: frozenset[str]
+) -> list[str] | None:
+    """Payers of a facility under a scenario: contracted facilities take ``public`` cover."""
+    payers = list(row_payers) if isinstance(row_payers, list | tuple) else None
+    if facility_id in contracts:
+        return sorted(set(payers or []) | {"public"}) if payers is not None else None
+    return payers
 
 
 def acceptance(
@@ -253,8 +283,12 @@ def acceptance(
     service: str,
     countries: Sequence[str],
     rules: Sequence[CoverRule] | None = None,
+    contracts: frozenset[str] = frozenset(),
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`admits` for every origin x facility pair.
+
+    ``contracts``: facilities the scenario's public payer contracts (they take covered
+    patients whatever their own ``payers``).
 
     Returns
     -------
@@ -266,10 +300,16 @@ def acceptance(
     shape = (len(origin_countries), len(facilities))
     admitted = np.zeros(shape, dtype=bool)
     decisions = np.empty(shape, dtype=object)
-    targets = list(zip(facilities["country"], facilities["accepts"], strict=True))
+    recorded = facilities["payers"] if "payers" in facilities else [None] * len(facilities)
+    targets = [
+        (country, accepted, facility_payers(payers, fid, contracts))
+        for country, accepted, payers, fid in zip(
+            facilities["country"], facilities["accepts"], recorded, facilities["id"], strict=True
+        )
+    ]
     for i, origin in enumerate(origin_countries):
-        for j, (country, accepted) in enumerate(targets):
-            decision = admits(patient, origin, country, accepted, service, countries, rules)
+        for j, (country, accepted, payers) in enumerate(targets):
+            decision = admits(patient, origin, country, accepted, service, countries, rules, payers)
             admitted[i, j], decisions[i, j] = decision.admitted, decision
     return admitted, decisions
 

@@ -116,7 +116,13 @@ def pathways(
     matrix = times.matrix(list(starts["node"]), list(facilities["node"])) / 60.0
     rules = active_rules(network.corridor.cover_rules, patient, scenario)
     admitted, decisions = acceptance(
-        patient, list(starts["country"]), facilities, specialty, network.corridor.countries, rules
+        patient,
+        list(starts["country"]),
+        facilities,
+        specialty,
+        network.corridor.countries,
+        rules,
+        scenario.contracts,
     )
     found: list[Pathway] = []
     refused: list[Refusal] = []
@@ -162,6 +168,12 @@ def _refusal(
             f"no facility offering {specialty} accepts a {patient.profile} patient covered in "
             f"{nationality} (at {row.country}); cover applied: {rules}"
         )
+        if any(not d.paid for d in decisions):
+            reason += (
+                "; a facility that offers it takes no payer of this patient (private, not "
+                "contracted by the public payer)"
+            )
+            facts["unpaid"] = True
         return Refusal(row.name, row.id, specialty, reason, "not_accepted", facts)
     reason = (
         f"no facility that accepts this patient can be reached under scenario {times.scenario.name}"
@@ -437,6 +449,7 @@ def analyse_referrals(
             specialty,
             network.corridor.countries,
             in_force,
+            times.scenario.contracts,
         )
         minutes[~admitted] = np.inf
         flows.solve(demand, minutes, capacity, starts, facilities)

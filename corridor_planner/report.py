@@ -63,11 +63,11 @@ class ReportData:
 
 
 #: Scenarios the report compares when the user names none (those the bundle has).
-DEFAULT_SCENARIOS = ("baseline", "borders_closed", "agreement")
+DEFAULT_SCENARIOS = ("baseline", "borders_closed", "agreement", "private_engaged")
 
 
 def default_scenarios(corridor: Corridor) -> list[Scenario]:
-    """Return the report's scenarios when none is named: baseline, closed, agreement."""
+    """Return the report's scenarios when none is named: baseline, closed, agreement, private."""
     return [corridor.scenarios[n] for n in DEFAULT_SCENARIOS if n in corridor.scenarios]
 
 

@@ -345,6 +345,9 @@ class Scenario:
     translations : dict
         ``{language: description}`` from ``description_<language>`` keys (``description_ru``),
         for reports in other languages.
+    contracts : frozenset of str
+        Facilities the public payer contracts under this scenario ("private sector
+        engaged"): they take publicly covered patients whatever their own ``payers``.
 
     """
 
@@ -361,6 +364,7 @@ class Scenario:
     road_changes: tuple[RoadChange, ...] = ()
     agreements: frozenset[str] = frozenset()
     translations: dict[str, str] = field(default_factory=dict)
+    contracts: frozenset[str] = frozenset()
 
     def way_time_factors(self) -> dict[str, float]:
         """Factor on each changed way's travel time (``inf``: closed); the largest wins."""

@@ -60,6 +60,13 @@ COVER_GROUPS: frozenset[str] = frozenset(
 #: Who runs a facility: public, private, NGO or faith-based, or a public-private partnership.
 OPERATORS: frozenset[str] = frozenset({"public", "private", "ngo", "faith_based", "ppp", "unknown"})
 
+#: Who pays at a facility: the public payer (national cover, and cover valid through an
+#: agreement), private insurance, the patient out of pocket, or nobody (free care).
+PAYERS: frozenset[str] = frozenset({"public", "private_insurance", "out_of_pocket", "free"})
+#: Cover groups whose care a payer other than the patient settles: a facility admits them
+#: only if it takes ``public`` cover or treats for ``free`` (when it records its payers).
+PAID_BY_COVER: frozenset[str] = frozenset({"resident_insured", "eaeu_worker", "foreign_insured"})
+
 #: Population groups every coverage table reports (``all`` first).
 GROUPS: tuple[str, ...] = ("all", "border_community", "migrants")
 

@@ -12,7 +12,15 @@ from corridor_planner.rules import (
     opening_hours_error,
     timezone_error,
 )
-from corridor_planner.settings import COVER_GROUPS, LEVELS, OPERATORS, PROFILES, RANGES, SERVICES
+from corridor_planner.settings import (
+    COVER_GROUPS,
+    LEVELS,
+    OPERATORS,
+    PAYERS,
+    PROFILES,
+    RANGES,
+    SERVICES,
+)
 
 
 class FeatureChecker:
@@ -49,6 +57,7 @@ class FeatureChecker:
         self._accepts(fid, props)
         self._number(fid, props, "location_precision_m", "location_precision_m")
         self._operator(fid, props)
+        self._payers(fid, props)
 
     def border_post(self, fid: str, props: dict[str, Any]) -> None:
         """Check a ``border_posts.geojson`` feature."""
@@ -182,6 +191,17 @@ class FeatureChecker:
             for service in services:
                 if service not in SERVICES:
                     self._add(fid, "accepts", f"{group}: unknown service {service!r}")
+
+    def _payers(self, fid: str, props: dict[str, Any]) -> None:
+        value = props.get("payers")
+        if value is None:
+            return
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self._add(fid, "payers", f"must be a list of {sorted(PAYERS)}")
+            return
+        unknown = sorted(set(value) - PAYERS)
+        if unknown:
+            self._add(fid, "payers", f"{unknown} not in {sorted(PAYERS)}")
 
     def _operator(self, fid: str, props: dict[str, Any]) -> None:
         value = props.get("operator")

@@ -168,3 +168,64 @@ def test_default_rules_are_ordered_national_first():
         "national",
         "eaeu_art98",
     ]
+
+
+class TestPayers:
+    def test_who_pays_decides_for_covered_and_uncovered_patients(self):
+        from corridor_planner.cover import pays
+
+        assert pays(None, "resident_insured")  # not recorded: no restriction
+        assert not pays(["private_insurance", "out_of_pocket"], "resident_insured")
+        assert pays(["private_insurance", "out_of_pocket"], "foreign_uninsured")
+        assert pays(["public"], "eaeu_worker") and not pays(["public"], "foreign_uninsured")
+        assert pays(["free"], "resident_insured") and pays(["free"], "foreign_uninsured")
+
+    @pytest.fixture
+    def private_bundle(self, tiny_copy):
+        # Hospital D (KG) becomes a private hospital that takes no public cover
+        edit_feature(
+            tiny_copy,
+            "facilities.geojson",
+            "hosp_d",
+            operator="private",
+            payers=["private_insurance", "out_of_pocket"],
+        )
+        (tiny_copy / "scenarios" / "private_engaged.toml").write_text(
+            'description = "Hospital D contracted"\ncontracts = ["hosp_d"]\n', encoding="utf-8"
+        )
+        return load_corridor(tiny_copy)
+
+    def test_an_uncontracted_private_hospital_refuses_covered_patients(self, private_bundle):
+        network = build_network(private_bundle)
+        baseline = CorridorTravelTimes(network, "citizen", private_bundle.scenario("baseline"))
+        found, refused = pathways(baseline, "emergency", Patient(), origin="Town D")
+        assert found == [] and "not contracted by the public payer" in refused[0].reason
+        # the same hospital, contracted by the public payer: Town D's 3-minute pathway
+        engaged = CorridorTravelTimes(
+            network, "citizen", private_bundle.scenario("private_engaged")
+        )
+        found, refused = pathways(engaged, "emergency", Patient(), origin="Town D")
+        assert [(p.destination, round(p.minutes)) for p in found] == [("Hospital D", 3)]
+
+    def test_contracts_name_real_facilities(self, tiny_copy):
+        (tiny_copy / "scenarios" / "private_engaged.toml").write_text(
+            'contracts = ["no_such_hospital"]\n', encoding="utf-8"
+        )
+        with pytest.raises(DataError, match="private_engaged.toml: no_such_hospital: contracts"):
+            load_corridor(tiny_copy)
+
+    def test_bundled_private_scenarios_change_what_they_should(self, gwadar):
+        baseline = CorridorTravelTimes(gwadar, "citizen", gwadar.corridor.scenario("baseline"))
+        engaged = CorridorTravelTimes(
+            gwadar, "citizen", gwadar.corridor.scenario("private_engaged")
+        )
+        # oncology on the Makran coast: only the Aga Khan University Hospital (private)
+        assert pathways(baseline, "oncology", Patient())[0] == []
+        found, _ = pathways(engaged, "oncology", Patient())
+        assert {p.destination for p in found} == {"Aga Khan University Hospital, Karachi"}
+        # emergency care, which public and free hospitals give, does not change
+        before, _ = pathways(baseline, "emergency", Patient())
+        after, _ = pathways(engaged, "emergency", Patient())
+        assert [(p.origin, p.destination) for p in before] == [
+            (p.origin, p.destination) for p in after
+        ]
