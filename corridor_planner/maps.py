@@ -77,6 +77,19 @@ def _operator(row: Any) -> str:
     return str(value).replace("_", " ")
 
 
+def _settlement_marker(row: Any, colour: str, opacity: float) -> folium.CircleMarker:
+    """Return a settlement's circle: sized by population (capped), filled with ``colour``."""
+    return folium.CircleMarker(
+        [row.geometry.y, row.geometry.x],
+        radius=min(MAX_SETTLEMENT_RADIUS, max(3.0, math.sqrt(row.population) / 40)),
+        color="#333",
+        weight=1,
+        fill=True,
+        fill_color=colour,
+        fill_opacity=opacity,
+    )
+
+
 def _time_colour(minutes: float) -> str:
     if not np.isfinite(minutes):
         return UNREACHABLE
@@ -377,15 +390,7 @@ def add_population(
             (f"Nearest {service}", reach),
             ("Source", row.source),
         ]
-        marker = folium.CircleMarker(
-            [row.geometry.y, row.geometry.x],
-            radius=min(MAX_SETTLEMENT_RADIUS, max(3.0, math.sqrt(row.population) / 40)),
-            color="#333",
-            weight=1,
-            fill=True,
-            fill_color=_time_colour(minutes),
-            fill_opacity=0.8,
-        )
+        marker = _settlement_marker(row, _time_colour(minutes), 0.8)
         _bind(marker, popup, f"{row.name}: {reach}").add_to(group)
         if index is not None:
             index.append(_entry(row.name, "settlement", row.geometry, marker))
@@ -648,15 +653,7 @@ def add_minutes_lost(
             (f"Minutes to {service}, {scenario}", _minutes(now)),
             ("Nearest facility now", row.facility_name if np.isfinite(now) else "none"),
         ]
-        marker = folium.CircleMarker(
-            [row.geometry.y, row.geometry.x],
-            radius=min(MAX_SETTLEMENT_RADIUS, max(3.0, math.sqrt(row.population) / 40)),
-            color="#333",
-            weight=1,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=0.9,
-        )
+        marker = _settlement_marker(row, colour, 0.9)
         _bind(marker, popup, text).add_to(group)
     group.add_to(fmap)
     return group

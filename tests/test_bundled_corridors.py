@@ -137,18 +137,6 @@ class TestCpecKarakoram:
         january = find_route(cpec, "Gilgit", "Kashgar", depart=dt.datetime(2027, 1, 13, 8))
         assert january.waits[0]["wait_minutes"] > 60 * 24 * 70
 
-    def test_roads_and_population_are_reproducible(self):
-        import tomllib
-
-        roads = load_tool("make_roads_osm")
-        spec = tomllib.loads((self.BUNDLE / "sources" / "roads.toml").read_text(encoding="utf-8"))
-        assert roads.build_osm_xml(spec) == (self.BUNDLE / "roads.osm").read_text(encoding="utf-8")
-        population = load_tool("make_population")
-        features, _ = population.build_population(self.BUNDLE)
-        assert population.render(features) == (self.BUNDLE / "population.geojson").read_text(
-            encoding="utf-8"
-        )
-
     def test_minimum_content(self):
         def count(name):
             return len(json.loads((self.BUNDLE / name).read_text(encoding="utf-8"))["features"])
@@ -245,14 +233,15 @@ class TestCpecGwadar:
         assert scores.sites.iloc[1]["id"] in {"cand_jiwani", "cand_gabd"}
         assert list(scores.sites["newly_covered"]) == [74_128, 35_004]
 
-    def test_roads_and_population_are_reproducible(self):
-        import tomllib
 
-        roads = load_tool("make_roads_osm")
-        spec = tomllib.loads((self.BUNDLE / "sources" / "roads.toml").read_text(encoding="utf-8"))
-        assert roads.build_osm_xml(spec) == (self.BUNDLE / "roads.osm").read_text(encoding="utf-8")
-        population = load_tool("make_population")
-        features, _ = population.build_population(self.BUNDLE)
-        assert population.render(features) == (self.BUNDLE / "population.geojson").read_text(
-            encoding="utf-8"
-        )
+@pytest.mark.parametrize("bundle", ["cpec_karakoram", "cpec_gwadar"])
+def test_roads_and_population_are_reproducible(bundle):
+    import tomllib
+
+    path = ROOT / "data" / "corridors" / bundle
+    roads = load_tool("make_roads_osm")
+    spec = tomllib.loads((path / "sources" / "roads.toml").read_text(encoding="utf-8"))
+    assert roads.build_osm_xml(spec) == (path / "roads.osm").read_text(encoding="utf-8")
+    population = load_tool("make_population")
+    features, _ = population.build_population(path)
+    assert population.render(features) == (path / "population.geojson").read_text(encoding="utf-8")

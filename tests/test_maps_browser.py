@@ -12,6 +12,7 @@ from corridor_planner import maps
 from corridor_planner.catchments import facility_catchments
 from corridor_planner.cover import Patient
 from corridor_planner.outputs import write_text
+from corridor_planner.pdf import CHROMIUM_ARGS
 from corridor_planner.referral import pathways
 from corridor_planner.scoring import score_sites
 from corridor_planner.traveltimes import CorridorTravelTimes
@@ -24,15 +25,7 @@ if CHROMIUM is None:
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = list(CHROMIUM_ARGS)
 
 
 @pytest.fixture(scope="module")
