@@ -713,6 +713,7 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
     _table(rows, ("origin", "#", "destination", "min", "km", "border posts", "cover"))
     for r in analysis.refusals:
         click.echo(f"  {r.origin}: no pathway: {r.reason}")
+    _print_costs(analysis.costs)
     _print_left_out(analysis.left_out)
     click.echo(
         f"People concerned: {analysis.people:,} {analysis.patient.profile} "
@@ -742,6 +743,30 @@ def _print_referrals(corridor_id: str, analysis: referral.ReferralAnalysis) -> N
             for c in analysis.capacity
         ],
         ("receiver", "country", "capacity", "assigned", "capacity from"),
+    )
+
+
+def _print_costs(costs: Sequence[Any]) -> None:
+    """Who pays: the patient's charge for care, the return fare, and who pays the rest."""
+    if not costs or all(c.care is None and c.travel is None for c in costs):
+        return
+    click.echo("Who pays (the bundle's costs.toml; amounts in their own currency):")
+
+    def money(amount: float | None, currency: str) -> str:
+        return "not sourced" if amount is None else f"{amount:,.0f} {currency}"
+
+    _table(
+        [
+            (
+                c.origin,
+                c.destination,
+                money(c.care, c.care_currency),
+                c.rest_paid_by,
+                money(c.travel, c.travel_currency),
+            )
+            for c in costs
+        ],
+        ("origin", "destination", "patient pays for care", "the rest paid by", "return fare"),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from corridor_planner import settings
+from corridor_planner.costs import COSTS_FILE, CostBook, read_cost_book
 from corridor_planner.cover import DEFAULT_RULES, WHERE, CoverRule
 from corridor_planner.errors import DataError, NotFoundError, Problem
 from corridor_planner.i18n import LANGUAGES
@@ -145,6 +147,7 @@ class Corridor:
     referral_rates: ReferralRates = field(default_factory=ReferralRates)
     demo_route: tuple[str, str] | None = None
     cover_rules: tuple[CoverRule, ...] = DEFAULT_RULES
+    costs: CostBook = field(default_factory=CostBook)
     bad_scenarios: dict[str, list[str]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -263,6 +266,7 @@ class _BundleLoader:
         facility_ids = _string_ids(facilities)
         cover_rules = self._cover_rules()
         self.rule_ids = {r.id for r in cover_rules}
+        costs = self._costs(self.countries)
         scenarios = self._scenarios(post_ids, facility_ids)
         rates = self._rates(meta.get("referral_rates", {}), CORRIDOR_FILE)
         demo_route = self._demo_route(meta)
@@ -294,6 +298,7 @@ class _BundleLoader:
             referral_rates=rates,
             demo_route=demo_route,
             cover_rules=cover_rules,
+            costs=costs,
             bad_scenarios=self.bad_scenarios,
             metadata=meta,
         )
@@ -660,6 +665,20 @@ class _BundleLoader:
             contracts=frozenset(contracts),
             **kwargs,
         )
+
+    def _costs(self, countries: Sequence[str]) -> CostBook:
+        """Read ``costs.toml`` (charges, fares, out-of-pocket context), if the bundle has one."""
+        path = self.path / COSTS_FILE
+        if not path.exists():
+            return CostBook()
+        try:
+            data = read_toml(path, COSTS_FILE)
+        except DataError as exc:
+            self.problems.extend(exc.problems)
+            return CostBook()
+        book, problems = read_cost_book(data, countries)
+        self.problems.extend(problems)
+        return book
 
     def _cover_rules(self) -> tuple[CoverRule, ...]:
         """Read ``cover.toml`` (``[[rule]]`` tables), or keep the default rules."""

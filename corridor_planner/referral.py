@@ -18,6 +18,7 @@ import pandas as pd
 
 from corridor_planner.access import offering
 from corridor_planner.assignment import assign
+from corridor_planner.costs import PathwayCost, pathway_costs
 from corridor_planner.cover import (
     CoverDecision,
     Patient,
@@ -330,6 +331,7 @@ class ReferralAnalysis:
     people_basis: str = ""
     left_out: dict[str, Any] = field(default_factory=dict)
     rules_in_force: list[str] = field(default_factory=list)
+    costs: list[PathwayCost] = field(default_factory=list)
 
     @property
     def sized(self) -> bool:
@@ -383,6 +385,7 @@ class ReferralAnalysis:
             "extra_minutes_from_capacity": self.extra_minutes,
             "pathways": [p.to_dict() for p in self.pathways],
             "refusals": [r.__dict__ for r in self.refusals],
+            "costs": [c.to_dict() for c in self.costs],
             "assignment": self.assignment,
             "overflow": self.overflow,
             "capacity": self.capacity,
@@ -489,6 +492,7 @@ def analyse_referrals(
             for r in in_force
             if r.profiles is None or patient.profile in r.profiles
         ],
+        costs=pathway_costs(found, network.corridor.costs, specialty),
     )
 
 

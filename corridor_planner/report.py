@@ -14,6 +14,7 @@ import pandas as pd
 from corridor_planner import access, referral
 from corridor_planner.access import nearest_facility_times
 from corridor_planner.corridor import Corridor
+from corridor_planner.costs import exposure_by_group
 from corridor_planner.cover import Patient
 from corridor_planner.coverage import standards_for
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
@@ -38,6 +39,7 @@ class SpecialtySection:
     analysis: referral.ReferralAnalysis
     comparison: list[dict[str, Any]]
     capacity_use: list[dict[str, Any]] = field(default_factory=list)
+    exposure: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class ReportData:
     coverage_by_scenario: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     minutes_lost: list[dict[str, Any]] = field(default_factory=list)
     closed_name: str = ""
+    out_of_pocket: list[dict[str, Any]] = field(default_factory=list)
 
 
 #: Scenarios the report compares when the user names none (those the bundle has).
@@ -123,6 +126,9 @@ def build_report(
             ]
             cooperation[service] = json_records(gain)
     patient = Patient(profile)
+    people_by_name = dict(
+        zip(corridor.population["name"], corridor.population["population"], strict=True)
+    )
     sections = []
     for specialty in chosen:
         analysis = referral.analyse_referrals(times[reference.name], specialty, patient, top=1)
@@ -130,7 +136,13 @@ def build_report(
             [times[s.name] for s in scenarios], specialty, patient
         )
         sections.append(
-            SpecialtySection(specialty, analysis, json_records(comparison), _capacity_use(analysis))
+            SpecialtySection(
+                specialty,
+                analysis,
+                json_records(comparison),
+                _capacity_use(analysis),
+                exposure_by_group(analysis.costs, people_by_name),
+            )
         )
     closed_times = times[closed.name] if closed is not None else None
     return ReportData(
@@ -167,6 +179,7 @@ def build_report(
         },
         minutes_lost=_minutes_lost(times[reference.name], closed_times),
         closed_name=closed.name if closed is not None else "",
+        out_of_pocket=list(corridor.costs.exposure),
     )
 
 
