@@ -829,6 +829,7 @@ def report_command(
         raise InvalidArgumentError("the Markdown report is in English; use .html or .pdf")
     if kind == ".pdf":
         pdf.find_chromium()  # fail before the work, not after
+        pdf.check_fonts(lang)
     with steps("report", 3 if kind == ".pdf" else 2) as advance:
         network = build_network(loaded)
         advance()

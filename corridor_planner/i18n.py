@@ -21,7 +21,9 @@ from babel.support import NullTranslations, Translations
 from corridor_planner.errors import InvalidArgumentError
 
 #: Report languages: code -> name in that language.
-LANGUAGES = {"en": "English", "ru": "Русский"}
+LANGUAGES = {"en": "English", "ru": "Русский", "ur": "اردو"}
+#: Languages written right to left.
+RIGHT_TO_LEFT = frozenset({"ur"})
 DOMAIN = "messages"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +59,33 @@ def find_chromium() -> str:
         "a PDF report needs Chromium: install it (Debian: apt-get install chromium) or set "
         f"{CHROMIUM_VARIABLE} to its path; or write .html and print it from a browser"
     )
+
+
+#: A letter each script needs a font for, to check before printing (Urdu: U+06D2 YEH BARREE).
+SCRIPT_LETTERS = {"ur": ("Urdu", "6d2")}
+
+
+def check_fonts(lang: str) -> None:
+    """Refuse to print a language whose letters no installed font has (they would print as boxes).
+
+    Uses fontconfig's ``fc-list``; where it is missing, nothing is checked.
+
+    Raises
+    ------
+    CorridorPlannerError
+        Saying which font package to install.
+    """
+    if lang not in SCRIPT_LETTERS or shutil.which("fc-list") is None:
+        return
+    script, codepoint = SCRIPT_LETTERS[lang]
+    found = subprocess.run(
+        ["fc-list", f":charset={codepoint}", "family"], capture_output=True, text=True, check=False
+    )
+    if not found.stdout.strip():
+        raise CorridorPlannerError(
+            f"no installed font has {script} letters, so the PDF would print boxes: install one "
+            "(Debian: apt-get install fonts-noto-core), or write .html"
+        )
 
 
 def html_to_pdf(html: str) -> bytes:

@@ -18,7 +18,7 @@ from corridor_planner.costs import exposure_by_group
 from corridor_planner.cover import Patient
 from corridor_planner.coverage import standards_for
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
-from corridor_planner.i18n import N_, Formats, translations
+from corridor_planner.i18n import N_, RIGHT_TO_LEFT, Formats, translations
 from corridor_planner.network import CorridorNetwork
 from corridor_planner.outputs import json_records
 from corridor_planner.rules import Scenario
@@ -364,6 +364,7 @@ def template_environment(autoescape: bool, lang: str = "en") -> jinja2.Environme
 
     env.globals["rule_list"] = rule_list
     env.globals["lang"] = lang
+    env.globals["direction"] = "rtl" if lang in RIGHT_TO_LEFT else "ltr"
     env.filters["term"] = term
     env.filters["pct"] = formats.share
     env.filters["num"] = lambda v, d=0: formats.number(v, d)

@@ -15,7 +15,28 @@ if CHROMIUM is None:
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
-@pytest.mark.parametrize("lang", ["en", "ru"])
+def fonts_used(path) -> set[str]:
+    """Names of the fonts the first page's text is set in (pdfium's text API)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    document = pdfium.PdfDocument(str(path))
+    try:
+        text = document[0].get_textpage()
+        names = set()
+        for index in range(text.count_chars()):
+            size = raw.FPDFText_GetFontInfo(text, index, None, 0, None)
+            buffer = ctypes.create_string_buffer(size)
+            raw.FPDFText_GetFontInfo(text, index, buffer, size, None)
+            names.add(buffer.value.decode())
+        return names
+    finally:
+        document.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "ur"])
 def test_pdf_report_is_a4_with_page_numbers(lang, tmp_path):
     from click.testing import CliRunner
 
@@ -37,8 +58,13 @@ def test_pdf_report_is_a4_with_page_numbers(lang, tmp_path):
             text = document[index].get_textpage().get_text_range()
             assert f"{index + 1} / {pages}" in text  # the footer numbers every page
         first = document[0].get_textpage().get_text_range()
-        title = "Отчёт о трансграничной" if lang == "ru" else "Cross-border access"
-        assert title in first
+        # (text extraction reorders right-to-left runs: an Urdu phrase it reads back whole)
+        title = {
+            "en": "Cross-border access",
+            "ru": "Отчёт о трансграничной",
+            "ur": "ریفرل رپورٹ",
+        }
+        assert title[lang] in first
         image = document[0].render(scale=1).to_pil().convert("L")
         image.save(tmp_path / f"page1_{lang}.png")
         dark = int((np.asarray(image) < 128).sum())
@@ -46,3 +72,24 @@ def test_pdf_report_is_a4_with_page_numbers(lang, tmp_path):
     finally:
         document.close()
     assert not list(tmp_path.glob(".report_*"))  # no half-written temporary file left
+    if lang == "ur":  # Urdu letters printed with a font that has them, not as boxes
+        assert any("NotoNaskhArabic" in name for name in fonts_used(out))
+
+
+def test_urdu_pdf_without_an_urdu_font_is_refused(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import cli
+
+    if shutil.which("fc-list") is None:
+        pytest.skip("fontconfig's fc-list is not installed")
+    empty = tmp_path / "fonts.conf"  # a fontconfig that knows no font at all
+    empty.write_text("<?xml version='1.0'?><fontconfig></fontconfig>", encoding="utf-8")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(empty))
+    out = tmp_path / "ur.pdf"
+    result = CliRunner().invoke(
+        cli.main, ["report", "almaty_bishkek", "--lang", "ur", "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "no installed font has Urdu letters" in result.output
+    assert "fonts-noto-core" in result.output and not out.exists()

@@ -66,9 +66,10 @@ class TestSummary:
 
 
 class TestLanguages:
-    def test_russian_catalogue_translates_every_message(self):
-        with (LOCALE / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-            catalogue = read_po(handle, locale="ru")
+    @pytest.mark.parametrize("lang", ["ru", "ur"])
+    def test_catalogue_translates_every_message(self, lang):
+        with (LOCALE / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            catalogue = read_po(handle, locale=lang)
         with (LOCALE / "messages.pot").open("rb") as handle:
             template = read_po(handle)
         wanted = {m.id for m in template if m.id}
@@ -96,11 +97,15 @@ class TestLanguages:
     def test_unknown_language_is_refused(self):
         from corridor_planner.errors import InvalidArgumentError
 
-        with pytest.raises(InvalidArgumentError, match="available: en, ru"):
+        with pytest.raises(InvalidArgumentError, match="available: en, ru, ur"):
             Formats("xx")
 
-    @pytest.mark.parametrize("bundle", ["tiny", "almaty_bishkek"])
-    def test_russian_report_has_no_english_but_names(self, bundle, tiny_report, almaty_bishkek):
+    @pytest.mark.parametrize(
+        ("bundle", "lang"), [("tiny", "ru"), ("almaty_bishkek", "ru"), ("tiny", "ur")]
+    )
+    def test_translated_report_has_no_english_but_names(
+        self, bundle, lang, tiny_report, almaty_bishkek
+    ):
         if bundle == "tiny":
             data, network = tiny_report, None
             from corridor_planner.corridor import load_corridor
@@ -112,8 +117,8 @@ class TestLanguages:
             network = almaty_bishkek
             corridor = network.corridor
             data = build_report(network, default_scenarios(corridor))
-        page = render_html(data, "ru")
-        assert '<html lang="ru">' in page
+        page = render_html(data, lang)
+        assert f'<html lang="{lang}" dir="{"rtl" if lang == "ur" else "ltr"}">' in page
         text = html.unescape(
             re.sub(r"<[^>]+>", "\n", re.sub(r"<style>.*?</style>", "", page, flags=re.S))
         )
