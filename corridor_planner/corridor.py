@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from corridor_planner.rules import (
 from corridor_planner.validation import CheckFn, FeatureChecker
 
 CORRIDOR_FILE = "corridor.toml"
+#: What a scenario's file stem (its name) may be made of.
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 FACILITIES_FILE = "facilities.geojson"
 POSTS_FILE = "border_posts.geojson"
 POPULATION_FILE = "population.geojson"
@@ -561,6 +564,15 @@ class _BundleLoader:
                 self.problem(f"scenarios/{file.name}", "-", "-", f"is {kind}, not a scenario file")
                 continue
             before = len(self.problems)
+            if not SCENARIO_NAME.fullmatch(file.stem):
+                self.problem(
+                    f"scenarios/{file.name}",
+                    "-",
+                    "-",
+                    "a scenario's file name must use letters, digits, '_' and '-' only "
+                    "(it becomes its name on the command line and in maps)",
+                )
+                continue
             scenario = self._scenario(file, post_ids, facility_ids)
             if scenario is not None:
                 scenarios[scenario.name] = scenario

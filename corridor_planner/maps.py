@@ -65,6 +65,11 @@ def _bind(layer: Any, popup_rows: Sequence[tuple[str, Any]] | None, tooltip: str
     return layer
 
 
+def _layer(name: str, **options: Any) -> folium.FeatureGroup:
+    """Return a layer group whose name is escaped: the layer control shows it as HTML."""
+    return folium.FeatureGroup(name=escape(name), **options)
+
+
 def _entry(name: str, kind: str, point: Any, marker: Any) -> dict[str, Any]:
     """Return a place search entry: the marker's JavaScript name opens its popup."""
     return {"name": name, "kind": kind, "lat": point.y, "lon": point.x, "layer": marker.get_name()}
@@ -198,7 +203,7 @@ table.cp-popup td { padding: 1px 0; }
 
 def add_country_areas(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup:
     """Country areas, boundaries and names from Natural Earth: context with no tiles."""
-    group = folium.FeatureGroup(name="Countries (Natural Earth)", control=True)
+    group = _layer("Countries (Natural Earth)", control=True)
     own = list(network.corridor.countries)
     bbox = tuple(network.corridor.bbox)
     areas = country_areas(bbox)
@@ -231,7 +236,7 @@ def add_country_areas(fmap: folium.Map, network: CorridorNetwork) -> folium.Feat
 
 def add_roads(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup:
     """Roads of the bundle (also the only background of an offline map)."""
-    group = folium.FeatureGroup(name="Roads", show=True)
+    group = _layer("Roads", show=True)
     graph = network.graph
     seen: set[frozenset[int]] = set()
     lines, labels = [], []
@@ -259,7 +264,7 @@ def add_border(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGrou
     border = network.corridor.border
     if border is None or border.empty:
         return None
-    group = folium.FeatureGroup(name="Border line of the bundle (approximate)", show=False)
+    group = _layer("Border line of the bundle (approximate)", show=False)
     for geom in border.geometry:
         for part in getattr(geom, "geoms", [geom]):
             coords = [(y, x) for x, y in part.coords]
@@ -282,8 +287,7 @@ def add_facilities(
     facilities = network.corridor.facilities
     services = sorted({s for row in facilities["services"] for s in row})
     groups = {
-        s: folium.FeatureGroup(name=f"Facilities: {s.replace('_', ' ')}", show=s == "emergency")
-        for s in services
+        s: _layer(f"Facilities: {s.replace('_', ' ')}", show=s == "emergency") for s in services
     }
     for row in facilities.itertuples():
         colour, radius = LEVEL_STYLE.get(row.level, ("#2e86c1", 7))
@@ -330,7 +334,7 @@ def add_posts(
     fmap: folium.Map, network: CorridorNetwork, index: list[dict[str, Any]] | None = None
 ) -> folium.FeatureGroup:
     """Border posts with hours, season, delays by profile and who may cross."""
-    group = folium.FeatureGroup(name="Border posts")
+    group = _layer("Border posts")
     gdf = network.corridor.posts_gdf.set_index("id")
     for post in network.corridor.posts.values():
         point = gdf.loc[post.id].geometry
@@ -374,7 +378,7 @@ def add_population(
     index: list[dict[str, Any]] | None = None,
 ) -> folium.FeatureGroup:
     """Settlements sized by population, coloured by minutes to the nearest facility."""
-    group = folium.FeatureGroup(name=f"Population: time to {service.replace('_', ' ')}")
+    group = _layer(f"Population: time to {service.replace('_', ' ')}")
     for row in settlements.itertuples():
         minutes = float(row.minutes)
         reach = (
@@ -402,7 +406,7 @@ def add_catchments(
     fmap: folium.Map, polygons: gpd.GeoDataFrame, service: str
 ) -> folium.FeatureGroup:
     """Catchment polygons per facility and threshold, the largest drawn first."""
-    group = folium.FeatureGroup(name=f"Catchments: {service.replace('_', ' ')}")
+    group = _layer(f"Catchments: {service.replace('_', ' ')}")
     levels = sorted(set(polygons["minutes"])) if len(polygons) else []
     for row in polygons.sort_values("minutes", ascending=False).itertuples():
         rank = levels.index(row.minutes)
@@ -425,7 +429,7 @@ def add_catchments(
 
 def add_sites(fmap: folium.Map, scores: SiteScores) -> folium.FeatureGroup:
     """Candidate sites coloured by score, with rank and newly covered population."""
-    group = folium.FeatureGroup(name="Candidate sites")
+    group = _layer("Candidate sites")
     best = max([float(v) for v in scores.sites["newly_covered"]] + [1.0])
     for row in scores.sites.itertuples():
         share = float(row.newly_covered) / best
@@ -457,7 +461,7 @@ def add_sites(fmap: folium.Map, scores: SiteScores) -> folium.FeatureGroup:
 def add_pathways(fmap: folium.Map, found: Sequence[Pathway]) -> folium.FeatureGroup:
     """Referral routes following the roads; posts crossed and time in the tooltip."""
     specialty = found[0].specialty.replace("_", " ") if found else "referrals"
-    group = folium.FeatureGroup(name=f"Referrals: {specialty}")
+    group = _layer(f"Referrals: {specialty}")
     for path in found:
         if path.geometry is None:
             continue
@@ -525,7 +529,7 @@ def add_place_search(fmap: folium.Map, entries: Sequence[dict[str, Any]]) -> Non
 
 def add_place_names(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup:
     """Settlement names, larger places shown from further out."""
-    group = folium.FeatureGroup(name="Place names", show=True)
+    group = _layer("Place names", show=True)
     population = network.corridor.population
     group.add_child(
         PlaceLabels(
@@ -633,7 +637,7 @@ def add_minutes_lost(
         :func:`~corridor_planner.access.nearest_facility_times` of the reference scenario
         and of ``scenario``, settlement by settlement.
     """
-    group = folium.FeatureGroup(name=f"Minutes lost under {scenario}", show=True)
+    group = _layer(f"Minutes lost under {scenario}", show=True)
     before = reference.set_index("id")
     for row in other.itertuples():
         was = float(before.loc[row.id, "minutes"])

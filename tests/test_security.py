@@ -95,3 +95,24 @@ def test_report_shows_payloads_as_text_and_runs_nothing(hostile, render) -> None
     assert "LOOPLOOP" not in page
     assert "<script>window.__pwned" not in page and "<img src=x" not in page
     assert "{{7*7}}" in page or r"\{\{7\*7\}\}" in page
+
+
+def test_layer_names_are_escaped_for_the_layer_control():
+    # Leaflet's layer control sets each name as innerHTML: the name must be escaped text
+    from corridor_planner import maps
+
+    assert maps._layer("Minutes lost under <img src=x onerror=alert(1)>").layer_name == (
+        "Minutes lost under &lt;img src=x onerror=alert(1)&gt;"
+    )
+
+
+def test_a_scenario_file_name_must_be_a_plain_name(tiny_copy):
+    import shutil
+
+    from corridor_planner.corridor import load_corridor
+    from corridor_planner.errors import DataError
+
+    scenarios = tiny_copy / "scenarios"
+    shutil.copy(scenarios / "borders_closed.toml", scenarios / "x<img src=x>.toml")
+    with pytest.raises(DataError, match=r"scenarios/x<img src=x>.toml: -: -: a scenario's file"):
+        load_corridor(tiny_copy)
