@@ -23,6 +23,10 @@ from corridor_planner.settings import (
 )
 
 
+#: Longest id or name a feature may have (a name is a map label and a search entry).
+NAME_MAX_CHARS = 200
+
+
 class FeatureChecker:
     """Checks the properties of one feature against the bundle's shared field names.
 
@@ -114,6 +118,8 @@ class FeatureChecker:
         value = props[field]
         if not isinstance(value, str) or not value.strip():
             self._add(fid, field, f"must be a non-empty string, got {value!r}")
+        elif field in ("id", "name") and len(value) > NAME_MAX_CHARS:
+            self._add(fid, field, f"longer than {NAME_MAX_CHARS} characters ({len(value)})")
 
     def _country(self, fid: str, props: dict[str, Any], field: str) -> None:
         if self._missing(fid, props, field):

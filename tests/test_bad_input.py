@@ -344,3 +344,13 @@ def test_no_value_in_any_field_crashes(tiny_copy, file, field):
             access.access_report(times, "emergency", (60,))
         except CorridorPlannerError:
             pass
+
+
+def test_a_name_longer_than_a_label_can_be_is_refused(tiny_copy):
+    from corridor_planner.corridor import load_corridor
+    from corridor_planner.errors import DataError
+    from tests.helpers import edit_feature
+
+    edit_feature(tiny_copy, "population.geojson", "town_a", name="x" * 201)
+    with pytest.raises(DataError, match="population.geojson: town_a: name: longer than 200"):
+        load_corridor(tiny_copy)
