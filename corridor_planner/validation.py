@@ -22,7 +22,6 @@ from corridor_planner.settings import (
     SERVICES,
 )
 
-
 #: Longest id or name a feature may have (a name is a map label and a search entry).
 NAME_MAX_CHARS = 200
 
