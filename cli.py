@@ -753,7 +753,9 @@ def _print_costs(costs: Sequence[Any]) -> None:
     click.echo("Who pays (the bundle's costs.toml; amounts in their own currency):")
 
     def money(amount: float | None, currency: str) -> str:
-        return "not sourced" if amount is None else f"{amount:,.0f} {currency}"
+        if amount is None:
+            return "not sourced"
+        return f"{amount:,.0f} {currency}".strip() + (" (free)" if not currency else "")
 
     _table(
         [

@@ -646,7 +646,12 @@ class _BundleLoader:
             if key.startswith("description_")
         }
         for key, value in translations.items():
-            if key not in LANGUAGES or key == "en" or not isinstance(value, str):
+            if (
+                key not in LANGUAGES
+                or key == "en"
+                or not isinstance(value, str)
+                or not value.strip()
+            ):
                 self.problem(
                     rel,
                     "-",

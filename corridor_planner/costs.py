@@ -114,17 +114,30 @@ class PathwayCost:
         return dict(self.__dict__)
 
 
-def pathway_costs(pathways: Sequence[Any], book: CostBook, service: str) -> list[PathwayCost]:
+#: Who pays at a facility that treats for free (``payers = ["free"]``).
+FREE_CARE = "nobody: the facility treats free of charge"
+
+
+def pathway_costs(
+    pathways: Sequence[Any],
+    book: CostBook,
+    service: str,
+    free_facilities: frozenset[str] = frozenset(),
+) -> list[PathwayCost]:
     """Cost each pathway for its patient.
 
     Parameters
     ----------
     pathways : sequence of Pathway
-        Pathways with ``origin_country``, ``destination_country``, ``cover_group``, ``km``.
+        Pathways with ``origin_country``, ``destination_country``, ``destination_id``,
+        ``cover_group``, ``km``.
     book : CostBook
         The bundle's costs.
     service : str
         The specialty referred for.
+    free_facilities : frozenset of str
+        Facilities whose ``payers`` say they treat free: nothing to pay there, whatever the
+        country's charge.
 
     Returns
     -------
@@ -133,8 +146,11 @@ def pathway_costs(pathways: Sequence[Any], book: CostBook, service: str) -> list
     """
     rows = []
     for path in pathways:
-        charge = book.charge(path.destination_country, path.cover_group, service)
         fare = book.fare(path.origin_country)
+        if getattr(path, "destination_id", None) in free_facilities:
+            rows.append(_free(path, fare))
+            continue
+        charge = book.charge(path.destination_country, path.cover_group, service)
         rows.append(
             PathwayCost(
                 origin=path.origin,
@@ -153,14 +169,54 @@ def pathway_costs(pathways: Sequence[Any], book: CostBook, service: str) -> list
     return rows
 
 
+def _free(path: Any, fare: Fare | None) -> PathwayCost:
+    return PathwayCost(
+        origin=path.origin,
+        destination=path.destination,
+        group=path.cover_group,
+        care=0.0,
+        care_currency="",
+        care_what="free care at the facility (its payers)",
+        rest_paid_by=FREE_CARE,
+        travel=round(fare.per_km * 2 * path.km) if fare else None,
+        travel_currency=fare.currency if fare else "",
+        sources=["the facility's payers in facilities.geojson"]
+        + ([fare.source] if fare is not None else []),
+        rest_paid_by_translations={"ru": "никто: организация лечит бесплатно"},
+    )
+
+
 # reading costs.toml ---------------------------------------------------------------------
+
+
+#: The keys each table of ``costs.toml`` may have (``rest_paid_by_<lang>`` aside).
+KEYS = {
+    "charge": {
+        "country",
+        "groups",
+        "services",
+        "amount",
+        "currency",
+        "year",
+        "what",
+        "rest_paid_by",
+        "source",
+        "confidence",
+    },
+    "fare": {"country", "per_km", "currency", "year", "what", "source", "confidence"},
+    "exposure": {"country", "share", "year", "source"},
+}
 
 
 def read_cost_book(
     data: dict[str, Any], countries: Sequence[str]
 ) -> tuple[CostBook, list[Problem]]:
-    """Build a CostBook from a parsed ``costs.toml``; return it with the problems found."""
-    problems: list[Problem] = []
+    """Build a CostBook from a parsed ``costs.toml``; return it with the problems found.
+
+    Unknown tables and keys are problems (a misspelt key would drop a sourced figure
+    silently), as are two charges for the same patients that disagree.
+    """
+    problems = _unknown_keys(data)
     charges = tuple(
         c
         for i, item in enumerate(_tables(data, "charge", problems))
@@ -174,9 +230,50 @@ def read_cost_book(
     exposure = tuple(
         e
         for i, item in enumerate(_tables(data, "exposure", problems))
-        if (e := _exposure(i, item, problems))
+        if (e := _exposure(i, item, countries, problems))
     )
+    problems += _conflicts(charges)
     return CostBook(charges, fares, exposure), problems
+
+
+def _conflicts(charges: Sequence[Charge]) -> list[Problem]:
+    """Two charges for the same country, group and service with different amounts."""
+    problems = []
+    for i, a in enumerate(charges):
+        for b in charges[i + 1 :]:
+            same = a.country == b.country and a.groups & b.groups and a.services & b.services
+            if same and (a.amount, a.currency) != (b.amount, b.currency):
+                problems.append(
+                    Problem(
+                        COSTS_FILE,
+                        "charges",
+                        "amount",
+                        f"two charges disagree for {a.country}, {sorted(a.groups & b.groups)}, "
+                        f"{sorted(a.services & b.services)}: {a.amount:g} {a.currency} and "
+                        f"{b.amount:g} {b.currency}",
+                    )
+                )
+    return problems
+
+
+def _unknown_keys(data: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for table in sorted(set(data) - set(KEYS)):
+        known = ", ".join(f"[[{k}]]" for k in KEYS)
+        problems.append(Problem(COSTS_FILE, "-", table, f"unknown table (known: {known})"))
+    for table, allowed in KEYS.items():
+        items = data.get(table, [])
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(item, dict):
+                continue
+            label = f"{table} #{index}"
+            for key in sorted(set(item) - allowed):
+                if table == "charge" and key.startswith("rest_paid_by_"):
+                    if not isinstance(item[key], str) or not item[key].strip():
+                        problems.append(Problem(COSTS_FILE, label, key, "must be a text"))
+                    continue
+                problems.append(Problem(COSTS_FILE, label, key, "unknown key"))
+    return problems
 
 
 def _tables(data: dict[str, Any], key: str, problems: list[Problem]) -> list[Any]:
@@ -234,7 +331,12 @@ def _charge(
     if _common(item, label, countries, problems) is None:
         return None
     groups = item.get("groups")
-    if not isinstance(groups, list) or not set(groups) <= settings.COVER_GROUPS or not groups:
+    if (
+        not isinstance(groups, list)
+        or not groups
+        or not all(isinstance(g, str) for g in groups)
+        or not set(groups) <= settings.COVER_GROUPS
+    ):
         known = ", ".join(sorted(settings.COVER_GROUPS))
         problems.append(Problem(COSTS_FILE, label, "groups", f"must list cover groups ({known})"))
     services = item.get("services")
@@ -290,7 +392,9 @@ def _fare(index: int, item: Any, countries: Sequence[str], problems: list[Proble
     )
 
 
-def _exposure(index: int, item: Any, problems: list[Problem]) -> dict[str, Any] | None:
+def _exposure(
+    index: int, item: Any, countries: Sequence[str], problems: list[Problem]
+) -> dict[str, Any] | None:
     label = f"exposure #{index}"
     if not isinstance(item, dict):
         problems.append(Problem(COSTS_FILE, label, "-", "must be a table"))
@@ -299,6 +403,10 @@ def _exposure(index: int, item: Any, problems: list[Problem]) -> dict[str, Any] 
     share = _number(item, "share", "share", label, problems)
     year = _number(item, "year", "cost_year", label, problems)
     country = _text(item, "country", label, problems)
+    if country and country not in countries:
+        problems.append(
+            Problem(COSTS_FILE, label, "country", f"must be one of {', '.join(countries)}")
+        )
     source = _text(item, "source", label, problems)
     if len(problems) > before:
         return None
@@ -349,3 +457,14 @@ def exposure_by_group(costs: Sequence[PathwayCost], people: dict[str, int]) -> l
         else:
             row["free"] += n
     return [dict(r, charges=sorted(r["charges"])) for r in groups.values()]
+
+
+def free_facilities(facilities: Any) -> frozenset[str]:
+    """Ids of the facilities whose ``payers`` say they treat free of charge."""
+    if "payers" not in facilities:
+        return frozenset()
+    return frozenset(
+        fid
+        for fid, payers in zip(facilities["id"], facilities["payers"], strict=True)
+        if isinstance(payers, list) and "free" in payers
+    )

@@ -129,4 +129,6 @@ def html_to_pdf(html: str) -> bytes:
                     browser.close()
         except PlaywrightError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CorridorPlannerError(f"Chromium could not print the report: {first}") from exc
+            raise CorridorPlannerError(
+                f"Chromium ({executable}) failed to start or to print the report: {first}"
+            ) from exc

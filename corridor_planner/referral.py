@@ -18,7 +18,7 @@ import pandas as pd
 
 from corridor_planner.access import offering
 from corridor_planner.assignment import assign
-from corridor_planner.costs import PathwayCost, pathway_costs
+from corridor_planner.costs import PathwayCost, free_facilities, pathway_costs
 from corridor_planner.cover import (
     CoverDecision,
     Patient,
@@ -492,7 +492,9 @@ def analyse_referrals(
             for r in in_force
             if r.profiles is None or patient.profile in r.profiles
         ],
-        costs=pathway_costs(found, network.corridor.costs, specialty),
+        costs=pathway_costs(
+            found, network.corridor.costs, specialty, free_facilities(network.corridor.facilities)
+        ),
     )
 
 

@@ -63,6 +63,7 @@ class ReportData:
     minutes_lost: list[dict[str, Any]] = field(default_factory=list)
     closed_name: str = ""
     out_of_pocket: list[dict[str, Any]] = field(default_factory=list)
+    cost_sources: list[dict[str, str]] = field(default_factory=list)
 
 
 #: Scenarios the report compares when the user names none (those the bundle has).
@@ -180,7 +181,34 @@ def build_report(
         minutes_lost=_minutes_lost(times[reference.name], closed_times),
         closed_name=closed.name if closed is not None else "",
         out_of_pocket=list(corridor.costs.exposure),
+        cost_sources=_cost_sources(corridor),
     )
+
+
+def _cost_sources(corridor: Corridor) -> list[dict[str, str]]:
+    """Every charge and fare of the bundle with what it is, its source and confidence."""
+    rows = []
+    for c in corridor.costs.charges:
+        year = f", {c.year}" if c.year else ""
+        rows.append(
+            {
+                "figure": f"{c.country}: {c.amount:,.0f} {c.currency}{year}",
+                "what": c.what,
+                "source": c.source,
+                "confidence": c.confidence,
+            }
+        )
+    for f in corridor.costs.fares:
+        year = f", {f.year}" if f.year else ""
+        rows.append(
+            {
+                "figure": f"{f.country}: {f.per_km:g} {f.currency}/km{year}",
+                "what": f.what,
+                "source": f.source,
+                "confidence": f.confidence,
+            }
+        )
+    return rows
 
 
 #: Settlements shown in the chart of minutes lost when borders close.

@@ -274,9 +274,16 @@ class FeatureChecker:
             return
         seen = []
         for point in points:
-            if not isinstance(point, dict) or not isinstance(point.get("name"), str):
+            if (
+                not isinstance(point, dict)
+                or not isinstance(point.get("name"), str)
+                or not point["name"].strip()
+            ):
                 self._add(fid, "clearance", shape)
                 return
+            extra = sorted(set(point) - {"country", "name", "minutes_to_border", "timezone"})
+            if extra:
+                self._add(fid, "clearance", f"{point['name']}: unknown keys {extra}")
             seen.append(point.get("country"))
             problem = RANGES["minutes_to_border"].problem(point.get("minutes_to_border"))
             if problem:

@@ -122,3 +122,57 @@ def test_bundled_kordai_worker_pays_the_kyrgyz_co_payment(almaty_bishkek):
     assert kordai.rest_paid_by == "Mandatory Health Insurance Fund (FOMS)"
     assert kordai.travel is None  # no per-seat fare in tenge is sourced
     assert len(analysis.to_dict()["costs"]) == len(analysis.pathways)
+
+
+def test_a_free_hospital_costs_nothing_whatever_the_country_charges(gwadar):
+    from corridor_planner.cover import Patient
+    from corridor_planner.referral import analyse_referrals
+    from corridor_planner.traveltimes import CorridorTravelTimes
+
+    times = CorridorTravelTimes(gwadar, "citizen", gwadar.corridor.scenario("baseline"))
+    costs = {c.origin: c for c in analyse_referrals(times, "emergency", Patient(), top=1).costs}
+    # Pasni's nearest emergency care is the GDA Pak-China Friendship Hospital, run free
+    pasni = costs["Pasni"]
+    assert pasni.destination.startswith("GDA Pak-China Friendship Hospital")
+    assert pasni.care == 0 and pasni.rest_paid_by.startswith("nobody")
+    # return fare: 2 x 135 km (Pasni - Gwadar) x PKR 5.6, plus the short access legs
+    assert pasni.travel == pytest.approx(2 * 135 * 5.6, rel=0.02)
+    # Hub's government hospital: the Balochistan Health Card pays
+    assert costs["Hub"].rest_paid_by == "Balochistan Health Card (provincial government)"
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "complaint"),
+    [
+        ('[[charge]]\ncountry = "KG"\ngroups = [["resident_insured"]]\n', "groups", "cover groups"),
+        ("[[chrage]]\n", "chrage", "unknown table"),
+        ("[[fare]]\namonut = 5\n", "amonut", "unknown key"),
+        (
+            '[[exposure]]\ncountry = "ZZ"\nshare = 0.3\nyear = 2022\nsource = "s"\n',
+            "country",
+            "must be one of",
+        ),
+    ],
+)
+def test_typos_in_costs_are_named_not_dropped(tiny_copy, text, field, complaint):
+    (tiny_copy / "costs.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_corridor(tiny_copy)
+    assert any(p.field == field and complaint in p.message for p in caught.value.problems)
+
+
+def test_two_charges_that_disagree_are_refused():
+    entry = {
+        "country": "KG",
+        "groups": ["resident_insured"],
+        "services": ["surgery"],
+        "currency": "KGS",
+        "what": "w",
+        "rest_paid_by": "FOMS",
+        "source": "s",
+        "confidence": "S",
+    }
+    _, problems = read_cost_book(
+        {"charge": [entry | {"amount": 1090}, entry | {"amount": 99_999}]}, ["KG"]
+    )
+    assert [p.field for p in problems] == ["amount"] and "disagree" in problems[0].message

@@ -139,6 +139,8 @@ def _names(corridor, with_descriptions: bool) -> set[str]:
         names |= {post.name, post.source, post.opening_hours, post.season or ""}
     for scenario in corridor.scenarios.values():
         names |= {scenario.name} | ({scenario.description} if with_descriptions else set())
+    for entry in (*corridor.costs.charges, *corridor.costs.fares):  # cited figures: data
+        names |= {entry.what, entry.source, entry.confidence}
     for key, value in (corridor.metadata.get("files") or {}).items():
         if isinstance(value, dict):
             names |= {str(value.get(k, key)) for k in ("path", "source", "licence")}
