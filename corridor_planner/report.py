@@ -187,28 +187,19 @@ def build_report(
 
 def _cost_sources(corridor: Corridor) -> list[dict[str, str]]:
     """Every charge and fare of the bundle with what it is, its source and confidence."""
-    rows = []
-    for c in corridor.costs.charges:
-        year = f", {c.year}" if c.year else ""
-        rows.append(
-            {
-                "figure": f"{c.country}: {c.amount:,.0f} {c.currency}{year}",
-                "what": c.what,
-                "source": c.source,
-                "confidence": c.confidence,
-            }
-        )
-    for f in corridor.costs.fares:
-        year = f", {f.year}" if f.year else ""
-        rows.append(
-            {
-                "figure": f"{f.country}: {f.per_km:g} {f.currency}/km{year}",
-                "what": f.what,
-                "source": f.source,
-                "confidence": f.confidence,
-            }
-        )
-    return rows
+    figures: list[tuple[str, Any]] = [
+        (f"{c.country}: {c.amount:,.0f} {c.currency}", c) for c in corridor.costs.charges
+    ]
+    figures += [(f"{f.country}: {f.per_km:g} {f.currency}/km", f) for f in corridor.costs.fares]
+    return [
+        {
+            "figure": figure + (f", {entry.year}" if entry.year else ""),
+            "what": entry.what,
+            "source": entry.source,
+            "confidence": entry.confidence,
+        }
+        for figure, entry in figures
+    ]
 
 
 #: Settlements shown in the chart of minutes lost when borders close.
