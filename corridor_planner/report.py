@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ class SpecialtySection:
     comparison: list[dict[str, Any]]
     capacity_use: list[dict[str, Any]] = field(default_factory=list)
     exposure: list[dict[str, Any]] = field(default_factory=list)
+    refusal_groups: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -143,6 +145,7 @@ def build_report(
                 json_records(comparison),
                 _capacity_use(analysis),
                 exposure_by_group(analysis.costs, people_by_name),
+                _refusal_groups(analysis.refusals),
             )
         )
     closed_times = times[closed.name] if closed is not None else None
@@ -183,6 +186,18 @@ def build_report(
         out_of_pocket=list(corridor.costs.exposure),
         cost_sources=_cost_sources(corridor),
     )
+
+
+def _refusal_groups(refusals: Sequence[referral.Refusal]) -> list[dict[str, Any]]:
+    """Origins refused for the same reason, together: one line per reason in the report."""
+    groups: dict[str, dict[str, Any]] = {}
+    for refusal in refusals:
+        key = json.dumps([refusal.kind, refusal.facts], sort_keys=True, default=str)
+        group = groups.setdefault(
+            key, {"kind": refusal.kind, "facts": refusal.facts, "origins": []}
+        )
+        group["origins"].append(refusal.origin)
+    return list(groups.values())
 
 
 def _cost_sources(corridor: Corridor) -> list[dict[str, str]]:

@@ -69,7 +69,19 @@ def test_bundled_report_has_every_section(almaty_bishkek):
         "oncology",
     }
     oncology = next(s for s in data.specialties if s.specialty == "oncology")
-    assert oncology.analysis.rate_per_100k == 88
+    assert oncology.analysis.rates == {"KZ": 208.6, "KG": 88}  # registered KZ rate, KG derived
     assert oncology.analysis.assigned == pytest.approx(oncology.analysis.demand, rel=1e-3)
     page = render_html(data)
     assert "Kordai (KZ) – Ak-Zhol (KG)" in page
+
+
+def test_refusals_for_the_same_reason_share_one_line(almaty_bishkek):
+    corridor = almaty_bishkek.corridor
+    data = build_report(almaty_bishkek, [corridor.scenario("baseline")], ["tb_mdr"])
+    (section,) = data.specialties
+    # no MDR-TB site takes a Kazakh citizen in the bundle: one reason, every KZ settlement
+    kazakh = set(corridor.population.loc[corridor.population["country"] == "KZ", "name"])
+    assert len(section.analysis.refusals) == len(kazakh)
+    assert [set(g["origins"]) for g in section.refusal_groups] == [kazakh]
+    page = render_html(data)
+    assert page.count("no pathway") == 1

@@ -125,6 +125,7 @@ class TestLanguages:
         # the bundled scenarios carry description_ru: their descriptions must be Russian too
         for name in sorted(_names(corridor, bundle == "tiny"), key=len, reverse=True):
             text = text.replace(name, " ")
+            text = text.replace(name[:37] + "…", " ")  # as a chart label shortens it
         latin = set(re.findall(r"[A-Za-z]{3,}", text))  # country codes (KZ, KG) are names
         names = {"corridor", "planner", "Lancet", "SOURCES", "referrals"}  # tool and command
         assert latin <= names | {"KGS", "KZT", "PKR"}  # and currency codes
