@@ -20,6 +20,7 @@ from branca.element import Element
 
 from corridor_planner import (
     access,
+    continuity,
     maps,
     pdf,
     referral,
@@ -770,6 +771,72 @@ def _print_costs(costs: Sequence[Any]) -> None:
         ],
         ("origin", "destination", "patient pays for care", "the rest paid by", "return fare"),
     )
+
+
+@main.command(name="tb-continuity")
+@click.argument("corridor")
+@click.option("--nationality", required=True, help="The migrants' country (ISO code), e.g. KG.")
+@click.option("--home", required=True, help="Their home settlement (name, id or lat,lon).")
+@click.option(
+    "--specialty",
+    type=click.Choice(["tb", "tb_mdr"]),
+    default="tb",
+    show_default=True,
+    help="TB or MDR-TB.",
+)
+@click.option(
+    "--profile",
+    default="eaeu_worker",
+    show_default=True,
+    help="Their traveller profile at border posts.",
+)
+@SCENARIO_OPTION
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@friendly_errors
+def tb_continuity_command(
+    corridor: str,
+    nationality: str,
+    home: str,
+    specialty: str,
+    profile: str,
+    scenario: str,
+    fmt: str,
+) -> None:
+    """TB continuity for migrants: where treatment starts, the way home, follow-up at home."""
+    loaded = load_corridor(corridor)
+    network = build_network(loaded)
+    times = CorridorTravelTimes(network, profile, loaded.scenario(scenario))
+    rows = continuity.continuity_pathways(
+        times, nationality.upper(), home, specialty=specialty, profile=profile
+    )
+    if fmt == "json":
+        click.echo(json.dumps([r.to_dict() for r in rows], indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"TB continuity ({specialty}) for {nationality.upper()} migrants ({profile}) in "
+        f"{loaded.id}, home {home}, scenario {scenario}:"
+    )
+
+    def minutes(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    _table(
+        [
+            (
+                r.host,
+                r.start_site or "none",
+                minutes(r.start_minutes),
+                ", ".join(r.border_posts) or "-",
+                minutes(r.home_minutes),
+                r.follow_up_site or "none",
+            )
+            for r in rows
+        ],
+        ("host", "treatment starts at", "min", "way home via", "min home", "follow-up at home"),
+    )
+    for r in rows:
+        for gap in r.gaps:
+            click.echo(f"  {r.host}: {gap}")
 
 
 @main.command(name="report")
