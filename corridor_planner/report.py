@@ -225,20 +225,22 @@ def _coverage_by_scenario(
     scenario_times: Sequence[CorridorTravelTimes], service: str
 ) -> list[dict[str, Any]]:
     """Share of all people within each threshold, threshold by threshold, per scenario."""
-    rows = []
     thresholds = scenario_times[0].network.corridor.thresholds_min
-    for threshold in thresholds:
-        for times in scenario_times:
-            table = access.access_report(times, service, [threshold]).coverage
-            total = table[(table["country"] == "all") & (table["group"] == "all")]
-            rows.append(
-                {
-                    "threshold": threshold,
-                    "scenario": times.scenario.name,
-                    "share": float(total["share"].iloc[0]) if len(total) else None,
-                }
-            )
-    return rows
+    shares: dict[tuple[float, str], float | None] = {}
+    for times in scenario_times:  # one set of travel times per scenario, every threshold
+        table = access.coverage(nearest_facility_times(times, service), thresholds)
+        total = table[(table["country"] == "all") & (table["group"] == "all")]
+        for threshold, share in zip(total["threshold_minutes"], total["share"], strict=True):
+            shares[(threshold, times.scenario.name)] = float(share)
+    return [
+        {
+            "threshold": threshold,
+            "scenario": times.scenario.name,
+            "share": shares.get((threshold, times.scenario.name)),
+        }
+        for threshold in thresholds
+        for times in scenario_times
+    ]
 
 
 def _minutes_lost(
