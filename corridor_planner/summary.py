@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from corridor_planner.access import nearest_facility_times
+from corridor_planner.coverage import within
 from corridor_planner.errors import SitingError
 from corridor_planner.referral import ReferralAnalysis
 from corridor_planner.scoring import candidates_for, score_sites
@@ -92,21 +93,23 @@ def _in_country(times: pd.DataFrame, country: str) -> pd.DataFrame:
     return times[times["country"] == country]
 
 
+def _within_hour(rows: pd.DataFrame) -> np.ndarray:
+    return within(rows["minutes"], SUMMARY_THRESHOLD_MIN)
+
+
 def _outside(times: pd.DataFrame | None, country: str) -> int | None:
     if times is None:
         return None
     rows = _in_country(times, country)
-    return int(rows.loc[~(rows["minutes"] <= SUMMARY_THRESHOLD_MIN), "population"].sum())
+    return int(rows.loc[~_within_hour(rows), "population"].sum())
 
 
 def _gain(now: pd.DataFrame | None, shut: pd.DataFrame | None, country: str) -> int | None:
     if now is None or shut is None:
         return None
-    within_now = _in_country(now, country)
-    within_shut = _in_country(shut, country)
-    open_people = within_now.loc[within_now["minutes"] <= SUMMARY_THRESHOLD_MIN, "population"]
-    shut_people = within_shut.loc[within_shut["minutes"] <= SUMMARY_THRESHOLD_MIN, "population"]
-    return int(open_people.sum() - shut_people.sum())
+    open_rows, shut_rows = _in_country(now, country), _in_country(shut, country)
+    open_people = open_rows.loc[_within_hour(open_rows), "population"].sum()
+    return int(open_people - shut_rows.loc[_within_hour(shut_rows), "population"].sum())
 
 
 def _in_need(times: pd.DataFrame | None, country: str) -> list[dict[str, Any]]:
@@ -114,7 +117,7 @@ def _in_need(times: pd.DataFrame | None, country: str) -> list[dict[str, Any]]:
     if times is None:
         return []
     rows = _in_country(times, country)
-    outside = rows[~(rows["minutes"] <= SUMMARY_THRESHOLD_MIN)].copy()
+    outside = rows[~_within_hour(rows)].copy()
     outside["reachable"] = np.isfinite(outside["minutes"].to_numpy(dtype=float))
     outside = outside.sort_values(["population", "minutes"], ascending=[False, False])
     return [
@@ -128,19 +131,23 @@ def _in_need(times: pd.DataFrame | None, country: str) -> list[dict[str, Any]]:
     ]
 
 
+def _abroad_origins(analysis: ReferralAnalysis, country: str) -> set[str]:
+    """Settlements of ``country`` whose fastest acceptable pathway leads abroad."""
+    return {
+        p.origin_id
+        for p in analysis.pathways
+        if p.origin_country == country and p.rank == 1 and p.destination_country != country
+    }
+
+
 def _abroad(
     analyses: Sequence[ReferralAnalysis], country: str, people: pd.DataFrame
 ) -> dict[str, int]:
     population = dict(zip(people["id"], people["population"], strict=True))
-    result = {}
-    for analysis in analyses:
-        origins = {
-            p.origin_id
-            for p in analysis.pathways
-            if p.origin_country == country and p.rank == 1 and p.destination_country != country
-        }
-        result[analysis.specialty] = int(sum(population.get(o, 0) for o in origins))
-    return result
+    return {
+        a.specialty: int(sum(population.get(o, 0) for o in _abroad_origins(a, country)))
+        for a in analyses
+    }
 
 
 def _abroad_total(
@@ -150,12 +157,7 @@ def _abroad_total(
     if not analyses:
         return None
     population = dict(zip(people["id"], people["population"], strict=True))
-    origins = {
-        p.origin_id
-        for analysis in analyses
-        for p in analysis.pathways
-        if p.origin_country == country and p.rank == 1 and p.destination_country != country
-    }
+    origins = set().union(*(_abroad_origins(a, country) for a in analyses))
     return int(sum(population.get(o, 0) for o in origins))
 
 
