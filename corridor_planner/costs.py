@@ -160,13 +160,18 @@ def pathway_costs(
                 care_currency=charge.currency if charge else "",
                 care_what=charge.what if charge else "not sourced",
                 rest_paid_by=charge.rest_paid_by if charge else "not sourced",
-                travel=round(fare.per_km * 2 * path.km) if fare else None,
+                travel=_return_fare(fare, path.km),
                 travel_currency=fare.currency if fare else "",
                 sources=[x.source for x in (charge, fare) if x is not None],
                 rest_paid_by_translations=dict(charge.rest_paid_by_translations) if charge else {},
             )
         )
     return rows
+
+
+def _return_fare(fare: Fare | None, km: float) -> float | None:
+    """Return the fare there and back; None where no fare is sourced."""
+    return round(fare.per_km * 2 * km) if fare else None
 
 
 def _free(path: Any, fare: Fare | None) -> PathwayCost:
@@ -178,7 +183,7 @@ def _free(path: Any, fare: Fare | None) -> PathwayCost:
         care_currency="",
         care_what="free care at the facility (its payers)",
         rest_paid_by=FREE_CARE,
-        travel=round(fare.per_km * 2 * path.km) if fare else None,
+        travel=_return_fare(fare, path.km),
         travel_currency=fare.currency if fare else "",
         sources=["the facility's payers in facilities.geojson"]
         + ([fare.source] if fare is not None else []),

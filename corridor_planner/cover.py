@@ -271,8 +271,8 @@ def facility_payers(
 ) -> list[str] | None:
     """Payers of a facility under a scenario: contracted facilities take ``public`` cover."""
     payers = list(row_payers) if isinstance(row_payers, list | tuple) else None
-    if facility_id in contracts:
-        return sorted(set(payers or []) | {"public"}) if payers is not None else None
+    if payers is not None and facility_id in contracts:
+        return sorted({*payers, "public"})
     return payers
 
 

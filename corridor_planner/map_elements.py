@@ -49,11 +49,6 @@ def page_of(element: Element) -> Figure:
     return cast(Figure, element.get_root())
 
 
-def js_string(text: str) -> str:
-    """Encode text as a JavaScript string literal that is safe inside a <script> element."""
-    return js_value(text)
-
-
 def js_value(value: Any) -> str:
     """Encode a JSON value as JavaScript that is safe inside a <script> element.
 
@@ -95,8 +90,8 @@ class BoundText(_ScriptElement):
     def __init__(self, popup_html: str | None = None, tooltip_text: str | None = None) -> None:
         super().__init__()
         self._name = "BoundText"
-        self.popup = js_string(popup_html) if popup_html else None
-        self.tooltip = js_string(html.escape(tooltip_text)) if tooltip_text else None
+        self.popup = js_value(popup_html) if popup_html else None
+        self.tooltip = js_value(html.escape(tooltip_text)) if tooltip_text else None
 
     def script(self, parent_name: str) -> str:
         """Return the binding script."""
@@ -142,9 +137,9 @@ class MapControl(_ScriptElement):
             else ""
         )
         return (
-            f"(function(m){{var c=L.control({{position:{js_string(self.position)}}});"
-            f"c.onAdd=function(){{var d=L.DomUtil.create('div',{js_string(self.css_class)});"
-            f"d.innerHTML={js_string(self.inner_html)};{fit}"
+            f"(function(m){{var c=L.control({{position:{js_value(self.position)}}});"
+            f"c.onAdd=function(){{var d=L.DomUtil.create('div',{js_value(self.css_class)});"
+            f"d.innerHTML={js_value(self.inner_html)};{fit}"
             f"var s=m.getSize();if(s.x<{COLLAPSE_BELOW_PX[0]}||s.y<{COLLAPSE_BELOW_PX[1]}){{"
             "d.querySelectorAll('details').forEach(function(x){x.open=false;});}"
             "L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);"
@@ -241,7 +236,7 @@ class PlaceSearch(_ScriptElement):
     def script(self, parent_name: str) -> str:
         """Return the script of the search control."""
         layers = sorted({str(e["layer"]) for e in self.entries if e["layer"]})
-        lookup = "{" + ",".join(f"{js_string(name)}:{name}" for name in layers) + "}"
+        lookup = "{" + ",".join(f"{js_value(name)}:{name}" for name in layers) + "}"
         return (
             f"(function(m){{var entries={js_value(self.entries)},layers={lookup};"
             "var c=L.control({position:'topleft'});c.onAdd=function(){"

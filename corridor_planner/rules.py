@@ -102,6 +102,12 @@ def wait_until_open(expressions: tuple[str | None, ...], arrival: dt.datetime) -
         moment = opens
 
 
+def clock_of(timezone: str | None, country: str) -> zoneinfo.ZoneInfo | None:
+    """Return a clock's zone: its own ``timezone``, else its country's, else None."""
+    name = timezone or COUNTRY_TIMEZONES.get(country)
+    return zoneinfo.ZoneInfo(name) if name else None
+
+
 def _on_clock(moment: dt.datetime, zone: zoneinfo.ZoneInfo | None) -> dt.datetime:
     """Return ``moment`` on a clock: an aware moment converted, a naive one as it is."""
     if moment.tzinfo is None or zone is None:
@@ -139,8 +145,7 @@ class ClearancePoint:
     @property
     def zone(self) -> zoneinfo.ZoneInfo | None:
         """Time zone of this point's clock."""
-        name = self.timezone or COUNTRY_TIMEZONES.get(self.country)
-        return zoneinfo.ZoneInfo(name) if name else None
+        return clock_of(self.timezone, self.country)
 
 
 @dataclass(frozen=True)
@@ -189,8 +194,7 @@ class BorderPost:
     @property
     def zone(self) -> zoneinfo.ZoneInfo | None:
         """Time zone of the post's clock: its own, else its first country's, else None."""
-        name = self.timezone or COUNTRY_TIMEZONES.get(self.countries[0])
-        return zoneinfo.ZoneInfo(name) if name else None
+        return clock_of(self.timezone, self.countries[0])
 
     def local_time(self, moment: dt.datetime) -> dt.datetime:
         """Return ``moment`` on the post's clock, as a naive date-time.
