@@ -36,8 +36,9 @@ def browser():
         chromium.close()
 
 
-def open_offline(browser, path: Path, screenshot: Path):
-    context = browser.new_context(offline=True, viewport={"width": 1280, "height": 860})
+def open_offline(browser, path: Path, screenshot: Path, size=(1280, 860)):
+    """Open a map with the network cut; collect requests, script errors and dialogs."""
+    context = browser.new_context(offline=True, viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
     requests, errors = [], []
     page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
@@ -46,9 +47,10 @@ def open_offline(browser, path: Path, screenshot: Path):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(path.as_uri())
     page.wait_for_function(
-        "typeof L !== 'undefined'"
+        "typeof L !== 'undefined' && document.querySelectorAll('.cp-legend').length > 0"
         " && document.querySelectorAll('path.leaflet-interactive').length > 0"
     )
+    page.wait_for_timeout(300)  # let controls settle (the legend folds in small windows)
     page.screenshot(path=str(screenshot))
     return page, context, requests, errors
 
@@ -178,15 +180,8 @@ def overlapping(boxes):
 
 
 def open_at(browser, path: Path, size, screenshot: Path):
-    context = browser.new_context(offline=True, viewport={"width": size[0], "height": size[1]})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(path.as_uri())
-    page.wait_for_function("document.querySelectorAll('.cp-legend').length > 0")
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(screenshot))
+    """Open a map at a window size; return the page, its context and its errors."""
+    page, context, _, errors = open_offline(browser, path, screenshot, size)
     return page, context, errors
 
 
