@@ -83,3 +83,34 @@ def test_a_clearance_point_for_the_wrong_country_is_refused(tmp_path):
         DataError, match="border_posts.geojson: khunjerab: clearance: needs one point"
     ):
         load_corridor(bundle)
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"minuts": 135}, "unknown keys ['minuts']"),
+        ({"name": "  "}, "must be a list of two"),
+        ({"minutes_to_border": 5000}, "minutes_to_border"),  # over a day
+    ],
+)
+def test_a_malformed_clearance_point_is_named(tmp_path, change, complaint):
+    import shutil
+    from pathlib import Path
+
+    bundle = tmp_path / "cpec"
+    shutil.copytree(Path(__file__).parents[1] / "data" / "corridors" / "cpec_karakoram", bundle)
+    path = bundle / "border_posts.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"][0]["properties"]["clearance"][0].update(change)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_corridor(bundle)
+    assert any(p.field == "clearance" and complaint in p.message for p in caught.value.problems)
+
+
+def test_an_empty_translation_of_a_scenario_is_refused(tiny_copy):
+    (tiny_copy / "scenarios" / "borders_closed.toml").write_text(
+        'default_regime = "closed"\ndescription_ru = ""\n', encoding="utf-8"
+    )
+    with pytest.raises(DataError, match="borders_closed.toml: -: description_ru"):
+        load_corridor(tiny_copy)

@@ -69,3 +69,8 @@ def test_closed_borders_leave_no_way_home_and_say_so(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "Almaty: no way home: no route from Almaty to Bishkek" in result.output
+
+
+def test_continuity_is_for_tb_only(worker_times):
+    with pytest.raises(InvalidArgumentError, match="continuity is for tb or tb_mdr, not surgery"):
+        continuity_pathways(worker_times, "KG", "Bishkek", specialty="surgery")

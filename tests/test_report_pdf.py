@@ -93,3 +93,23 @@ def test_urdu_pdf_without_an_urdu_font_is_refused(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "no installed font has Urdu letters" in result.output
     assert "fonts-noto-core" in result.output and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("executable", "complaint"),
+    [("not-a-file", "is not a file"), ("fails.sh", "failed to start or to print the report")],
+)
+def test_a_broken_chromium_is_named(tmp_path, monkeypatch, executable, complaint):
+    from click.testing import CliRunner
+
+    import cli
+
+    fake = tmp_path / executable
+    if executable.endswith(".sh"):  # a "browser" that exits at once
+        fake.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+        fake.chmod(0o755)
+    monkeypatch.setenv("CORRIDOR_PLANNER_CHROMIUM", str(fake))
+    out = tmp_path / "r.pdf"
+    result = CliRunner().invoke(cli.main, ["report", "tests/data/tiny_corridor", "--out", str(out)])
+    assert result.exit_code == 1
+    assert complaint in result.output and not out.exists()
