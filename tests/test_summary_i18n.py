@@ -146,3 +146,18 @@ def _names(corridor, with_descriptions: bool) -> set[str]:
         if isinstance(value, dict):
             names |= {str(value.get(k, key)) for k in ("path", "source", "licence")}
     return {n for n in names if n}
+
+
+@pytest.mark.parametrize("bundle", ["cpec", "gwadar"])
+def test_urdu_report_gives_every_cpec_scenario_in_urdu(bundle, request):
+    """The CPEC bundles carry description_ur: the Urdu report shows it, not the English."""
+    from corridor_planner.report import default_scenarios
+
+    network = request.getfixturevalue(bundle)
+    scenarios = default_scenarios(network.corridor)
+    page = html.unescape(render_html(build_report(network, scenarios), "ur"))
+    for scenario in scenarios:
+        urdu = scenario.translations["ur"]
+        assert re.search(r"[\u0600-\u06ff]{3}", urdu), scenario.name
+        assert urdu in page
+        assert scenario.description not in page
