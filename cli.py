@@ -786,9 +786,9 @@ def _print_costs(costs: Sequence[Any]) -> None:
 )
 @click.option(
     "--profile",
-    default="eaeu_worker",
-    show_default=True,
-    help="Their traveller profile at border posts.",
+    default=None,
+    help="Their traveller profile at border posts (default: eaeu_worker for a national of "
+    "an EAEU member, third_country otherwise).",
 )
 @SCENARIO_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
@@ -798,22 +798,29 @@ def tb_continuity_command(
     nationality: str,
     home: str,
     specialty: str,
-    profile: str,
+    profile: str | None,
     scenario: str,
     fmt: str,
 ) -> None:
-    """TB continuity for migrants: where treatment starts, the way home, follow-up at home."""
+    """TB continuity for migrants: where treatment starts, the way home, follow-up at home.
+
+    NATIONALITY may be a corridor country or a country of origin of the bundle's
+    origins.toml (Tajikistan for almaty_bishkek); the way home is then the corridor route
+    to its edge and the sourced legs beyond it, listed with their sources.
+    """
+    nationality = nationality.upper()
+    profile = profile or continuity.migrant_profile(nationality)
     loaded = load_corridor(corridor)
     network = build_network(loaded)
     times = CorridorTravelTimes(network, profile, loaded.scenario(scenario))
     rows = continuity.continuity_pathways(
-        times, nationality.upper(), home, specialty=specialty, profile=profile
+        times, nationality, home, specialty=specialty, profile=profile
     )
     if fmt == "json":
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, ensure_ascii=False))
         return
     click.echo(
-        f"TB continuity ({specialty}) for {nationality.upper()} migrants ({profile}) in "
+        f"TB continuity ({specialty}) for {nationality} migrants ({profile}) in "
         f"{loaded.id}, home {home}, scenario {scenario}:"
     )
 
@@ -837,6 +844,22 @@ def tb_continuity_command(
     for r in rows:
         for gap in r.gaps:
             click.echo(f"  {r.host}: {gap}")
+    _echo_beyond_corridor(rows)
+
+
+def _echo_beyond_corridor(rows: list[continuity.ContinuityPathway]) -> None:
+    """List the legs beyond the corridor once for each distinct way home."""
+    seen: set[tuple[str, ...]] = set()
+    for r in rows:
+        legs = tuple(r.beyond_corridor)
+        if legs and legs not in seen:
+            seen.add(legs)
+            click.echo(
+                "Beyond the corridor (sourced leg times, not the road graph; posts there have "
+                "no opening-hours clock):"
+            )
+            for leg in legs:
+                click.echo(f"  {leg}")
 
 
 @main.command(name="report")

@@ -11,6 +11,13 @@ each host settlement of the corridor outside the migrant's home country, this fi
 
 Where a piece cannot be found (no site takes the migrant, no route crosses the border, no
 site at home), the row says which and why instead of leaving it out.
+
+Migrants may also come from a country beyond the corridor (Tajikistan for Almaty -
+Bishkek): the bundle's ``origins.toml`` (:mod:`corridor_planner.origins`) then gives their
+home places, the TB sites there and the sourced road legs and posts from the corridor's
+edge home. The way home is the corridor route to an exit settlement plus those legs; its
+part beyond the corridor is sourced leg times, not the road graph, and is listed leg by
+leg with its sources.
 """
 
 from __future__ import annotations
@@ -19,9 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corridor_planner.cover import Patient
-from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
+from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
+from corridor_planner.origins import Leg, OriginPlace, Origins
 from corridor_planner.referral import pathways
-from corridor_planner.routing import find_route
+from corridor_planner.routing import Route, find_route
+from corridor_planner.settings import EAEU_MEMBERS
 from corridor_planner.traveltimes import CorridorTravelTimes
 
 #: Services a continuity pathway can be asked for.
@@ -45,10 +54,16 @@ class ContinuityPathway:
     follow_up_site: str | None = None
     follow_up_minutes: float | None = None
     gaps: list[str] = field(default_factory=list)
+    beyond_corridor: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
         return dict(self.__dict__)
+
+
+def migrant_profile(nationality: str) -> str:
+    """Return the traveller profile of a migrant worker: EAEU worker or third-country."""
+    return "eaeu_worker" if nationality in EAEU_MEMBERS else "third_country"
 
 
 def continuity_pathways(
@@ -57,7 +72,7 @@ def continuity_pathways(
     home: str,
     *,
     specialty: str = "tb",
-    profile: str = "eaeu_worker",
+    profile: str | None = None,
 ) -> list[ContinuityPathway]:
     """Continuity pathways for migrants of ``nationality`` living in the other countries.
 
@@ -66,31 +81,47 @@ def continuity_pathways(
     times : CorridorTravelTimes
         Travel times under the scenario (its agreements switch cover rules on).
     nationality : str
-        The migrants' country (whose cover they hold), one of the corridor's countries.
+        The migrants' country (whose cover they hold): one of the corridor's countries, or
+        a country of origin of the bundle's ``origins.toml``.
     home : str
-        Their home settlement (a place name, id or ``lat,lon`` in ``nationality``).
+        Their home settlement: a place name, id or ``lat,lon`` in ``nationality``; for a
+        country of origin, a place of ``origins.toml``.
     specialty : str
         ``tb`` or ``tb_mdr``.
-    profile : str
-        Their traveller profile at border posts.
+    profile : str, optional
+        Their traveller profile at border posts (default: :func:`migrant_profile`).
 
     Raises
     ------
     InvalidArgumentError
-        For a nationality outside the corridor or a service that is not TB.
+        For a nationality the bundle does not know, an unknown home place or a service
+        that is not TB.
     """
     network = times.network
     corridor = network.corridor
+    origins = corridor.origins
+    profile = profile or migrant_profile(nationality)
     if specialty not in TB_SERVICES:
         raise InvalidArgumentError(f"continuity is for {' or '.join(TB_SERVICES)}, not {specialty}")
-    if nationality not in corridor.countries:
+    if nationality not in corridor.countries and nationality not in origins.countries:
+        beyond = f"; beyond it, {', '.join(origins.countries)}" if origins else ""
         raise InvalidArgumentError(
             f"{nationality} is not a country of corridor {corridor.id} "
-            f"({', '.join(corridor.countries)}): its places and TB sites are not in the bundle"
+            f"({', '.join(corridor.countries)}{beyond}): its places and TB sites are not in "
+            f"the bundle (a country of origin needs them in {corridor.id}/origins.toml)"
         )
-    follow_up, follow_up_gap = _follow_up(times, specialty, home)
+    home_place = (
+        _origin_home(origins, nationality, home) if nationality in origins.countries else None
+    )
+    if home_place is None:
+        follow_up, follow_up_gap = _follow_up(times, specialty, home)
+    else:
+        follow_up, follow_up_gap = None, ""
     migrant = Patient(profile, nationality=nationality)
-    found, refused = pathways(times, specialty, migrant, top=1)
+    try:
+        found, refused = pathways(times, specialty, migrant, top=1)
+    except NotFoundError:  # no attached site of the corridor offers it: each row says so
+        found, refused = [], []
     starts = {p.origin_id: p for p in found}
     why_not = {r.origin_id: r.reason for r in refused}
     hosts = corridor.population[corridor.population["country"] != nationality]
@@ -116,9 +147,92 @@ def continuity_pathways(
             row.gaps.append(f"no site takes them: {why_not.get(host.id, 'no TB site offers it')}")
         if follow_up_gap:
             row.gaps.append(follow_up_gap)
-        _route_home(times, host.id, home, profile, row)
+        if home_place is None:
+            _route_home(times, host.id, home, profile, row)
+        else:
+            _follow_up_beyond(origins, home_place, specialty, row)
+            _route_home_beyond(times, host.id, home_place, profile, row)
         rows.append(row)
     return rows
+
+
+def _origin_home(origins: Origins, nationality: str, home: str) -> OriginPlace:
+    place = origins.place(home, nationality)
+    if place is None:
+        known = sorted(p.name for p in origins.places.values() if p.country == nationality)
+        raise InvalidArgumentError(
+            f"no place {home!r} in {nationality} in origins.toml (known: {', '.join(known)})"
+        )
+    return place
+
+
+def _follow_up_beyond(
+    origins: Origins, home: OriginPlace, specialty: str, row: ContinuityPathway
+) -> None:
+    """Fill the follow-up site at home beyond the corridor, or say there is none."""
+    found = origins.follow_up(home.id, specialty)
+    if found is None:
+        row.gaps.append(
+            f"no follow-up site near {home.name}: no {specialty} site in {home.country} "
+            "reachable by road in origins.toml"
+        )
+        return
+    site, minutes = found
+    row.follow_up_site, row.follow_up_minutes = site.name, round(minutes, 1)
+
+
+def _route_home_beyond(
+    times: CorridorTravelTimes,
+    host_id: str,
+    home: OriginPlace,
+    profile: str,
+    row: ContinuityPathway,
+) -> None:
+    """Find the corridor route to the best exit, then the sourced legs beyond the corridor."""
+    origins = times.network.corridor.origins
+    inside: dict[str, Route] = {}
+    for exit_id in origins.exits():
+        try:
+            inside[exit_id] = find_route(
+                times.network,
+                host_id,
+                exit_id,
+                profile=profile,
+                scenario=times.scenario,
+                times=times if times.profile == profile else None,
+            )
+        except CorridorPlannerError:
+            continue  # this exit cannot be reached: another may
+    way = origins.way_home(
+        {e: (r.minutes, r.km) for e, r in inside.items()}, home.id, profile, times.scenario
+    )
+    if way is None:
+        row.gaps.append(
+            f"no way home: no open road and crossing from the corridor to {home.name} "
+            f"for {profile} under scenario {times.scenario.name}"
+        )
+        return
+    route = inside[way.exit]
+    row.home_minutes = round(route.minutes + way.minutes, 1)
+    row.home_km = round(route.km + way.km, 1)
+    row.border_posts = [*route.border_posts, *way.posts]
+    settlements = times.network.corridor.population
+    names = dict(zip(settlements["id"], settlements["name"], strict=True))
+    names.update({p.id: p.name for p in origins.places.values()})
+    row.beyond_corridor = [_describe(names, leg) for leg in way.legs]
+
+
+def _describe(names: dict[str, str], leg: Leg) -> str:
+    """Say a leg beyond the corridor in one line: ends, km, minutes, source, confidence."""
+
+    def name(end: str) -> str:
+        return names.get(end, end)
+
+    what = "crossing" if leg.is_post else f"{leg.km:g} km"
+    return (
+        f"{name(leg.start)} - {name(leg.end)}: {leg.name}, {what}, {leg.minutes:.0f} min "
+        f"({leg.confidence}: {leg.source})"
+    )
 
 
 def _follow_up(times: CorridorTravelTimes, specialty: str, home: str) -> tuple[Any, str]:

@@ -22,6 +22,7 @@ from corridor_planner.costs import COSTS_FILE, CostBook, read_cost_book
 from corridor_planner.cover import DEFAULT_RULES, WHERE, CoverRule
 from corridor_planner.errors import DataError, NotFoundError, Problem
 from corridor_planner.i18n import LANGUAGES
+from corridor_planner.origins import ORIGINS_FILE, Origins, read_origins
 from corridor_planner.rules import (
     BorderPost,
     ClearancePoint,
@@ -121,6 +122,11 @@ class Corridor:
         The two places ``demo`` routes between (``[demo] route`` in ``corridor.toml``).
     cover_rules : tuple of CoverRule
         Who is covered where (``cover.toml``; the default rules when absent).
+    costs : CostBook
+        Charges, fares and out-of-pocket context (``costs.toml``; empty when absent).
+    origins : Origins
+        Migrants' countries of origin beyond the corridor (``origins.toml``; empty when
+        absent): their places, TB sites and the way home.
     bad_scenarios : dict
         Only with ``skip_bad_scenarios``: optional scenario files left out, with their
         problems (a sweep runs the others).
@@ -151,6 +157,7 @@ class Corridor:
     demo_route: tuple[str, str] | None = None
     cover_rules: tuple[CoverRule, ...] = DEFAULT_RULES
     costs: CostBook = field(default_factory=CostBook)
+    origins: Origins = field(default_factory=Origins)
     bad_scenarios: dict[str, list[str]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -270,6 +277,7 @@ class _BundleLoader:
         cover_rules = self._cover_rules()
         self.rule_ids = {r.id for r in cover_rules}
         costs = self._costs(self.countries)
+        origins = self._origins(population)
         scenarios = self._scenarios(post_ids, facility_ids)
         rates = self._rates(meta.get("referral_rates", {}), CORRIDOR_FILE)
         demo_route = self._demo_route(meta)
@@ -302,6 +310,7 @@ class _BundleLoader:
             demo_route=demo_route,
             cover_rules=cover_rules,
             costs=costs,
+            origins=origins,
             bad_scenarios=self.bad_scenarios,
             metadata=meta,
         )
@@ -696,6 +705,25 @@ class _BundleLoader:
         book, problems = read_cost_book(data, countries)
         self.problems.extend(problems)
         return book
+
+    def _origins(self, population: gpd.GeoDataFrame) -> Origins:
+        """Read ``origins.toml`` (countries of origin beyond the corridor), if present."""
+        path = self.path / ORIGINS_FILE
+        if not path.exists():
+            return Origins()
+        try:
+            data = read_toml(path, ORIGINS_FILE)
+        except DataError as exc:
+            self.problems.extend(exc.problems)
+            return Origins()
+        settlements = (
+            dict(zip(population["id"].astype(str), population["country"].astype(str), strict=True))
+            if population is not None and "id" in population and "country" in population
+            else {}
+        )
+        origins, problems = read_origins(data, settlements, self.countries)
+        self.problems.extend(problems)
+        return origins
 
     def _cover_rules(self) -> tuple[CoverRule, ...]:
         """Read ``cover.toml`` (``[[rule]]`` tables), or keep the default rules."""

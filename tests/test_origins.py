@@ -1,0 +1,244 @@
+"""Countries of origin beyond the corridor (origins.toml): the way home and follow-up.
+
+A tiny corridor (KZ, KG) gets a made-up Tajikistan beyond it, with hand-set leg times, so
+every answer is the corridor route to the exit plus a sum done by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corridor_planner.continuity import continuity_pathways, migrant_profile
+from corridor_planner.corridor import load_corridor
+from corridor_planner.errors import DataError, InvalidArgumentError
+from corridor_planner.network import build_network
+from corridor_planner.routing import find_route
+from corridor_planner.traveltimes import CorridorTravelTimes
+
+ORIGINS = """
+[[country]]
+code = "TJ"
+name = "Tajikistan (test)"
+source = "test"
+
+[[place]]
+id = "kg_far"
+name = "Far KG Town"
+country = "KG"
+lat = 42.5
+lon = 74.5
+source = "test"
+
+[[place]]
+id = "kz_far"
+name = "Far KZ Town"
+country = "KZ"
+lat = 43.4
+lon = 74.5
+source = "test"
+
+[[place]]
+id = "tj_gate"
+name = "Gate"
+country = "TJ"
+lat = 42.0
+lon = 74.0
+source = "test"
+
+[[place]]
+id = "tj_home"
+name = "Home Town"
+country = "TJ"
+lat = 41.8
+lon = 73.9
+population = 1000
+year = 2020
+source = "test"
+
+[[place]]
+id = "tj_city"
+name = "Capital"
+country = "TJ"
+lat = 41.5
+lon = 73.5
+source = "test"
+
+[[road]]
+from = "town_d"
+to = "kg_far"
+name = "KG road"
+km = 100
+minutes = 120
+source = "test"
+confidence = "S"
+
+[[post]]
+id = "kg_tj"
+name = "KG-TJ post"
+from = "kg_far"
+to = "tj_gate"
+status = "open"
+profiles_allowed = ["citizen", "third_country"]
+minutes = 30
+source = "test"
+confidence = "E"
+
+[[road]]
+from = "tj_gate"
+to = "tj_home"
+name = "TJ road"
+km = 50
+minutes = 60
+source = "test"
+confidence = "S"
+
+[[road]]
+from = "tj_home"
+to = "tj_city"
+name = "TJ trunk"
+km = 80
+minutes = 90
+source = "test"
+confidence = "S"
+
+# a much shorter way home through Kazakhstan, across a post that is closed
+[[road]]
+from = "faraway"
+to = "kz_far"
+name = "KZ road"
+km = 5
+minutes = 5
+source = "test"
+confidence = "S"
+
+[[post]]
+id = "kz_tj"
+name = "KZ-TJ post (closed)"
+from = "kz_far"
+to = "tj_home"
+status = "closed"
+profiles_allowed = ["citizen", "third_country"]
+minutes = 5
+source = "test"
+confidence = "S"
+
+[[tb_site]]
+id = "tj_home_tb"
+name = "Home TB dispensary"
+place = "tj_home"
+services = ["tb"]
+source = "test"
+confidence = "S"
+
+[[tb_site]]
+id = "tj_city_mdr"
+name = "Capital MDR-TB centre"
+place = "tj_city"
+services = ["tb", "tb_mdr"]
+source = "test"
+confidence = "S"
+"""
+
+
+def _bundle(tiny_copy: Path, text: str = ORIGINS) -> Path:
+    (tiny_copy / "origins.toml").write_text(text, encoding="utf-8")
+    return tiny_copy
+
+
+@pytest.fixture
+def origin_network(tiny_copy):
+    return build_network(load_corridor(_bundle(tiny_copy)))
+
+
+def _rows(network, scenario="baseline", specialty="tb"):
+    times = CorridorTravelTimes(network, "third_country", network.corridor.scenario(scenario))
+    return {r.host: r for r in continuity_pathways(times, "TJ", "Home Town", specialty=specialty)}
+
+
+def test_the_way_home_is_the_corridor_route_to_the_exit_then_the_legs(origin_network):
+    rows = _rows(origin_network)
+    inside = find_route(origin_network, "Town A", "Town D", profile="third_country")
+    town_a = rows["Town A"]
+    # 120 min KG road + 30 min at the post + 60 min TJ road; the closed KZ post is not used
+    assert town_a.home_minutes == pytest.approx(inside.minutes + 210, abs=0.1)
+    assert town_a.home_km == pytest.approx(inside.km + 150, abs=0.1)
+    assert town_a.border_posts == [*inside.border_posts, "KG-TJ post"]
+    assert [leg.split(":")[0] for leg in town_a.beyond_corridor] == [
+        "Town D - Far KG Town",
+        "Far KG Town - Gate",
+        "Gate - Home Town",
+    ]
+    # the exit itself: no corridor route, only the legs beyond
+    assert rows["Town D"].home_minutes == pytest.approx(210)
+    assert rows["Town D"].border_posts == ["KG-TJ post"]
+    # follow-up at home: the dispensary in the home town itself
+    assert town_a.follow_up_site == "Home TB dispensary"
+    assert town_a.follow_up_minutes == 0
+
+
+def test_mdr_tb_follow_up_is_the_nearest_site_offering_it(origin_network):
+    row = _rows(origin_network, specialty="tb_mdr")["Town A"]
+    assert row.follow_up_site == "Capital MDR-TB centre"
+    assert row.follow_up_minutes == pytest.approx(90)
+
+
+def test_scenarios_apply_to_posts_beyond_the_corridor(origin_network):
+    base = _rows(origin_network)["Town D"].home_minutes
+    # p_restricted doubles every post delay: 30 more minutes at the KG-TJ post
+    assert _rows(origin_network, "p_restricted")["Town D"].home_minutes == pytest.approx(base + 30)
+    closed = _rows(origin_network, "borders_closed")["Town D"]
+    assert closed.home_minutes is None
+    assert any("no way home" in gap and "Home Town" in gap for gap in closed.gaps)
+
+
+def test_a_profile_the_post_does_not_let_through_has_no_way_home(origin_network):
+    times = CorridorTravelTimes(
+        origin_network, "eaeu_worker", origin_network.corridor.scenario("baseline")
+    )
+    rows = continuity_pathways(times, "TJ", "Home Town", profile="eaeu_worker")
+    assert all(r.home_minutes is None for r in rows)
+
+
+def test_unknown_home_place_names_the_known_ones(origin_network):
+    times = CorridorTravelTimes(
+        origin_network, "third_country", origin_network.corridor.scenario("baseline")
+    )
+    with pytest.raises(
+        InvalidArgumentError, match="no place 'Dushanbe' in TJ.*Capital, Gate, Home Town"
+    ):
+        continuity_pathways(times, "TJ", "Dushanbe")
+
+
+def test_migrant_profile_follows_eaeu_membership():
+    assert migrant_profile("KG") == "eaeu_worker"
+    assert migrant_profile("TJ") == "third_country"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ('from = "tj_gate"\nto = "tj_home"', 'from = "kg_far"\nto = "tj_home"'),
+            "origins.toml: road TJ road: to: a road between KG and TJ with no post on it",
+        ),
+        (("km = 100", "km = -100"), "origins.toml: road KG road: km: must be above 0"),
+        (("minutes = 30", "minutes = 99999"), "origins.toml: post kg_tj: minutes: must be from 0"),
+        (('status = "open"', 'status = "ajar"'), "origins.toml: post kg_tj: status: must be one"),
+        (('code = "TJ"', 'code = "KG"'), "country Tajikistan (test): code: is a corridor country"),
+        (('place = "tj_home"', 'place = "nowhere"'), "tb_site tj_home_tb: place: must be the id"),
+        (('services = ["tb"]', 'services = ["surgery"]'), "tb_site tj_home_tb: services"),
+        (('from = "town_d"', 'from = "town_x"'), "road KG road: from: must be the id of a"),
+        (("lat = 42.5", "lat = 142.5"), "place kg_far: lat: must be from -90"),
+        (('source = "test"', 'sourse = "test"'), "country Tajikistan (test): sourse: unknown key"),
+        (('id = "tj_city"', 'id = "tj_home"'), "origins.toml: tj_home: id: duplicate id"),
+        (('id = "kg_far"', 'id = "town_a"'), "place town_a: id: is already a settlement"),
+    ],
+)
+def test_bad_origins_are_refused_with_file_entry_and_field(tiny_copy, change, message):
+    old, new = change
+    assert old in ORIGINS
+    with pytest.raises(DataError) as info:
+        load_corridor(_bundle(tiny_copy, ORIGINS.replace(old, new, 1)))
+    assert message in str(info.value)
