@@ -849,17 +849,17 @@ def tb_continuity_command(
 
 def _echo_beyond_corridor(rows: list[continuity.ContinuityPathway]) -> None:
     """List the legs beyond the corridor once for each distinct way home."""
-    seen: set[tuple[str, ...]] = set()
-    for r in rows:
-        legs = tuple(r.beyond_corridor)
-        if legs and legs not in seen:
-            seen.add(legs)
-            click.echo(
-                "Beyond the corridor (sourced leg times, not the road graph; posts there have "
-                "no opening-hours clock):"
-            )
-            for leg in legs:
-                click.echo(f"  {leg}")
+    ways = list(dict.fromkeys(tuple(map(continuity.describe_leg, r.beyond_corridor)) for r in rows))
+    ways = [way for way in ways if way]
+    if ways:
+        click.echo(
+            "Beyond the corridor (sourced leg times, not the road graph; posts there have "
+            "no opening-hours clock):"
+        )
+    for number, way in enumerate(ways, start=1):
+        click.echo(f"  way {number}:" if len(ways) > 1 else "", nl=len(ways) > 1)
+        for leg in way:
+            click.echo(f"    {leg}")
 
 
 @main.command(name="report")

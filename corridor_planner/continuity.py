@@ -27,7 +27,7 @@ from typing import Any
 
 from corridor_planner.cover import Patient
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
-from corridor_planner.origins import Leg, OriginPlace, Origins
+from corridor_planner.origins import OriginPlace, Origins
 from corridor_planner.referral import pathways
 from corridor_planner.routing import Route, find_route
 from corridor_planner.settings import EAEU_MEMBERS
@@ -54,7 +54,7 @@ class ContinuityPathway:
     follow_up_site: str | None = None
     follow_up_minutes: float | None = None
     gaps: list[str] = field(default_factory=list)
-    beyond_corridor: list[str] = field(default_factory=list)
+    beyond_corridor: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -204,7 +204,11 @@ def _route_home_beyond(
         except CorridorPlannerError:
             continue  # this exit cannot be reached: another may
     way = origins.way_home(
-        {e: (r.minutes, r.km) for e, r in inside.items()}, home.id, profile, times.scenario
+        {e: (r.minutes, r.km) for e, r in inside.items()},
+        home.id,
+        profile,
+        times.scenario,
+        nationality=home.country,
     )
     if way is None:
         row.gaps.append(
@@ -219,25 +223,36 @@ def _route_home_beyond(
     settlements = times.network.corridor.population
     names = dict(zip(settlements["id"], settlements["name"], strict=True))
     names.update({p.id: p.name for p in origins.places.values()})
-    row.beyond_corridor = [_describe(names, leg) for leg in way.legs]
+    row.beyond_corridor = [
+        {
+            "from": names.get(leg.start, leg.start),
+            "to": names.get(leg.end, leg.end),
+            "name": leg.name,
+            "crossing": leg.is_post,
+            "km": leg.km,
+            "minutes": round(leg.minutes, 1),
+            "source": leg.source,
+            "confidence": leg.confidence,
+        }
+        for leg in way.legs
+    ]
 
 
-def _describe(names: dict[str, str], leg: Leg) -> str:
+def describe_leg(leg: dict[str, Any]) -> str:
     """Say a leg beyond the corridor in one line: ends, km, minutes, source, confidence."""
-
-    def name(end: str) -> str:
-        return names.get(end, end)
-
-    what = "crossing" if leg.is_post else f"{leg.km:g} km"
+    what = f"{leg['km']:g} km" + (" across the border" if leg["crossing"] else "")
     return (
-        f"{name(leg.start)} - {name(leg.end)}: {leg.name}, {what}, {leg.minutes:.0f} min "
-        f"({leg.confidence}: {leg.source})"
+        f"{leg['from']} - {leg['to']}: {leg['name']}, {what}, {leg['minutes']:.0f} min "
+        f"({leg['confidence']}: {leg['source']})"
     )
 
 
 def _follow_up(times: CorridorTravelTimes, specialty: str, home: str) -> tuple[Any, str]:
     """Return the TB site nearest home that takes its residents, or why there is none."""
-    found, refused = pathways(times, specialty, Patient("citizen"), origin=home, top=1)
+    try:
+        found, refused = pathways(times, specialty, Patient("citizen"), origin=home, top=1)
+    except NotFoundError as exc:
+        return None, f"no follow-up site near {home}: {exc}"
     if found:
         return found[0], ""
     reason = refused[0].reason if refused else f"no site offers {specialty}"
@@ -262,3 +277,69 @@ def _route_home(
     row.home_minutes = round(route.minutes, 1)
     row.home_km = round(route.km, 1)
     row.border_posts = list(route.border_posts)
+
+
+#: Host settlements a report lists per nationality (the most populous; the rest are counted).
+REPORT_HOSTS = 5
+
+
+def report_homes(corridor: Any) -> dict[str, str]:
+    """Return ``{nationality: home place id}`` a report follows migrants home to.
+
+    For each corridor country its most populous settlement; for each country of origin in
+    ``origins.toml`` its most populous place with a population.
+    """
+    homes: dict[str, str] = {}
+    population = corridor.population
+    for country in corridor.countries:
+        own = population[population["country"] == country]
+        if not own.empty:
+            homes[country] = str(own.sort_values("population", ascending=False).iloc[0]["id"])
+    for country in corridor.origins.countries:
+        places = [
+            p
+            for p in corridor.origins.places.values()
+            if p.country == country and p.population is not None
+        ]
+        if places:
+            homes[country] = max(places, key=lambda p: (p.population, p.id)).id
+    return homes
+
+
+def continuity_summary(times: CorridorTravelTimes, specialty: str = "tb") -> list[dict[str, Any]]:
+    """TB continuity for the report: per nationality, its largest hosts and what is missing.
+
+    Each entry has the nationality, the home place, the profile, the rows of the
+    ``REPORT_HOSTS`` most populous host settlements, how many hosts have a complete
+    pathway and how many lack a piece, and the legs beyond the corridor (with sources).
+    """
+    corridor = times.network.corridor
+    if not any(specialty in services for services in corridor.facilities["services"]):
+        return []  # the bundle has no TB site: the report says nothing rather than all gaps
+    names = dict(zip(corridor.population["id"], corridor.population["name"], strict=True))
+    names.update({p.id: p.name for p in corridor.origins.places.values()})
+    people = dict(zip(corridor.population["name"], corridor.population["population"], strict=True))
+    entries = []
+    for nationality, home in report_homes(corridor).items():
+        profile = migrant_profile(nationality)
+        if profile != times.profile:
+            times = CorridorTravelTimes(times.network, profile, times.scenario)
+        rows = continuity_pathways(
+            times, nationality, names.get(home, home), specialty=specialty, profile=profile
+        )
+        if not rows:
+            continue
+        ranked = sorted(rows, key=lambda r: -float(people.get(r.host, 0)))
+        legs = next((r.beyond_corridor for r in ranked if r.beyond_corridor), [])
+        entries.append(
+            {
+                "nationality": nationality,
+                "home": names.get(home, home),
+                "profile": profile,
+                "rows": [r.to_dict() for r in ranked[:REPORT_HOSTS]],
+                "complete": sum(1 for r in rows if not r.gaps),
+                "incomplete": sum(1 for r in rows if r.gaps),
+                "beyond_corridor": legs,
+            }
+        )
+    return entries

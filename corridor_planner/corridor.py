@@ -278,7 +278,7 @@ class _BundleLoader:
         self.rule_ids = {r.id for r in cover_rules}
         costs = self._costs(self.countries)
         origins = self._origins(population)
-        scenarios = self._scenarios(post_ids, facility_ids)
+        scenarios = self._scenarios(post_ids | origins.post_ids(), facility_ids)
         rates = self._rates(meta.get("referral_rates", {}), CORRIDOR_FILE)
         demo_route = self._demo_route(meta)
         if self.problems:

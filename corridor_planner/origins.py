@@ -11,7 +11,9 @@ graph:
 - ``[[road]]``: road legs between two places of one country, or from a corridor settlement
   (by its id) to a place, each with its sourced length and driving time;
 - ``[[post]]``: border crossings between places of two countries, with who may cross,
-  whether the crossing is open as of the bundle's date, and the time to cross.
+  whether the crossing is open as of the bundle's date, the time to cross (waiting and
+  driving through) and, optionally, the km between its two places. A traveller of one
+  of the post's two countries crosses as a ``citizen``.
 
 A road may never join two countries: a crossing is always a post, as in the corridor.
 Scenarios apply to posts here as to the corridor's own (``default_regime``,
@@ -45,6 +47,7 @@ KEYS: dict[str, set[str]] = {
         "name",
         "from",
         "to",
+        "km",
         "status",
         "profiles_allowed",
         "minutes",
@@ -97,6 +100,7 @@ class Leg:
     post_id: str = ""  # set for a crossing: the post's id
     status: str = "open"
     profiles_allowed: frozenset[str] = frozenset()
+    countries: tuple[str, ...] = ()  # a crossing's two countries
 
     @property
     def is_post(self) -> bool:
@@ -141,6 +145,10 @@ class Origins:
                 return place
         return None
 
+    def post_ids(self) -> set[str]:
+        """Ids of the posts beyond the corridor (a scenario may set their regime)."""
+        return {leg.post_id for leg in self.legs if leg.is_post}
+
     def exits(self) -> list[str]:
         """Corridor settlement ids where a way home leaves the corridor."""
         ends = {end for leg in self.legs for end in (leg.start, leg.end)}
@@ -152,6 +160,7 @@ class Origins:
         home: str,
         profile: str,
         scenario: Scenario,
+        nationality: str = "",
     ) -> WayHome | None:
         """Fastest way home beyond the corridor, given the time to reach each exit.
 
@@ -166,13 +175,16 @@ class Origins:
             Traveller profile at the posts.
         scenario : Scenario
             Regimes and delay multiplier for the posts.
+        nationality : str
+            The traveller's country: at a post of that country they cross as a
+            ``citizen`` (a Tajik at a Kyrgyz - Tajik post, say), elsewhere as ``profile``.
 
         Returns
         -------
         WayHome or None
             None when no exit leads home (closed posts, say).
         """
-        graph = self._graph(profile, scenario)
+        graph = self._graph(profile, scenario, nationality)
         start = "\0host"
         graph.add_node(start)
         for exit_id, (minutes, _) in to_exit.items():
@@ -217,12 +229,13 @@ class Origins:
         minutes, site = min(sites, key=lambda pair: (pair[0], pair[1].id))
         return site, minutes
 
-    def _graph(self, profile: str, scenario: Scenario) -> nx.Graph:
-        """Road legs and the posts this profile may cross under the scenario."""
+    def _graph(self, profile: str, scenario: Scenario, nationality: str) -> nx.Graph:
+        """Return the road legs and the posts this traveller may cross under the scenario."""
         graph = nx.Graph()
         for leg in self.legs:
             if leg.is_post:
-                minutes = _crossing_minutes(leg, profile, scenario)
+                crossing = "citizen" if nationality in leg.countries else profile
+                minutes = _crossing_minutes(leg, crossing, scenario)
                 if minutes is None:
                     continue
                 leg = replace(leg, minutes=minutes)
@@ -460,19 +473,21 @@ class _Reader:
             known = ", ".join(sorted(settings.PROFILES))
             self.problem(label, "profiles_allowed", f"must list traveller profiles ({known})")
         minutes = self._number(item, "minutes", "delay_minutes", label)
+        km = self._number(item, "km", "crossing_km", label) if "km" in item else 0.0
         if len(self.problems) > before or ends is None:
             return None
         return Leg(
             ends[0],
             ends[1],
             name,
-            0.0,
+            km,
             minutes,
             source,
             confidence,
             post_id=post_id,
             status=str(status),
             profiles_allowed=frozenset(cast(list[str], profiles)),
+            countries=(ends[2], ends[3]),
         )
 
     # fields ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pandas as pd
 
 from corridor_planner import access, referral
 from corridor_planner.access import nearest_facility_times
+from corridor_planner.continuity import continuity_summary
 from corridor_planner.corridor import Corridor
 from corridor_planner.costs import exposure_by_group
 from corridor_planner.cover import Patient
@@ -66,6 +67,7 @@ class ReportData:
     closed_name: str = ""
     out_of_pocket: list[dict[str, Any]] = field(default_factory=list)
     cost_sources: list[dict[str, str]] = field(default_factory=list)
+    continuity: list[dict[str, Any]] = field(default_factory=list)
 
 
 #: Scenarios the report compares when the user names none (those the bundle has).
@@ -185,6 +187,7 @@ def build_report(
         closed_name=closed.name if closed is not None else "",
         out_of_pocket=list(corridor.costs.exposure),
         cost_sources=_cost_sources(corridor),
+        continuity=continuity_summary(times[reference.name]),
     )
 
 

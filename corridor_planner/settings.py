@@ -217,6 +217,7 @@ RANGES: dict[str, Range] = {
     "snap_limit_m": Range(0, 100_000, "m", low_open=True),
     "threshold_minutes": Range(0, 10_080, "minutes (up to a week)", low_open=True),
     "distance_km": Range(0, 5_000, "km", low_open=True),
+    "crossing_km": Range(0, 100, "km between the two places a crossing joins"),
     "latitude": Range(-90, 90, "degrees"),
     "longitude": Range(-180, 180, "degrees"),
 }

@@ -44,9 +44,44 @@ def test_mdr_tb_starts_at_home_when_no_host_site_offers_it(worker_times):
     assert rows["Almaty"].start_country == "KG"
 
 
-def test_a_country_outside_the_corridor_is_said_to_be_missing(worker_times):
-    with pytest.raises(InvalidArgumentError, match="TJ is not a country of corridor"):
-        continuity_pathways(worker_times, "TJ", "Dushanbe")
+def test_a_country_the_bundle_does_not_know_is_refused(worker_times):
+    with pytest.raises(
+        InvalidArgumentError, match="UZ is not a country of corridor.*beyond it, TJ"
+    ):
+        continuity_pathways(worker_times, "UZ", "Tashkent")
+
+
+def test_a_tajik_worker_in_almaty_goes_home_through_kyzyl_bel(almaty_bishkek):
+    """Hand sum: corridor route Almaty - Bishkek, then origins.toml's legs to Dushanbe."""
+    times = CorridorTravelTimes(
+        almaty_bishkek, "third_country", almaty_bishkek.corridor.scenario("baseline")
+    )
+    rows = {r.host: r for r in continuity_pathways(times, "TJ", "Dushanbe")}
+    almaty = rows["Almaty"]
+    # Kazakhstan treats TB free for foreigners up to conversion (order KR DSM-121/2020)
+    assert almaty.start_site.startswith("National Scientific Center of Infectious Diseases")
+    inside = find_route(almaty_bishkek, "Almaty", "Bishkek", profile="third_country")
+    # Bishkek - Batken 780, Kyzyl-Bel 62, Isfara - Khujand 86, Khujand - Dushanbe 420 min
+    assert almaty.home_minutes == pytest.approx(inside.minutes + 780 + 62 + 86 + 420, abs=0.1)
+    assert almaty.home_km == pytest.approx(inside.km + 840 + 20 + 100 + 330, abs=0.1)
+    assert almaty.border_posts == ["Kordai (KZ) – Ak-Zhol (KG)", "Kyzyl-Bel (KG) - Isfara (TJ)"]
+    assert almaty.follow_up_site.startswith("Republican Center for the Protection")
+    assert almaty.follow_up_minutes == 0
+    # a Tajik in Bishkek starts in Almaty: no Kyrgyz TB site takes an uninsured foreigner
+    assert rows["Bishkek"].start_country == "KZ"
+    # Khujand's follow-up is the Sughd regional hospital for TB, Dushanbe's for MDR-TB
+    khujand = continuity_pathways(times, "TJ", "Khujand")[0]
+    assert khujand.follow_up_site == "Sughd Regional TB Hospital, Dehmoy"
+    mdr = continuity_pathways(times, "TJ", "Khujand", specialty="tb_mdr")[0]
+    assert mdr.follow_up_site.startswith("Republican Center") and mdr.follow_up_minutes == 420
+
+
+def test_with_the_kyrgyz_tajik_border_closed_there_is_no_way_home(almaty_bishkek):
+    scenario = almaty_bishkek.corridor.scenario("kg_tj_border_closed")
+    times = CorridorTravelTimes(almaty_bishkek, "third_country", scenario)
+    rows = continuity_pathways(times, "TJ", "Dushanbe")
+    assert rows and all(r.home_minutes is None for r in rows)
+    assert all("no way home" in " ".join(r.gaps) for r in rows)
 
 
 def test_closed_borders_leave_no_way_home_and_say_so(tmp_path):

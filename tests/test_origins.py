@@ -165,10 +165,10 @@ def test_the_way_home_is_the_corridor_route_to_the_exit_then_the_legs(origin_net
     assert town_a.home_minutes == pytest.approx(inside.minutes + 210, abs=0.1)
     assert town_a.home_km == pytest.approx(inside.km + 150, abs=0.1)
     assert town_a.border_posts == [*inside.border_posts, "KG-TJ post"]
-    assert [leg.split(":")[0] for leg in town_a.beyond_corridor] == [
-        "Town D - Far KG Town",
-        "Far KG Town - Gate",
-        "Gate - Home Town",
+    assert [(leg["from"], leg["to"], leg["crossing"]) for leg in town_a.beyond_corridor] == [
+        ("Town D", "Far KG Town", False),
+        ("Far KG Town", "Gate", True),
+        ("Gate", "Home Town", False),
     ]
     # the exit itself: no corridor route, only the legs beyond
     assert rows["Town D"].home_minutes == pytest.approx(210)
@@ -193,12 +193,23 @@ def test_scenarios_apply_to_posts_beyond_the_corridor(origin_network):
     assert any("no way home" in gap and "Home Town" in gap for gap in closed.gaps)
 
 
-def test_a_profile_the_post_does_not_let_through_has_no_way_home(origin_network):
+def test_a_national_of_the_posts_country_crosses_it_as_a_citizen(origin_network):
+    # eaeu_worker is not let through the KG-TJ post, but a Tajik crosses it as a citizen
     times = CorridorTravelTimes(
         origin_network, "eaeu_worker", origin_network.corridor.scenario("baseline")
     )
-    rows = continuity_pathways(times, "TJ", "Home Town", profile="eaeu_worker")
+    rows = {r.host: r for r in continuity_pathways(times, "TJ", "Home Town", profile="eaeu_worker")}
+    assert rows["Town D"].home_minutes == pytest.approx(210)
+
+
+def test_a_post_closed_to_citizens_leaves_no_way_home(tiny_copy):
+    text = ORIGINS.replace(
+        'profiles_allowed = ["citizen", "third_country"]', 'profiles_allowed = ["third_country"]', 1
+    )
+    network = build_network(load_corridor(_bundle(tiny_copy, text)))
+    rows = _rows(network).values()
     assert all(r.home_minutes is None for r in rows)
+    assert all(any("no way home" in gap for gap in r.gaps) for r in rows)
 
 
 def test_unknown_home_place_names_the_known_ones(origin_network):

@@ -85,3 +85,33 @@ def test_refusals_for_the_same_reason_share_one_line(almaty_bishkek):
     assert [set(g["origins"]) for g in section.refusal_groups] == [kazakh]
     page = render_html(data)
     assert page.count("no pathway") == 1
+
+
+def test_report_follows_tajik_migrants_home(almaty_bishkek):
+    """The TB continuity section: every nationality, the Kyzyl-Bel way to Dushanbe, sources."""
+    from dataclasses import replace
+
+    from corridor_planner.continuity import continuity_pathways
+    from corridor_planner.report import default_scenarios
+    from corridor_planner.traveltimes import CorridorTravelTimes
+
+    data = build_report(almaty_bishkek, default_scenarios(almaty_bishkek.corridor))
+    entries = {c["nationality"]: c for c in data.continuity}
+    assert set(entries) == {"KZ", "KG", "TJ"}
+    tajik = entries["TJ"]
+    assert tajik["home"] == "Dushanbe"  # the most populous place of Tajikistan in origins.toml
+    times = CorridorTravelTimes(
+        almaty_bishkek, "third_country", almaty_bishkek.corridor.scenario("baseline")
+    )
+    almaty = next(r for r in continuity_pathways(times, "TJ", "Dushanbe") if r.host == "Almaty")
+    shown = next(r for r in tajik["rows"] if r["host"] == "Almaty")  # the largest host
+    assert shown["home_minutes"] == almaty.home_minutes
+    assert [leg["name"] for leg in tajik["beyond_corridor"]][1] == "Kyzyl-Bel (KG) - Isfara (TJ)"
+    assert tajik["complete"] + tajik["incomplete"] == len(almaty_bishkek.corridor.population)
+    page = render_html(data)
+    assert "Kyzyl-Bel (KG) - Isfara (TJ)" in page and "Sputnik Kyrgyzstan 2019-04-13" in page
+    assert "Kyzyl-Bel (KG) - Isfara (TJ)" in render_markdown(data)
+    # a leg's text is data: escaped like any other
+    evil = dict(tajik, beyond_corridor=[dict(tajik["beyond_corridor"][0], name="<b>x</b>")])
+    page = render_html(replace(data, continuity=[evil]))
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page

@@ -127,7 +127,7 @@ class TestLanguages:
             text = text.replace(name, " ")
             text = text.replace(name[:37] + "…", " ")  # as a chart label shortens it
         latin = set(re.findall(r"[A-Za-z]{3,}", text))  # country codes (KZ, KG) are names
-        names = {"corridor", "planner", "Lancet", "SOURCES", "referrals"}  # tool and command
+        names = {"corridor", "planner", "Lancet", "SOURCES", "referrals", "continuity"}  # commands
         assert latin <= names | {"KGS", "KZT", "PKR"}  # and currency codes
 
 
@@ -142,6 +142,10 @@ def _names(corridor, with_descriptions: bool) -> set[str]:
         names |= {scenario.name} | ({scenario.description} if with_descriptions else set())
     for entry in (*corridor.costs.charges, *corridor.costs.fares):  # cited figures: data
         names |= {entry.what, entry.source, entry.confidence}
+    origins = corridor.origins  # places, sites and legs beyond the corridor: data
+    names |= {p.name for p in origins.places.values()} | {s.name for s in origins.tb_sites}
+    for leg in origins.legs:  # a one-letter confidence ("E") is no word to strip
+        names |= {leg.name, leg.source} | ({leg.confidence} if len(leg.confidence) > 2 else set())
     for key, value in (corridor.metadata.get("files") or {}).items():
         if isinstance(value, dict):
             names |= {str(value.get(k, key)) for k in ("path", "source", "licence")}
