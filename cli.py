@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from corridor_planner import (
     continuity,
     maps,
     pdf,
+    programme,
     referral,
     report,
     scoring,
@@ -860,6 +862,82 @@ def _echo_beyond_corridor(rows: list[continuity.ContinuityPathway]) -> None:
         click.echo(f"  way {number}:" if len(ways) > 1 else "", nl=len(ways) > 1)
         for leg in way:
             click.echo(f"    {leg}")
+
+
+@main.command(name="programme")
+@click.argument("name")
+@click.option(
+    "--centres",
+    type=click.IntRange(min=1, max=100),
+    default=None,
+    help="Centres to place (default: the programme file's).",
+)
+@FORMAT_OPTION
+@friendly_errors
+def programme_command(name: str, centres: int | None, fmt: str) -> None:
+    """Plan a programme of centres across corridors: sites, their order, ambulance bases.
+
+    NAME is a programme file in data/programmes/ (cpec_emergency_care) or a path to one.
+    The sites are the tool's answer from need (exact MCLP per corridor, split between
+    corridors exactly), phased by the people each newly covers; ambulance bases cover
+    the most main road within the programme's response time.
+    """
+    spec = programme.load_programme(name)
+    if centres is not None:
+        spec = replace(spec, centres=centres)
+    networks = [build_network(load_corridor(c)) for c in spec.corridors]
+    plan = programme.plan_programme(spec, networks)
+    if fmt == "json":
+        click.echo(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(
+        f"{spec.name}: {len(plan.centres)} {spec.service} centres across "
+        f"{', '.join(spec.corridors)}, {spec.threshold_min:g} min threshold, scenario "
+        f"{spec.scenario}"
+    )
+    _table(
+        [
+            (
+                c.phase,
+                c.site,
+                c.corridor,
+                f"{c.newly_covered:,.0f}",
+                f"{c.covered_after:,.0f}",
+                ", ".join(c.ambulance_bases) or "-",
+            )
+            for c in plan.centres
+        ],
+        ("phase", "site", "corridor", "newly covered", "covered after", "ambulance bases"),
+    )
+    click.echo(
+        f"People within {spec.threshold_min:g} min: {plan.covered_before:,.0f} today, "
+        f"{plan.covered_after:,.0f} after, of {plan.population:,.0f}."
+    )
+    click.echo(
+        f"Ambulance bases ({spec.ambulance_min:g} min response, main roads): "
+        f"{plan.road_km_covered:,.0f} of {plan.road_km:,.0f} km covered."
+    )
+    _table(
+        [
+            (
+                b.place,
+                b.corridor,
+                f"{b.road_km_newly_covered:,.1f}",
+                b.brings_patients_to or "-",
+                f"{b.minutes_to_destination:.0f}",
+            )
+            for b in plan.bases
+        ],
+        ("base", "corridor", "road km newly covered", "brings patients to", "min"),
+    )
+    for row in plan.per_corridor:
+        if row["left_out"]["points"]:
+            click.echo(
+                f"{row['corridor']}: {row['left_out']['points']} settlements "
+                f"({row['left_out']['population']:,} people) left out: {row['left_out']['reason']}"
+            )
+    for note in plan.notes:
+        click.echo(f"Note: {note}")
 
 
 @main.command(name="report")

@@ -15,6 +15,8 @@ from corridor_planner.i18n import N_
 
 #: Folder holding the bundled corridors (one sub-folder per corridor).
 BUNDLED_CORRIDORS_DIR = Path(__file__).resolve().parent.parent / "data" / "corridors"
+#: Programme files (centres planned across corridors), beside the bundles.
+PROGRAMMES_DIR = BUNDLED_CORRIDORS_DIR.parent / "programmes"
 
 #: Controlled vocabulary of services a facility or candidate may offer.
 SERVICES: frozenset[str] = frozenset(

@@ -1,0 +1,134 @@
+"""Programmes of centres across corridors: the split, the order, the bases (known answers)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from corridor_planner.access import offering, settlements_on_network
+from corridor_planner.coverage import within
+from corridor_planner.errors import DataError, NotFoundError
+from corridor_planner.programme import (
+    load_programme,
+    plan_programme,
+    road_piece_minutes,
+    split_centres,
+)
+from corridor_planner.scoring import candidates_for
+from corridor_planner.traveltimes import CorridorTravelTimes
+
+
+def test_split_centres_takes_the_best_allocation():
+    curves = [[0, 10, 15, 16], [0, 12, 13]]
+    assert split_centres(curves, 3) == [2, 1]  # 15 + 12 beats 10 + 13 and 16 + 0
+    assert split_centres(curves, 2) == [1, 1]  # 10 + 12
+    assert split_centres(curves, 1) == [0, 1]  # 12
+    # a site that adds nobody is never taken: fewer centres than asked
+    assert split_centres([[0, 5, 5, 5]], 3) == [1]
+
+
+def test_road_pieces_within_reach_by_hand():
+    # a 10 km road driven in 10 min; the base is 5 min from one end and 20 from the other
+    times, km = road_piece_minutes(np.array([5.0]), np.array([20.0]), 10.0, 10.0)
+    assert km.tolist() == [1.0] * 10
+    assert times[:, 0].tolist() == pytest.approx([5.5 + i for i in range(10)])
+    assert float(km[within(times[:, 0], 10.0)].sum()) == 5.0  # pieces up to 9.5 min
+
+
+@pytest.fixture(scope="module")
+def seven(cpec, gwadar):
+    spec = load_programme("cpec_emergency_care")
+    return spec, plan_programme(spec, [cpec, gwadar])
+
+
+def test_seven_centres_are_the_optimum_found_by_brute_force(cpec, gwadar, seven):
+    _, plan = seven
+    assert len(plan.centres) == 7
+    # an independent optimum: every set of at most 7 of the 16 candidate sites
+    covers, already, people = [], [], []
+    for network in (cpec, gwadar):
+        times = CorridorTravelTimes(network, "citizen", network.corridor.scenario("baseline"))
+        settlements = settlements_on_network(network)
+        nodes = list(settlements["node"])
+        sites = candidates_for(network, "emergency")
+        existing = offering(network, "emergency")
+        covers.append(within(times.matrix(nodes, list(sites["node"])) / 60.0, 60))
+        already.append(within(times.matrix(nodes, list(existing["node"])) / 60.0, 60).any(axis=1))
+        people.append(settlements["population"].to_numpy(dtype=float))
+    cover = np.zeros((sum(len(p) for p in people), sum(c.shape[1] for c in covers)), dtype=bool)
+    row = col = 0
+    for c in covers:  # block-diagonal: a site covers only its own corridor's people
+        cover[row : row + c.shape[0], col : col + c.shape[1]] = c
+        row, col = row + c.shape[0], col + c.shape[1]
+    base, weights = np.concatenate(already), np.concatenate(people)
+    best = max(
+        float(weights[base | cover[:, list(chosen)].any(axis=1)].sum())
+        for size in range(8)
+        for chosen in itertools.combinations(range(cover.shape[1]), size)
+    )
+    assert plan.covered_after == pytest.approx(best)
+    assert plan.covered_before == pytest.approx(float(weights[base].sum()))
+
+
+def test_phases_add_up_and_come_largest_first(seven):
+    _, plan = seven
+    gains = [c.newly_covered for c in plan.centres]
+    assert gains == sorted(gains, reverse=True)
+    assert plan.centres[-1].covered_after == pytest.approx(plan.covered_before + sum(gains))
+    assert [c.phase for c in plan.centres] == list(range(1, 8))
+
+
+def test_one_ambulance_base_per_centre_in_each_corridor(seven):
+    _, plan = seven
+    for row in plan.per_corridor:
+        bases = [b for b in plan.bases if b.corridor == row["corridor"]]
+        assert len(bases) == row["centres"]
+        assert all(b.brings_patients_to and np.isfinite(b.minutes_to_destination) for b in bases)
+    assert 0 < plan.road_km_covered <= plan.road_km
+    assert any("as if there were none" in note for note in plan.notes)
+    assert any("not the programme's official list" in note for note in plan.notes)
+
+
+def test_cli_programme_table_and_json():
+    from click.testing import CliRunner
+
+    import cli
+
+    result = CliRunner().invoke(cli.main, ["programme", "cpec_emergency_care", "--centres", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Skardu" in result.output and "Ambulance bases" in result.output
+    result = CliRunner().invoke(
+        cli.main, ["programme", "cpec_emergency_care", "--centres", "1", "--format", "json"]
+    )
+    data = json.loads(result.output)
+    assert [c["site"] for c in data["centres"]] == ["Skardu"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("centres = 7", "centres = 0"), "p.toml: -: centres: must be a whole number"),
+        (("centres = 7", 'centres = "seven"'), "centres: must be a whole number"),
+        (("threshold_minutes = 60", "threshold_minutes = nan"), "threshold_minutes: must be"),
+        (('service = "emergency"', 'service = "magic"'), "service: must be a known service"),
+        (('scenario = "baseline"', 'scenaro = "baseline"'), "scenaro: unknown key"),
+        (('"cpec_gwadar"]', '"cpec_karakoram"]'), "corridors: lists a corridor twice"),
+    ],
+)
+def test_bad_programme_files_are_refused(tmp_path, change, message):
+    from corridor_planner.programme import PROGRAMMES_DIR
+
+    text = (PROGRAMMES_DIR / "cpec_emergency_care.toml").read_text(encoding="utf-8")
+    assert change[0] in text
+    path = tmp_path / "p.toml"
+    path.write_text(text.replace(*change), encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        load_programme(path)
+
+
+def test_unknown_programme_names_the_known_ones():
+    with pytest.raises(NotFoundError, match="known: cpec_emergency_care"):
+        load_programme("seven_wonders")
