@@ -109,3 +109,15 @@ def test_closed_borders_leave_no_way_home_and_say_so(tmp_path):
 def test_continuity_is_for_tb_only(worker_times):
     with pytest.raises(InvalidArgumentError, match="continuity is for tb or tb_mdr, not surgery"):
         continuity_pathways(worker_times, "KG", "Bishkek", specialty="surgery")
+
+
+@pytest.mark.parametrize("scenario", ["tb_agreement", "cis_migrant_card"])
+def test_an_agreement_lets_a_tajik_in_bishkek_start_treatment_there(almaty_bishkek, scenario):
+    """Baseline sends him to Almaty; each what-if agreement admits him in Bishkek, by name."""
+    times = CorridorTravelTimes(
+        almaty_bishkek, "third_country", almaty_bishkek.corridor.scenario(scenario)
+    )
+    bishkek = next(r for r in continuity_pathways(times, "TJ", "Khujand") if r.host == "Bishkek")
+    assert bishkek.start_site == "National Center of Phthisiology"
+    expected = {"tb_agreement": "tb_cross_border", "cis_migrant_card": "cis_migrant_card"}
+    assert bishkek.start_rule == expected[scenario]
