@@ -825,6 +825,10 @@ def tb_continuity_command(
         f"TB continuity ({specialty}) for {nationality} migrants ({profile}) in "
         f"{loaded.id}, home {home}, scenario {scenario}:"
     )
+    click.echo(
+        f"How many {nationality} migrants live in each host is not in the bundle (settlements "
+        "record no migrant stock by nationality); the rows are per host settlement."
+    )
 
     def minutes(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f}"
