@@ -788,6 +788,7 @@ def _print_costs(costs: Sequence[Any]) -> None:
 )
 @click.option(
     "--profile",
+    type=click.Choice(sorted(settings.PROFILES)),
     default=None,
     help="Their traveller profile at border posts (default: eaeu_worker for a national of "
     "an EAEU member, third_country otherwise).",

@@ -28,6 +28,7 @@ from typing import Any
 from corridor_planner.cover import Patient
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
 from corridor_planner.origins import OriginPlace, Origins
+from corridor_planner.places import resolve_place
 from corridor_planner.referral import pathways
 from corridor_planner.routing import Route, find_route
 from corridor_planner.settings import EAEU_MEMBERS
@@ -110,9 +111,7 @@ def continuity_pathways(
             f"({', '.join(corridor.countries)}{beyond}): its places and TB sites are not in "
             f"the bundle (a country of origin needs them in {corridor.id}/origins.toml)"
         )
-    home_place = (
-        _origin_home(origins, nationality, home) if nationality in origins.countries else None
-    )
+    home_place = _home_beyond(network, origins, nationality, home)
     if home_place is None:
         follow_up, follow_up_gap = _follow_up(times, specialty, home)
     else:
@@ -137,7 +136,7 @@ def continuity_pathways(
             start_country=start.destination_country if start else None,
             start_minutes=round(start.minutes, 1) if start else None,
             start_rule=start.cover_rule if start else "",
-            home=home,
+            home=home_place.name if home_place is not None else home,
             home_minutes=None,
             home_km=None,
             follow_up_site=follow_up.destination if follow_up else None,
@@ -156,14 +155,28 @@ def continuity_pathways(
     return rows
 
 
-def _origin_home(origins: Origins, nationality: str, home: str) -> OriginPlace:
+def _home_beyond(network: Any, origins: Origins, nationality: str, home: str) -> OriginPlace | None:
+    """Return the home place beyond the corridor, or None for a home on its road graph.
+
+    A country of origin's home must be a place of ``origins.toml``; a corridor country's
+    home is a place of the corridor, or else one of ``origins.toml`` in that country
+    (Batken for a Kyrgyz worker).
+    """
     place = origins.place(home, nationality)
+    if nationality in origins.countries:
+        if place is None:
+            known = sorted(p.name for p in origins.places.values() if p.country == nationality)
+            raise InvalidArgumentError(
+                f"no place {home!r} in {nationality} in origins.toml (known: {', '.join(known)})"
+            )
+        return place
     if place is None:
-        known = sorted(p.name for p in origins.places.values() if p.country == nationality)
-        raise InvalidArgumentError(
-            f"no place {home!r} in {nationality} in origins.toml (known: {', '.join(known)})"
-        )
-    return place
+        return None
+    try:
+        resolve_place(network, home)
+    except CorridorPlannerError:
+        return place  # not on the corridor's roads: the way home runs beyond it
+    return None
 
 
 def _follow_up_beyond(
@@ -174,7 +187,7 @@ def _follow_up_beyond(
     if found is None:
         row.gaps.append(
             f"no follow-up site near {home.name}: no {specialty} site in {home.country} "
-            "reachable by road in origins.toml"
+            "in origins.toml can be reached from it by road without crossing a border"
         )
         return
     site, minutes = found
@@ -204,16 +217,18 @@ def _route_home_beyond(
         except CorridorPlannerError:
             continue  # this exit cannot be reached: another may
     way = origins.way_home(
-        {e: (r.minutes, r.km) for e, r in inside.items()},
+        {e: r.minutes for e, r in inside.items()},
         home.id,
         profile,
         times.scenario,
         nationality=home.country,
     )
     if way is None:
+        crossings = ", ".join(sorted(leg.name for leg in origins.legs if leg.is_post))
         row.gaps.append(
-            f"no way home: no open road and crossing from the corridor to {home.name} "
-            f"for {profile} under scenario {times.scenario.name}"
+            f"no way home: under scenario {times.scenario.name} no open crossing beyond the "
+            f"corridor ({crossings}) lets them reach {home.name} (as {profile}, or as a "
+            f"citizen at a post of {home.country})"
         )
         return
     route = inside[way.exit]
@@ -287,7 +302,7 @@ def report_homes(corridor: Any) -> dict[str, str]:
     """Return ``{nationality: home place id}`` a report follows migrants home to.
 
     For each corridor country its most populous settlement; for each country of origin in
-    ``origins.toml`` its most populous place with a population.
+    ``origins.toml`` its most populous place (by id when none has a population).
     """
     homes: dict[str, str] = {}
     population = corridor.population
@@ -296,13 +311,9 @@ def report_homes(corridor: Any) -> dict[str, str]:
         if not own.empty:
             homes[country] = str(own.sort_values("population", ascending=False).iloc[0]["id"])
     for country in corridor.origins.countries:
-        places = [
-            p
-            for p in corridor.origins.places.values()
-            if p.country == country and p.population is not None
-        ]
-        if places:
-            homes[country] = max(places, key=lambda p: (p.population, p.id)).id
+        places = [p for p in corridor.origins.places.values() if p.country == country]
+        if places:  # the most populous; places with no population come last, by id
+            homes[country] = max(places, key=lambda p: (p.population or -1, p.id)).id
     return homes
 
 

@@ -22,7 +22,7 @@ from corridor_planner.costs import COSTS_FILE, CostBook, read_cost_book
 from corridor_planner.cover import DEFAULT_RULES, WHERE, CoverRule
 from corridor_planner.errors import DataError, NotFoundError, Problem
 from corridor_planner.i18n import LANGUAGES
-from corridor_planner.origins import ORIGINS_FILE, Origins, read_origins
+from corridor_planner.origins import ORIGINS_FILE, Origins, Settlement, read_origins
 from corridor_planner.rules import (
     BorderPost,
     ClearancePoint,
@@ -277,7 +277,7 @@ class _BundleLoader:
         cover_rules = self._cover_rules()
         self.rule_ids = {r.id for r in cover_rules}
         costs = self._costs(self.countries)
-        origins = self._origins(population)
+        origins = self._origins(population, post_ids | facility_ids)
         scenarios = self._scenarios(post_ids | origins.post_ids(), facility_ids)
         rates = self._rates(meta.get("referral_rates", {}), CORRIDOR_FILE)
         demo_route = self._demo_route(meta)
@@ -706,7 +706,7 @@ class _BundleLoader:
         self.problems.extend(problems)
         return book
 
-    def _origins(self, population: gpd.GeoDataFrame) -> Origins:
+    def _origins(self, population: gpd.GeoDataFrame, taken_ids: set[str]) -> Origins:
         """Read ``origins.toml`` (countries of origin beyond the corridor), if present."""
         path = self.path / ORIGINS_FILE
         if not path.exists():
@@ -716,12 +716,16 @@ class _BundleLoader:
         except DataError as exc:
             self.problems.extend(exc.problems)
             return Origins()
-        settlements = (
-            dict(zip(population["id"].astype(str), population["country"].astype(str), strict=True))
-            if population is not None and "id" in population and "country" in population
-            else {}
-        )
-        origins, problems = read_origins(data, settlements, self.countries)
+        settlements = {}
+        if population is not None and {"id", "country"} <= set(population.columns):
+            points = population.to_crs("EPSG:4326") if population.crs else population
+            settlements = {
+                str(sid): Settlement(str(country), float(point.y), float(point.x))
+                for sid, country, point in zip(
+                    points["id"], points["country"], points.geometry, strict=True
+                )
+            }
+        origins, problems = read_origins(data, settlements, self.countries, taken_ids)
         self.problems.extend(problems)
         return origins
 

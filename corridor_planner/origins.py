@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import networkx as nx
+import pyproj
 
 from corridor_planner import settings
 from corridor_planner.errors import Problem
@@ -156,7 +157,7 @@ class Origins:
 
     def way_home(
         self,
-        to_exit: Mapping[str, tuple[float, float]],
+        to_exit: Mapping[str, float],
         home: str,
         profile: str,
         scenario: Scenario,
@@ -167,8 +168,8 @@ class Origins:
         Parameters
         ----------
         to_exit : mapping
-            ``{exit settlement id: (minutes, km)}`` of the route inside the corridor to each
-            exit that can be reached.
+            ``{exit settlement id: minutes}`` of the route inside the corridor to each exit
+            that can be reached.
         home : str
             Id of the home place.
         profile : str
@@ -187,7 +188,7 @@ class Origins:
         graph = self._graph(profile, scenario, nationality)
         start = "\0host"
         graph.add_node(start)
-        for exit_id, (minutes, _) in to_exit.items():
+        for exit_id, minutes in to_exit.items():
             if exit_id in graph:
                 graph.add_edge(start, exit_id, minutes=minutes, leg=None)
         if home not in graph:
@@ -200,7 +201,7 @@ class Origins:
         legs = tuple(
             _oriented(graph.edges[a, b]["leg"], a, b) for a, b in itertools.pairwise(path[1:])
         )
-        outside_minutes = minutes - to_exit[exit_id][0]
+        outside_minutes = minutes - to_exit[exit_id]
         return WayHome(
             exit=exit_id,
             legs=legs,
@@ -261,19 +262,32 @@ def _crossing_minutes(post: Leg, profile: str, scenario: Scenario) -> float | No
     """Minutes to cross a post here, or None when this profile cannot cross."""
     if post.status != "open" or profile not in post.profiles_allowed:
         return None
-    regime = scenario.regime(post.post_id)
-    if regime == "closed":
-        return None
-    if regime == "restricted" and profile not in scenario.restricted_profiles:
+    if not scenario.lets_cross(post.post_id, profile):
         return None
     return post.minutes * scenario.delay_multiplier
 
 
 # reading origins.toml ---------------------------------------------------------------------
 
+#: Slack (km) between a leg's km and the straight line between its two places: positions
+#: are given at town level (within 15 km), so a leg may look a little shorter than the line.
+POSITION_SLACK_KM = 20.0
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What the reader needs of a corridor settlement a way home may leave from."""
+
+    country: str
+    lat: float
+    lon: float
+
 
 def read_origins(
-    data: dict[str, Any], settlements: Mapping[str, str], corridor_countries: Sequence[str]
+    data: dict[str, Any],
+    settlements: Mapping[str, Settlement],
+    corridor_countries: Sequence[str],
+    taken_ids: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[Origins, list[Problem]]:
     """Build Origins from a parsed ``origins.toml``; return it with the problems found.
 
@@ -282,11 +296,14 @@ def read_origins(
     data : dict
         The parsed file.
     settlements : mapping
-        ``{settlement id: country}`` of the corridor (the exits a road may start from).
+        The corridor's settlements by id (the exits a road may start from).
     corridor_countries : sequence of str
         The corridor's countries (a country of origin lies beyond them).
+    taken_ids : set of str
+        Ids the corridor already uses (its posts and facilities): a scenario or a
+        result could not tell an origins entry with the same id from them.
     """
-    reader = _Reader(data, settlements, corridor_countries)
+    reader = _Reader(data, settlements, corridor_countries, taken_ids)
     return reader.origins(), reader.problems
 
 
@@ -294,27 +311,37 @@ class _Reader:
     """Check every table of ``origins.toml`` and collect problems with file, entry, field."""
 
     def __init__(
-        self, data: dict[str, Any], settlements: Mapping[str, str], corridor: Sequence[str]
+        self,
+        data: dict[str, Any],
+        settlements: Mapping[str, Settlement],
+        corridor: Sequence[str],
+        taken_ids: set[str] | frozenset[str],
     ) -> None:
         self.data = data
         self.settlements = settlements
         self.corridor_countries = tuple(corridor)
+        self.taken_ids = taken_ids
         self.problems: list[Problem] = []
 
     def problem(self, entry: str, key: str, message: str) -> None:
+        """Record one problem."""
         self.problems.append(Problem(ORIGINS_FILE, entry, key, message))
 
     def origins(self) -> Origins:
+        """Read every table; what is wrong is in ``problems``."""
         self._unknown_keys()
-        countries = {
-            item["code"]: item["name"]
-            for i, item in enumerate(self._tables("country"))
-            if self._country(i, item)
-        }
+        country_list = [
+            item for i, item in enumerate(self._tables("country")) if self._country(i, item)
+        ]
+        countries = {item["code"]: item["name"] for item in country_list}
+        codes = [item["code"] for item in country_list]
+        for code in sorted({c for c in codes if codes.count(c) > 1}):
+            self.problem(f"country {code}", "code", "listed twice")
         place_list = [
             p for i, item in enumerate(self._tables("place")) if (p := self._place(i, item))
         ]
         places = {p.id: p for p in place_list}
+        self._ambiguous_names(place_list)
         sites = tuple(
             s
             for i, item in enumerate(self._tables("tb_site"))
@@ -326,9 +353,8 @@ class _Reader:
         posts = [
             c for i, item in enumerate(self._tables("post")) if (c := self._post(i, item, places))
         ]
-        self._duplicates(
-            [*(p.id for p in place_list), *(s.id for s in sites), *(c.post_id for c in posts)]
-        )
+        ids = [p.id for p in place_list] + [s.id for s in sites] + [c.post_id for c in posts]
+        self._duplicates(ids)
         return Origins(countries, places, sites, (*roads, *posts))
 
     # tables ------------------------------------------------------------------------------
@@ -374,8 +400,8 @@ class _Reader:
         label = _label("place", index, item)
         before = len(self.problems)
         place_id, name, source = (self._text(item, k, label) for k in ("id", "name", "source"))
-        if place_id in self.settlements:
-            self.problem(label, "id", "is already a settlement of the corridor")
+        if place_id in self.settlements or place_id in self.taken_ids:
+            self.problem(label, "id", "is already the id of a settlement, facility or post")
         country = item.get("country")
         if not _is_country_code(country):
             self.problem(label, "country", "must be an ISO 3166 alpha-2 code (TJ)")
@@ -383,8 +409,13 @@ class _Reader:
         lon = self._number(item, "lon", "longitude", label)
         population = year = None
         if item.get("population") is not None or item.get("year") is not None:
-            population = self._number(item, "population", "population", label)
-            year = self._number(item, "year", "population_year", label)
+            if item.get("population") is None or item.get("year") is None:
+                self.problem(
+                    label, "year", "a population needs its year, and a year its population"
+                )
+            else:
+                population = self._number(item, "population", "population", label)
+                year = self._number(item, "year", "population_year", label)
         if len(self.problems) > before:
             return None
         return OriginPlace(
@@ -398,6 +429,19 @@ class _Reader:
             source=source,
         )
 
+    def _ambiguous_names(self, places: Sequence[OriginPlace]) -> None:
+        """Two places of one country with one name: ``--home`` could not tell them apart."""
+        seen: dict[tuple[str, str], str] = {}
+        for place in places:
+            key = (place.country, place.name.casefold())
+            if key in seen:
+                self.problem(
+                    f"place {place.id}",
+                    "name",
+                    f"{place.country} already has a place of this name ({seen[key]})",
+                )
+            seen.setdefault(key, place.id)
+
     def _site(
         self, index: int, item: dict[str, Any] | None, places: Mapping[str, OriginPlace]
     ) -> OriginTbSite | None:
@@ -408,24 +452,21 @@ class _Reader:
         site_id, name, source, confidence = (
             self._text(item, k, label) for k in ("id", "name", "source", "confidence")
         )
-        if item.get("place") not in places:
+        if site_id in self.taken_ids:
+            self.problem(label, "id", "is already the id of a corridor facility or post")
+        place = item.get("place")
+        if not isinstance(place, str) or place not in places:
             self.problem(label, "place", "must be the id of a [[place]]")
-        services = item.get("services")
-        if not isinstance(services, list) or not services or not set(services) <= TB_SERVICES:
+        services = _strings(item.get("services"))
+        if not services or not set(services) <= TB_SERVICES:
             self.problem(label, "services", 'must list "tb" and/or "tb_mdr"')
         notes = item.get("notes", "")
         if not isinstance(notes, str):
             self.problem(label, "notes", "must be a text")
-        if len(self.problems) > before:
+        if len(self.problems) > before or services is None:
             return None
         return OriginTbSite(
-            site_id,
-            name,
-            str(item["place"]),
-            frozenset(cast(list[str], services)),
-            source,
-            confidence,
-            notes,
+            site_id, name, str(place), frozenset(services), source, confidence, notes
         )
 
     def _road(
@@ -440,17 +481,24 @@ class _Reader:
         )
         ends = self._ends(item, label, places)
         km = self._number(item, "km", "distance_km", label)
-        minutes = self._number(item, "minutes", "threshold_minutes", label)
-        if ends is not None and ends[2] != ends[3]:
+        minutes = self._number(item, "minutes", "leg_minutes", label)
+        if ends is not None and ends.countries[0] != ends.countries[1]:
             self.problem(
                 label,
                 "to",
-                f"a road between {ends[2]} and {ends[3]} with no post on it: "
-                "a crossing must be a [[post]]",
+                f"a road between {ends.countries[0]} and {ends.countries[1]} with no post on "
+                "it: a crossing must be a [[post]]",
+            )
+        if ends is not None and math.isfinite(km):
+            self._no_shorter_than_the_line(label, ends, km)
+        top = settings.RANGES["speed_kph"].high
+        if math.isfinite(km) and math.isfinite(minutes) and km / (minutes / 60.0) > top:
+            self.problem(
+                label, "minutes", f"{km:g} km in {minutes:g} min is faster than {top:g} km/h"
             )
         if len(self.problems) > before or ends is None:
             return None
-        return Leg(ends[0], ends[1], name, km, minutes, source, confidence)
+        return Leg(ends.start, ends.end, name, km, minutes, source, confidence)
 
     def _post(
         self, index: int, item: dict[str, Any] | None, places: Mapping[str, OriginPlace]
@@ -462,23 +510,29 @@ class _Reader:
         post_id, name, source, confidence = (
             self._text(item, k, label) for k in ("id", "name", "source", "confidence")
         )
+        if post_id in self.taken_ids:
+            self.problem(label, "id", "is already the id of a corridor post or facility")
         ends = self._ends(item, label, places)
-        if ends is not None and ends[2] == ends[3]:
-            self.problem(label, "to", f"a post joins two countries; both ends are in {ends[2]}")
+        if ends is not None and ends.countries[0] == ends.countries[1]:
+            self.problem(
+                label, "to", f"a post joins two countries; both ends are in {ends.countries[0]}"
+            )
         status = item.get("status")
         if status not in POST_STATUS:
             self.problem(label, "status", f"must be one of {', '.join(POST_STATUS)}")
-        profiles = item.get("profiles_allowed")
-        if not isinstance(profiles, list) or not set(profiles) <= settings.PROFILES:
+        profiles = _strings(item.get("profiles_allowed"))
+        if not profiles or not set(profiles) <= settings.PROFILES:
             known = ", ".join(sorted(settings.PROFILES))
             self.problem(label, "profiles_allowed", f"must list traveller profiles ({known})")
         minutes = self._number(item, "minutes", "delay_minutes", label)
         km = self._number(item, "km", "crossing_km", label) if "km" in item else 0.0
-        if len(self.problems) > before or ends is None:
+        if ends is not None and math.isfinite(km):
+            self._no_shorter_than_the_line(label, ends, km)
+        if len(self.problems) > before or ends is None or profiles is None:
             return None
         return Leg(
-            ends[0],
-            ends[1],
+            ends.start,
+            ends.end,
             name,
             km,
             minutes,
@@ -486,32 +540,47 @@ class _Reader:
             confidence,
             post_id=post_id,
             status=str(status),
-            profiles_allowed=frozenset(cast(list[str], profiles)),
-            countries=(ends[2], ends[3]),
+            profiles_allowed=frozenset(profiles),
+            countries=ends.countries,
         )
 
     # fields ------------------------------------------------------------------------------
 
     def _ends(
         self, item: dict[str, Any], label: str, places: Mapping[str, OriginPlace]
-    ) -> tuple[str, str, str, str] | None:
-        """Return the two ends' ids and countries (a corridor settlement may be one end)."""
+    ) -> _Ends | None:
+        """Return the two ends of a leg (a corridor settlement may be one end)."""
         found = []
         for key in ("from", "to"):
             end = item.get(key)
             if isinstance(end, str) and end in places:
-                found.append((end, places[end].country))
+                place = places[end]
+                found.append((end, place.country, place.lat, place.lon))
             elif isinstance(end, str) and end in self.settlements:
-                found.append((end, self.settlements[end]))
+                town = self.settlements[end]
+                found.append((end, town.country, town.lat, town.lon))
             else:
                 self.problem(label, key, "must be the id of a [[place]] or a corridor settlement")
         if len(found) < 2:
             return None
-        (start, start_country), (end, end_country) = found
+        (start, start_country, *a), (end, end_country, *b) = found
+        if start == end:
+            self.problem(label, "to", "joins a place to itself")
+            return None
         if start in self.settlements and end in self.settlements:
             self.problem(label, "to", "joins two corridor settlements: that is the road graph's")
             return None
-        return start, end, start_country, end_country
+        return _Ends(start, end, (start_country, end_country), _km_between(*a, *b))
+
+    def _no_shorter_than_the_line(self, label: str, ends: _Ends, km: float) -> None:
+        """Refuse a leg shorter than the straight line between its places (with slack)."""
+        if km + POSITION_SLACK_KM < ends.straight_km:
+            self.problem(
+                label,
+                "km",
+                f"{km:g} km, but its two places are {ends.straight_km:,.0f} km apart in a "
+                "straight line",
+            )
 
     def _text(self, item: dict[str, Any], key: str, label: str) -> str:
         value = item.get(key)
@@ -520,6 +589,8 @@ class _Reader:
             return ""
         if len(value) > 2000:
             self.problem(label, key, "must be at most 2,000 characters")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            self.problem(label, key, "must be one line with no control characters")
         return value
 
     def _number(self, item: dict[str, Any], key: str, range_name: str, label: str) -> float:
@@ -532,7 +603,30 @@ class _Reader:
 
     def _duplicates(self, ids: Sequence[str]) -> None:
         for dup in sorted({i for i in ids if ids.count(i) > 1}):
-            self.problem(dup, "id", "duplicate id")
+            self.problem(
+                dup, "id", "duplicate id (places, TB sites and posts share one set of ids)"
+            )
+
+
+@dataclass(frozen=True)
+class _Ends:
+    start: str
+    end: str
+    countries: tuple[str, str]
+    straight_km: float
+
+
+def _km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km."""
+    geod = pyproj.Geod(ellps="WGS84")
+    return float(geod.inv(lon1, lat1, lon2, lat2)[2]) / 1000.0
+
+
+def _strings(value: Any) -> list[str] | None:
+    """Return the value as a list of texts, or None when it is anything else."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
 
 
 def _label(table: str, index: int, item: dict[str, Any]) -> str:

@@ -382,14 +382,18 @@ class Scenario:
         """Regime of one post under this scenario."""
         return self.post_regimes.get(post_id, self.default_regime)
 
+    def lets_cross(self, post_id: str, profile: str) -> bool:
+        """Tell whether this scenario's regime at a post lets ``profile`` through."""
+        regime = self.regime(post_id)
+        if regime == "closed":
+            return False
+        return regime != "restricted" or profile in self.restricted_profiles
+
     def crossing_seconds(
         self, post: BorderPost, from_country: str, to_country: str, profile: str
     ) -> float | None:
         """Seconds to cross ``post`` for ``profile`` here, or None when it cannot cross."""
-        regime = self.regime(post.id)
-        if regime == "closed":
-            return None
-        if regime == "restricted" and profile not in self.restricted_profiles:
+        if not self.lets_cross(post.id, profile):
             return None
         seconds = post.delay_seconds(from_country, to_country, profile)
         return None if seconds is None else seconds * self.delay_multiplier

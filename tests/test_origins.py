@@ -27,24 +27,24 @@ source = "test"
 id = "kg_far"
 name = "Far KG Town"
 country = "KG"
-lat = 42.5
-lon = 74.5
+lat = 42.2
+lon = 74.9
 source = "test"
 
 [[place]]
 id = "kz_far"
 name = "Far KZ Town"
 country = "KZ"
-lat = 43.4
-lon = 74.5
+lat = 43.35
+lon = 74.9
 source = "test"
 
 [[place]]
 id = "tj_gate"
 name = "Gate"
 country = "TJ"
-lat = 42.0
-lon = 74.0
+lat = 42.1
+lon = 74.9
 source = "test"
 
 [[place]]
@@ -52,7 +52,7 @@ id = "tj_home"
 name = "Home Town"
 country = "TJ"
 lat = 41.8
-lon = 73.9
+lon = 74.9
 population = 1000
 year = 2020
 source = "test"
@@ -61,8 +61,8 @@ source = "test"
 id = "tj_city"
 name = "Capital"
 country = "TJ"
-lat = 41.5
-lon = 73.5
+lat = 41.2
+lon = 74.9
 source = "test"
 
 [[road]]
@@ -113,11 +113,28 @@ minutes = 5
 source = "test"
 confidence = "S"
 
+[[place]]
+id = "tj_north"
+name = "North Gate"
+country = "TJ"
+lat = 43.36
+lon = 74.9
+source = "test"
+
+[[road]]
+from = "tj_north"
+to = "tj_home"
+name = "TJ north road"
+km = 180
+minutes = 130
+source = "test"
+confidence = "S"
+
 [[post]]
 id = "kz_tj"
 name = "KZ-TJ post (closed)"
 from = "kz_far"
-to = "tj_home"
+to = "tj_north"
 status = "closed"
 profiles_allowed = ["citizen", "third_country"]
 minutes = 5
@@ -241,10 +258,41 @@ def test_migrant_profile_follows_eaeu_membership():
         (('place = "tj_home"', 'place = "nowhere"'), "tb_site tj_home_tb: place: must be the id"),
         (('services = ["tb"]', 'services = ["surgery"]'), "tb_site tj_home_tb: services"),
         (('from = "town_d"', 'from = "town_x"'), "road KG road: from: must be the id of a"),
-        (("lat = 42.5", "lat = 142.5"), "place kg_far: lat: must be from -90"),
+        (("lat = 42.2", "lat = 142.2"), "place kg_far: lat: must be from -90"),
         (('source = "test"', 'sourse = "test"'), "country Tajikistan (test): sourse: unknown key"),
         (('id = "tj_city"', 'id = "tj_home"'), "origins.toml: tj_home: id: duplicate id"),
-        (('id = "kg_far"', 'id = "town_a"'), "place town_a: id: is already a settlement"),
+        (('id = "kg_far"', 'id = "town_a"'), "place town_a: id: is already the id of a settlement"),
+        # found by the red-team pass: nested values, collisions, geography, control characters
+        (('place = "tj_home"', 'place = ["tj_home"]'), "tb_site tj_home_tb: place: must be the id"),
+        (('services = ["tb"]', 'services = [["tb"]]'), "tb_site tj_home_tb: services: must list"),
+        (
+            ('profiles_allowed = ["citizen", "third_country"]', "profiles_allowed = [[1]]"),
+            "post kg_tj: profiles_allowed: must list traveller profiles",
+        ),
+        (
+            ('profiles_allowed = ["citizen", "third_country"]', "profiles_allowed = []"),
+            "post kg_tj: profiles_allowed: must list traveller profiles",
+        ),
+        (('id = "kg_tj"', 'id = "post_p"'), "post post_p: id: is already the id of a corridor"),
+        (('id = "tj_home_tb"', 'id = "hosp_d"'), "tb_site hosp_d: id: is already the id of a"),
+        (
+            ('from = "kg_far"\nto = "tj_gate"', 'from = "town_a"\nto = "tj_gate"'),
+            "post kg_tj: km: 0 km, but its two places are 111 km apart in a straight line",
+        ),
+        (("km = 80", "km = 8"), "road TJ trunk: km: 8 km, but its two places are 67 km apart"),
+        (("minutes = 90", "minutes = 10"), "road TJ trunk: minutes: 80 km in 10 min is faster"),
+        (('to = "tj_city"', 'to = "tj_home"'), "road TJ trunk: to: joins a place to itself"),
+        (('name = "Capital"', 'name = "Home Town"'), "place tj_city: name: TJ already has a place"),
+        (('name = "Gate"', 'name = "Gate\\nGate"'), "place tj_gate: name: must be one line"),
+        (("year = 2020", ""), "place tj_home: year: a population needs its year"),
+        (
+            (
+                '[[place]]\nid = "kg_far"',
+                '[[country]]\ncode = "TJ"\nname = "again"\nsource = "x"\n\n'
+                '[[place]]\nid = "kg_far"',
+            ),
+            "country TJ: code: listed twice",
+        ),
     ],
 )
 def test_bad_origins_are_refused_with_file_entry_and_field(tiny_copy, change, message):
@@ -253,3 +301,36 @@ def test_bad_origins_are_refused_with_file_entry_and_field(tiny_copy, change, me
     with pytest.raises(DataError) as info:
         load_corridor(_bundle(tiny_copy, ORIGINS.replace(old, new, 1)))
     assert message in str(info.value)
+
+
+def test_a_kyrgyz_worker_can_go_home_beyond_the_corridor(tiny_copy):
+    """A home of origins.toml in a corridor country: the way home runs beyond the corridor."""
+    network = build_network(load_corridor(_bundle(tiny_copy)))
+    times = CorridorTravelTimes(network, "third_country", network.corridor.scenario("baseline"))
+    rows = {
+        r.host: r for r in continuity_pathways(times, "KG", "Far KG Town", profile="third_country")
+    }
+    inside = find_route(network, "Town A", "Town D", profile="third_country")
+    assert rows["Town A"].home == "Far KG Town"
+    assert rows["Town A"].home_minutes == pytest.approx(inside.minutes + 120, abs=0.1)
+    # no KG TB site in origins.toml: the follow-up gap says so
+    assert any("no follow-up site near Far KG Town" in gap for gap in rows["Town A"].gaps)
+
+
+def test_scenario_may_set_the_regime_of_a_post_beyond_the_corridor(tiny_copy):
+    (tiny_copy / "scenarios" / "tj_closed.toml").write_text(
+        'description = "KG-TJ closed"\n[posts]\nkg_tj = "closed"\n', encoding="utf-8"
+    )
+    network = build_network(load_corridor(_bundle(tiny_copy)))
+    assert _rows(network, "tj_closed")["Town D"].home_minutes is None
+    assert _rows(network)["Town D"].home_minutes == pytest.approx(210)
+
+
+def test_cli_refuses_an_unknown_profile():
+    from click.testing import CliRunner
+
+    import cli
+
+    args = ["tb-continuity", "almaty_bishkek", "--nationality", "TJ", "--home", "Dushanbe"]
+    result = CliRunner().invoke(cli.main, [*args, "--profile", "bogus"])
+    assert result.exit_code == 2 and "Invalid value for '--profile'" in result.output
