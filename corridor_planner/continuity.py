@@ -206,14 +206,7 @@ def _route_home_beyond(
     inside: dict[str, Route] = {}
     for exit_id in origins.exits():
         try:
-            inside[exit_id] = find_route(
-                times.network,
-                host_id,
-                exit_id,
-                profile=profile,
-                scenario=times.scenario,
-                times=times if times.profile == profile else None,
-            )
+            inside[exit_id] = _route(times, host_id, exit_id, profile)
         except CorridorPlannerError:
             continue  # this exit cannot be reached: another may
     way = origins.way_home(
@@ -278,14 +271,7 @@ def _route_home(
     times: CorridorTravelTimes, host_id: str, home: str, profile: str, row: ContinuityPathway
 ) -> None:
     try:
-        route = find_route(
-            times.network,
-            host_id,
-            home,
-            profile=profile,
-            scenario=times.scenario,
-            times=times if times.profile == profile else None,
-        )
+        route = _route(times, host_id, home, profile)
     except CorridorPlannerError as exc:
         row.gaps.append(f"no way home: {exc}")
         return
@@ -354,3 +340,15 @@ def continuity_summary(times: CorridorTravelTimes, specialty: str = "tb") -> lis
             }
         )
     return entries
+
+
+def _route(times: CorridorTravelTimes, origin: str, destination: str, profile: str) -> Route:
+    """Route inside the corridor under the times' scenario (reusing them for their profile)."""
+    return find_route(
+        times.network,
+        origin,
+        destination,
+        profile=profile,
+        scenario=times.scenario,
+        times=times if times.profile == profile else None,
+    )

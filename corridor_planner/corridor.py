@@ -692,15 +692,21 @@ class _BundleLoader:
             **kwargs,
         )
 
-    def _costs(self, countries: Sequence[str]) -> CostBook:
-        """Read ``costs.toml`` (charges, fares, out-of-pocket context), if the bundle has one."""
-        path = self.path / COSTS_FILE
+    def _optional_toml(self, name: str) -> dict[str, Any] | None:
+        """Parse an optional TOML file of the bundle; None when absent or unreadable."""
+        path = self.path / name
         if not path.exists():
-            return CostBook()
+            return None
         try:
-            data = read_toml(path, COSTS_FILE)
+            return read_toml(path, name)
         except DataError as exc:
             self.problems.extend(exc.problems)
+            return None
+
+    def _costs(self, countries: Sequence[str]) -> CostBook:
+        """Read ``costs.toml`` (charges, fares, out-of-pocket context), if the bundle has one."""
+        data = self._optional_toml(COSTS_FILE)
+        if data is None:
             return CostBook()
         book, problems = read_cost_book(data, countries)
         self.problems.extend(problems)
@@ -708,13 +714,8 @@ class _BundleLoader:
 
     def _origins(self, population: gpd.GeoDataFrame, taken_ids: set[str]) -> Origins:
         """Read ``origins.toml`` (countries of origin beyond the corridor), if present."""
-        path = self.path / ORIGINS_FILE
-        if not path.exists():
-            return Origins()
-        try:
-            data = read_toml(path, ORIGINS_FILE)
-        except DataError as exc:
-            self.problems.extend(exc.problems)
+        data = self._optional_toml(ORIGINS_FILE)
+        if data is None:
             return Origins()
         settlements = {}
         if population is not None and {"id", "country"} <= set(population.columns):
@@ -731,13 +732,8 @@ class _BundleLoader:
 
     def _cover_rules(self) -> tuple[CoverRule, ...]:
         """Read ``cover.toml`` (``[[rule]]`` tables), or keep the default rules."""
-        path = self.path / COVER_FILE
-        if not path.exists():
-            return DEFAULT_RULES
-        try:
-            data = read_toml(path, COVER_FILE)
-        except DataError as exc:
-            self.problems.extend(exc.problems)
+        data = self._optional_toml(COVER_FILE)
+        if data is None:
             return DEFAULT_RULES
         items = data.get("rule")
         if not isinstance(items, list) or not items:
