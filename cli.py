@@ -849,8 +849,8 @@ def tb_continuity_command(
         ("host", "treatment starts at", "min", "way home via", "min home", "follow-up at home"),
     )
     for r in rows:
-        for gap in r.gaps:
-            click.echo(f"  {r.host}: {gap}")
+        for line in (*r.gaps, *r.notes):
+            click.echo(f"  {r.host}: {line}")
     _echo_beyond_corridor(rows)
 
 

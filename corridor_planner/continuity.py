@@ -56,6 +56,7 @@ class ContinuityPathway:
     follow_up_minutes: float | None = None
     gaps: list[str] = field(default_factory=list)
     beyond_corridor: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # facts that are no gap
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -142,8 +143,6 @@ def continuity_pathways(
             follow_up_site=follow_up.destination if follow_up else None,
             follow_up_minutes=round(follow_up.minutes, 1) if follow_up else None,
         )
-        if start is None:
-            row.gaps.append(f"no site takes them: {why_not.get(host.id, 'no TB site offers it')}")
         if follow_up_gap:
             row.gaps.append(follow_up_gap)
         if home_place is None:
@@ -151,8 +150,31 @@ def continuity_pathways(
         else:
             _follow_up_beyond(origins, home_place, specialty, row)
             _route_home_beyond(times, host.id, home_place, profile, row)
+        if start is None:
+            why = why_not.get(host.id, f"no TB site of the corridor offers {specialty}")
+            if home_place is not None and _start_at_home(row, home_place):
+                row.notes.append(
+                    f"no site in the corridor takes them ({why}): treatment starts at home, "
+                    "at the follow-up site"
+                )
+            else:
+                row.gaps.insert(0, f"no site takes them: {why}")
         rows.append(row)
     return rows
+
+
+def _start_at_home(row: ContinuityPathway, home: OriginPlace) -> bool:
+    """Start treatment at the home site when no corridor site takes the migrant.
+
+    The home country covers its own nationals (national cover): the start is the
+    follow-up site, reached by the way home and the road from the home place.
+    """
+    if row.home_minutes is None or row.follow_up_site is None or row.follow_up_minutes is None:
+        return False
+    row.start_site, row.start_country = row.follow_up_site, home.country
+    row.start_minutes = round(row.home_minutes + row.follow_up_minutes, 1)
+    row.start_rule = "national"
+    return True
 
 
 def _home_beyond(network: Any, origins: Origins, nationality: str, home: str) -> OriginPlace | None:

@@ -121,3 +121,21 @@ def test_an_agreement_lets_a_tajik_in_bishkek_start_treatment_there(almaty_bishk
     assert bishkek.start_site == "National Center of Phthisiology"
     expected = {"tb_agreement": "tb_cross_border", "cis_migrant_card": "cis_migrant_card"}
     assert bishkek.start_rule == expected[scenario]
+
+
+def test_mdr_tb_for_a_tajik_starts_at_home_when_no_corridor_site_takes_him(almaty_bishkek):
+    """No corridor site takes an uninsured Tajik for MDR-TB: he starts at Dushanbe's centre."""
+    times = CorridorTravelTimes(
+        almaty_bishkek, "third_country", almaty_bishkek.corridor.scenario("baseline")
+    )
+    almaty = next(
+        r
+        for r in continuity_pathways(times, "TJ", "Khujand", specialty="tb_mdr")
+        if r.host == "Almaty"
+    )
+    assert almaty.start_site.startswith("Republican Center for the Protection")
+    assert almaty.start_country == "TJ" and almaty.start_rule == "national"
+    # the way home to Khujand, then Khujand - Dushanbe (420 min) to the only MDR-TB site
+    assert almaty.start_minutes == pytest.approx(almaty.home_minutes + 420, abs=0.1)
+    assert almaty.gaps == []
+    assert "treatment starts at home" in almaty.notes[0]
