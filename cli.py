@@ -35,7 +35,7 @@ from corridor_planner import (
 from corridor_planner.corridor import bundled_corridors, load_corridor
 from corridor_planner.cover import Patient
 from corridor_planner.coverage import standards_for
-from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
+from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
 from corridor_planner.i18n import LANGUAGES
 from corridor_planner.importer import ImportOptions, import_bundle
 from corridor_planner.network import build_network, validation_summary
@@ -890,7 +890,11 @@ def programme_command(name: str, centres: int | None, fmt: str) -> None:
     spec = programme.load_programme(name)
     if centres is not None:
         spec = replace(spec, centres=centres)
-    networks = [build_network(load_corridor(c)) for c in spec.corridors]
+    try:
+        networks = [build_network(load_corridor(c)) for c in spec.corridors]
+    except NotFoundError as exc:
+        raise NotFoundError(f"programme {spec.id}: corridors: {exc}") from exc
+    programme.check_corridors(spec, networks)
     plan = programme.plan_programme(spec, networks)
     if fmt == "json":
         click.echo(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False, default=str))
@@ -912,8 +916,14 @@ def programme_command(name: str, centres: int | None, fmt: str) -> None:
             )
             for c in plan.centres
         ],
-        ("phase", "site", "corridor", "newly covered", "covered after", "ambulance bases"),
+        ("phase", "site", "corridor", "newly covered", "covered after", "bases bringing patients"),
     )
+    for row in plan.per_corridor:
+        click.echo(
+            f"{row['corridor']}: {row['centres']} of {row['candidates']} candidate sites; "
+            f"{row['covered_before']:,.0f} -> {row['covered_after']:,.0f} of "
+            f"{row['population']:,.0f} people within {spec.threshold_min:g} min"
+        )
     click.echo(
         f"People within {spec.threshold_min:g} min: {plan.covered_before:,.0f} today, "
         f"{plan.covered_after:,.0f} after, of {plan.population:,.0f}."
@@ -928,8 +938,8 @@ def programme_command(name: str, centres: int | None, fmt: str) -> None:
                 b.place,
                 b.corridor,
                 f"{b.road_km_newly_covered:,.1f}",
-                b.brings_patients_to or "-",
-                f"{b.minutes_to_destination:.0f}",
+                b.brings_patients_to or "none reachable",
+                "-" if b.minutes_to_destination is None else f"{b.minutes_to_destination:.0f}",
             )
             for b in plan.bases
         ],

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,8 @@ from corridor_planner.access import offering, settlements_on_network
 from corridor_planner.coverage import within
 from corridor_planner.errors import DataError, NotFoundError, Problem
 from corridor_planner.network import CorridorNetwork
-from corridor_planner.scoring import candidates_for, score_sites
+from corridor_planner.roads import way_id
+from corridor_planner.scoring import candidates_for
 from corridor_planner.siting import MaxCoverage
 from corridor_planner.traveltimes import CorridorTravelTimes
 
@@ -98,8 +99,9 @@ class AmbulanceBase:
     corridor: str
     place: str
     road_km_newly_covered: float
-    brings_patients_to: str
-    minutes_to_destination: float
+    brings_patients_to: str  # empty when no destination can be reached
+    destination_id: str
+    minutes_to_destination: float | None
 
 
 @dataclass
@@ -204,49 +206,35 @@ def plan_programme(spec: ProgrammeSpec, networks: Sequence[CorridorNetwork]) -> 
     spec : ProgrammeSpec
         The programme file.
     networks : sequence of CorridorNetwork
-        The built corridors, in the order of ``spec.corridors``.
+        The built corridors, in the order of ``spec.corridors``; each must have the
+        programme's scenario (:func:`check_corridors`).
     """
     times = [
         CorridorTravelTimes(n, "citizen", n.corridor.scenario(spec.scenario)) for n in networks
     ]
     curves = [coverage_curve(t, spec.service, spec.threshold_min, spec.centres) for t in times]
-    split = split_centres([[c.covered for c in curve] for curve in curves], spec.centres)
+    values = [[c.covered for c in curve] for curve in curves]
+    split = split_centres(values, spec.centres)
     chosen = [curve[k] for curve, k in zip(curves, split, strict=True)]
     centres = _phases(chosen)
     bases = []
     for network, choice in zip(networks, chosen, strict=True):
-        if choice.site_ids:
-            bases += _place_bases(network, spec, choice, centres)
-    road_km = sum(_main_road_km(n) for n in networks)
-    before = sum(curve[0].covered for curve in curves)
-    population = sum(curve[0].population for curve in curves)
-    notes = [
-        f"Sites are this tool's answer from need, not the programme's official list: {spec.source}",
-        "No bundle records today's ambulance stations: bases are placed as if there were none.",
-    ]
-    notes += [
-        f"{curve[0].corridor}: all of its {k} candidate sites for {spec.service} are chosen; "
-        "more centres there need more candidate sites in its candidates.geojson"
-        for curve, k in zip(curves, split, strict=True)
-        if k and k == len(curve) - 1
-    ]
-    if sum(split) < spec.centres:
-        notes.append(
-            f"{sum(split)} of {spec.centres} centres placed: no further candidate site "
-            "brings anyone newly within the threshold"
-        )
+        destinations = _destinations(network, spec.service, choice)
+        bases += _place_bases(network, spec, len(choice.site_ids), destinations)
+    _link_bases(centres, bases)
     return Programme(
         spec=spec,
         centres=centres,
         bases=bases,
-        population=population,
-        covered_before=before,
+        population=sum(curve[0].population for curve in curves),
+        covered_before=sum(curve[0].covered for curve in curves),
         covered_after=sum(c.covered for c in chosen),
-        road_km=road_km,
+        road_km=sum(road_km(n) for n in networks),
         road_km_covered=sum(b.road_km_newly_covered for b in bases),
         per_corridor=[
             {
                 "corridor": c.corridor,
+                "candidates": c.available,
                 "centres": len(c.site_ids),
                 "population": c.population,
                 "covered_before": curve[0].covered,
@@ -255,8 +243,74 @@ def plan_programme(spec: ProgrammeSpec, networks: Sequence[CorridorNetwork]) -> 
             }
             for c, curve in zip(chosen, curves, strict=True)
         ],
-        notes=notes,
+        notes=_notes(spec, curves, split, centres, values),
     )
+
+
+def check_corridors(spec: ProgrammeSpec, networks: Sequence[CorridorNetwork]) -> None:
+    """Refuse a programme whose corridors repeat one bundle or lack its scenario.
+
+    Raises
+    ------
+    DataError
+        Naming the programme file's field.
+    """
+    file = f"{spec.id} (programme)"
+    problems = []
+    paths = [n.corridor.path.resolve() for n in networks]
+    for path in sorted({p for p in paths if paths.count(p) > 1}):
+        problems.append(Problem(file, "-", "corridors", f"lists the bundle {path} twice"))
+    for network in networks:
+        if spec.scenario not in network.corridor.scenarios:
+            known = ", ".join(sorted(network.corridor.scenarios))
+            problems.append(
+                Problem(
+                    file,
+                    "-",
+                    "scenario",
+                    f"corridor {network.corridor.id} has no scenario {spec.scenario!r} "
+                    f"(it has {known})",
+                )
+            )
+    if problems:
+        raise DataError(problems)
+
+
+def _notes(
+    spec: ProgrammeSpec,
+    curves: Sequence[Sequence[CorridorChoice]],
+    split: Sequence[int],
+    centres: Sequence[Centre],
+    values: Sequence[Sequence[float]],
+) -> list[str]:
+    """Say what the reader must know: the answer is from need, what was left out and why."""
+    notes = [
+        f"Sites are this tool's answer from need, not the programme's official list: {spec.source}",
+        "No bundle records today's ambulance stations: bases are placed as if there were none.",
+    ]
+    for curve, k in zip(curves, split, strict=True):
+        corridor, available = curve[0].corridor, curve[0].available
+        if available == 0:
+            notes.append(f"{corridor}: no candidate site offers {spec.service}")
+        elif k == available:
+            notes.append(
+                f"{corridor}: all of its {k} candidate sites for {spec.service} are chosen; "
+                "more centres there need more candidate sites in its candidates.geojson"
+            )
+    if sum(split) < spec.centres:
+        notes.append(
+            f"{sum(split)} of {spec.centres} centres placed: no other candidate site brings "
+            "anyone newly within the threshold"
+        )
+    for j, centre in enumerate(centres[:-1], start=1):
+        best = sum(v[k] for v, k in zip(values, split_centres(values, j), strict=True))
+        if centre.covered_after < best - 0.5:
+            notes.append(
+                f"The phases order the {len(centres)}-centre plan: with only {j} centres, "
+                f"another set would cover {best - centre.covered_after:,.0f} more people"
+            )
+            break
+    return notes
 
 
 @dataclass(frozen=True)
@@ -271,6 +325,7 @@ class CorridorChoice:
     covered: float
     population: float
     left_out: dict[str, Any]
+    available: int  # candidate sites offering the service
 
 
 def coverage_curve(
@@ -278,47 +333,58 @@ def coverage_curve(
 ) -> list[CorridorChoice]:
     """Return the exact best choice of ``k`` sites for ``k = 0 ... most`` (fewer if fewer sites).
 
-    Entry ``k`` is the MCLP optimum with ``k`` sites; entry 0 is today's coverage.
+    Entry ``k`` is the MCLP optimum with ``k`` sites; entry 0 is today's coverage. The
+    travel times are computed once; each ``k`` solves the same problem again.
     """
     network = times.network
     corridor = network.corridor.id
-    try:
-        available = len(candidates_for(network, service))
-    except NotFoundError:
-        available = 0
-    covered, population = _covered_today(times, service, threshold_min)
+    settlements = settlements_on_network(network)
+    people = settlements["population"].to_numpy(dtype=float)
+    origins = list(settlements["node"])
+    sites = _or_empty(lambda: candidates_for(network, service))
+    existing = _or_empty(lambda: offering(network, service))
+    existing_minutes = _minutes(times, origins, existing)
+    today = float(people[within(existing_minutes, threshold_min).any(axis=1)].sum())
     left_out = network.left_out("settlement")
-    curve = [CorridorChoice(corridor, (), (), (), (), covered, population, left_out)]
-    for k in range(1, min(most, available) + 1):
-        scores = score_sites(times, service, threshold_min, k, method="mclp")
-        table = scores.sites.sort_values("rank")
+    curve = [
+        CorridorChoice(corridor, (), (), (), (), today, float(people.sum()), left_out, len(sites))
+    ]
+    if sites.empty:
+        return curve
+    costs = _minutes(times, origins, sites)
+    for k in range(1, min(most, len(sites)) + 1):
+        problem = MaxCoverage.from_cost_matrix(costs, people, threshold_min, k, existing_minutes)
+        result = problem.solve().result
+        assert result is not None
+        rows = sites.iloc[result.selected]
         curve.append(
             CorridorChoice(
                 corridor,
-                tuple(table["id"]),
-                tuple(table["name"]),
-                tuple(table["country"]),
-                tuple(float(g) for g in table["newly_covered"]),
-                float(scores.result.covered_weight),
-                scores.population,
-                scores.left_out,
+                tuple(rows["id"]),
+                tuple(rows["name"]),
+                tuple(rows["country"]),
+                tuple(result.newly_covered),
+                float(result.covered_weight),
+                float(people.sum()),
+                left_out,
+                len(sites),
             )
         )
     return curve
 
 
-def _covered_today(
-    times: CorridorTravelTimes, service: str, threshold_min: float
-) -> tuple[float, float]:
-    """People within the threshold of a facility offering the service today, and all people."""
-    settlements = settlements_on_network(times.network)
-    people = settlements["population"].to_numpy(dtype=float)
+def _or_empty(table: Any) -> pd.DataFrame:
+    """Return the table, or an empty one where nothing offers the service."""
     try:
-        existing = offering(times.network, service)
+        return table()
     except NotFoundError:
-        return 0.0, float(people.sum())
-    minutes = times.matrix(list(settlements["node"]), list(existing["node"])) / 60.0
-    return float(people[within(minutes, threshold_min).any(axis=1)].sum()), float(people.sum())
+        return pd.DataFrame({"id": [], "name": [], "country": [], "node": []})
+
+
+def _minutes(times: CorridorTravelTimes, origins: list[Any], points: pd.DataFrame) -> np.ndarray:
+    if points.empty:
+        return np.empty((len(origins), 0))
+    return times.matrix(origins, list(points["node"])) / 60.0
 
 
 def split_centres(curves: Sequence[Sequence[float]], centres: int) -> list[int]:
@@ -326,7 +392,7 @@ def split_centres(curves: Sequence[Sequence[float]], centres: int) -> list[int]:
 
     ``curves[i][k]`` is corridor ``i``'s coverage with its best ``k`` sites (non-decreasing
     in ``k``). A corridor never takes a site that adds nobody, so fewer than ``centres``
-    may be placed. Ties go to the earlier corridor and to fewer sites.
+    may be placed. On a tie an earlier corridor takes fewer sites.
     """
     # best[i][c]: most coverage from corridors i.. with c centres; take[i][c]: sites to i
     n = len(curves)
@@ -351,14 +417,15 @@ def split_centres(curves: Sequence[Sequence[float]], centres: int) -> list[int]:
 def _phases(chosen: Sequence[CorridorChoice]) -> list[Centre]:
     """Order the chosen centres by the people each newly covers, largest first."""
     rows = [
-        (gain, -i, rank, choice, site_id, site, country)
+        (gain, i, rank, choice, site_id, site, country)
         for i, choice in enumerate(chosen)
         for rank, (site_id, site, country, gain) in enumerate(
             zip(choice.site_ids, choice.sites, choice.countries, choice.gains, strict=True)
         )
     ]
-    rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
-    centres, total = [], sum(c.covered - sum(c.gains) for c in chosen)
+    rows.sort(key=lambda r: (-r[0], r[1], r[2]))
+    total = sum(c.covered - sum(c.gains) for c in chosen)
+    centres = []
     for phase, (gain, _, _, choice, site_id, site, country) in enumerate(rows, start=1):
         total += gain
         centres.append(Centre(phase, choice.corridor, site_id, site, country, gain, total))
@@ -368,25 +435,48 @@ def _phases(chosen: Sequence[CorridorChoice]) -> list[Centre]:
 # ambulance bases -------------------------------------------------------------------------------
 
 
-def _main_road_edges(network: CorridorNetwork) -> list[tuple[Any, Any, float, float]]:
-    """Each main road once: ``(u, v, km, minutes)`` (the faster direction's time)."""
-    seen: dict[tuple[Any, Any, Any], tuple[Any, Any, float, float]] = {}
-    for u, v, data in network.graph.edges(data=True):
+@dataclass(frozen=True)
+class MainRoad:
+    """One main road between two graph nodes: its km and minutes in each direction.
+
+    ``forward`` is u -> v, ``backward`` v -> u; ``inf`` where the road is one-way or
+    closed that way under the scenario.
+    """
+
+    u: Any
+    v: Any
+    km: float
+    forward: float
+    backward: float
+
+
+def main_roads(network: CorridorNetwork, factors: dict[str, float] | None = None) -> list[MainRoad]:
+    """Each main road once, with its minutes each way under a scenario's way factors."""
+    factors = factors or {}
+    roads: dict[tuple[Any, ...], MainRoad] = {}
+    for u, v, key, data in network.graph.edges(keys=True, data=True):
         if data.get("highway") not in MAIN_ROADS:
             continue
-        key = (min(u, v, key=str), max(u, v, key=str), data.get("osmid"))
-        km, minutes = float(data["length"]) / 1000.0, float(data["travel_time"]) / 60.0
-        if key not in seen or minutes < seen[key][3]:
-            seen[key] = (u, v, km, minutes)
-    return list(seen.values())
+        way = way_id(data) if data.get("osmid") is not None else f"edge {u}-{v}-{key}"
+        a, b = sorted((u, v), key=str)
+        minutes = float(data["travel_time"]) / 60.0 * factors.get(way, 1.0)
+        empty = MainRoad(a, b, float(data["length"]) / 1000.0, math.inf, math.inf)
+        road = roads.get((a, b, way), empty)
+        if (u, v) == (a, b):
+            road = replace(road, forward=min(road.forward, minutes))
+        else:
+            road = replace(road, backward=min(road.backward, minutes))
+        roads[(a, b, way)] = road
+    return list(roads.values())
 
 
-def _main_road_km(network: CorridorNetwork) -> float:
-    return sum(km for _, _, km, _ in _main_road_edges(network))
+def road_km(network: CorridorNetwork) -> float:
+    """Km of main road in a corridor (each road once, whatever its directions)."""
+    return sum(road.km for road in main_roads(network))
 
 
 def road_piece_minutes(
-    to_u: np.ndarray, to_v: np.ndarray, km: float, minutes: float
+    to_u: np.ndarray, to_v: np.ndarray, road: MainRoad
 ) -> tuple[np.ndarray, np.ndarray]:
     """Minutes from each base to the middle of each piece of one road, and the pieces' km.
 
@@ -394,69 +484,86 @@ def road_piece_minutes(
     ----------
     to_u, to_v : numpy.ndarray
         Minutes from each base to the road's two ends.
-    km, minutes : float
-        The road's length and driving time.
+    road : MainRoad
+        The road: a piece is reached by entering at ``u`` and driving forward, or at
+        ``v`` and driving backward (``inf`` where that direction cannot be driven).
 
     Returns
     -------
     times : numpy.ndarray
-        ``pieces x bases``: the faster of entering at either end and driving along.
+        ``pieces x bases``.
     piece_km : numpy.ndarray
         Length of each piece (the road cut into equal pieces of at most ROAD_PIECE_KM).
     """
-    pieces = max(1, math.ceil(km / ROAD_PIECE_KM))
+    pieces = max(1, math.ceil(road.km / ROAD_PIECE_KM))
     middle = (np.arange(pieces) + 0.5) / pieces
-    along = minutes * middle[:, None]
-    back = minutes * (1.0 - middle)[:, None]
-    times = np.minimum(to_u[None, :] + along, to_v[None, :] + back)
-    return times, np.full(pieces, km / pieces)
+    with np.errstate(invalid="ignore"):
+        forward = to_u[None, :] + road.forward * middle[:, None]
+        backward = to_v[None, :] + road.backward * (1.0 - middle)[:, None]
+    times = np.fmin(np.nan_to_num(forward, nan=math.inf), np.nan_to_num(backward, nan=math.inf))
+    return times, np.full(pieces, road.km / pieces)
 
 
 def _place_bases(
-    network: CorridorNetwork, spec: ProgrammeSpec, choice: CorridorChoice, centres: list[Centre]
+    network: CorridorNetwork, spec: ProgrammeSpec, count: int, destinations: pd.DataFrame
 ) -> list[AmbulanceBase]:
-    """Exact MCLP on main-road pieces: as many bases as centres in this corridor."""
-    times = CorridorTravelTimes(network, "ambulance", network.corridor.scenario(spec.scenario))
+    """Exact MCLP on main-road pieces: ``count`` bases covering the most road."""
+    scenario = network.corridor.scenario(spec.scenario)
+    roads = [
+        r
+        for r in main_roads(network, scenario.way_time_factors())
+        if math.isfinite(min(r.forward, r.backward))
+    ]
     sites = _base_sites(network)
-    edges = _main_road_edges(network)
-    if not edges or sites.empty:
+    if not count or not roads or sites.empty:
         return []
-    ends = sorted({n for u, v, _, _ in edges for n in (u, v)}, key=str)
+    times = CorridorTravelTimes(network, "ambulance", scenario)
+    ends = sorted({n for r in roads for n in (r.u, r.v)}, key=str)
     to_ends = times.matrix(list(sites["node"]), ends) / 60.0  # bases x road ends
     column = {n: j for j, n in enumerate(ends)}
-    blocks, weights = [], []
-    for u, v, km, minutes in edges:
-        piece_times, piece_km = road_piece_minutes(
-            to_ends[:, column[u]], to_ends[:, column[v]], km, minutes
-        )
-        blocks.append(piece_times)
-        weights.append(piece_km)
-    costs, km_weights = np.vstack(blocks), np.concatenate(weights)
-    k = min(len(choice.site_ids), len(sites))
-    problem = MaxCoverage.from_cost_matrix(costs, km_weights, spec.ambulance_min, k).solve()
-    assert problem.result is not None
-    destinations = _destinations(network, spec.service, choice)
-    to_care = times.matrix(list(sites["node"]), list(destinations["node"])) / 60.0
+    blocks = [
+        road_piece_minutes(to_ends[:, column[r.u]], to_ends[:, column[r.v]], r) for r in roads
+    ]
+    costs = np.vstack([b[0] for b in blocks])
+    km = np.concatenate([b[1] for b in blocks])
+    problem = MaxCoverage.from_cost_matrix(costs, km, spec.ambulance_min, min(count, len(sites)))
+    result = problem.solve().result
+    assert result is not None
+    to_care = _minutes_to(times, sites, destinations)
     bases = []
-    for j, gain in zip(problem.result.selected, problem.result.newly_covered, strict=True):
+    for j, gain in zip(result.selected, result.newly_covered, strict=True):
+        if gain <= 0:
+            continue  # a base that covers no road is no answer: said in the notes
         nearest = int(np.argmin(to_care[j])) if to_care.shape[1] else -1
-        minutes = float(to_care[j, nearest]) if nearest >= 0 else math.inf
+        reachable = nearest >= 0 and math.isfinite(float(to_care[j, nearest]))
         bases.append(
             AmbulanceBase(
                 corridor=network.corridor.id,
                 place=str(sites["name"].iloc[j]),
                 road_km_newly_covered=round(gain, 1),
-                brings_patients_to=str(destinations["name"].iloc[nearest])
-                if nearest >= 0 and math.isfinite(minutes)
-                else "",
-                minutes_to_destination=round(minutes, 1),
+                brings_patients_to=str(destinations["name"].iloc[nearest]) if reachable else "",
+                destination_id=str(destinations["id"].iloc[nearest]) if reachable else "",
+                minutes_to_destination=round(float(to_care[j, nearest]), 1) if reachable else None,
             )
         )
-    by_centre = {c.site: c for c in centres if c.corridor == network.corridor.id}
-    for base in bases:
-        if base.brings_patients_to in by_centre:
-            by_centre[base.brings_patients_to].ambulance_bases.append(base.place)
     return bases
+
+
+def _minutes_to(
+    times: CorridorTravelTimes, sites: pd.DataFrame, destinations: pd.DataFrame
+) -> np.ndarray:
+    if destinations.empty:
+        return np.empty((len(sites), 0))
+    return times.matrix(list(sites["node"]), list(destinations["node"])) / 60.0
+
+
+def _link_bases(centres: list[Centre], bases: Sequence[AmbulanceBase]) -> None:
+    """List under each new centre the bases that bring patients to it."""
+    by_site = {(c.corridor, c.site_id): c for c in centres}
+    for base in bases:
+        centre = by_site.get((base.corridor, base.destination_id))
+        if centre is not None:
+            centre.ambulance_bases.append(base.place)
 
 
 def _base_sites(network: CorridorNetwork) -> pd.DataFrame:
@@ -471,11 +578,8 @@ def _base_sites(network: CorridorNetwork) -> pd.DataFrame:
 
 def _destinations(network: CorridorNetwork, service: str, choice: CorridorChoice) -> pd.DataFrame:
     """Facilities offering the service today, and the programme's new centres there."""
-    try:
-        existing = offering(network, service)[["name", "node"]]
-    except NotFoundError:
-        existing = pd.DataFrame({"name": [], "node": []})
+    existing = _or_empty(lambda: offering(network, service))[["id", "name", "node"]]
     candidates = network.corridor.candidates
     new = candidates[candidates["id"].isin(choice.site_ids)][["id", "name"]].copy()
     new["node"] = [network.node_of("candidate", cid) for cid in new["id"]]
-    return pd.concat([existing, new[["name", "node"]]], ignore_index=True)
+    return pd.concat([existing, new], ignore_index=True)
