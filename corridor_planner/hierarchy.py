@@ -1,12 +1,13 @@
 """Contraction hierarchies: exact shortest travel times for wide matrices on large graphs.
 
 Nodes are contracted one by one in the order of a priority (edge difference plus the
-number of contracted neighbours, updated lazily); contracting a node adds a shortcut
-between two of its neighbours unless a bounded witness search finds another path no
-longer than the one through it. Queries then only search "upward": the many-to-many
-matrix uses buckets (Knopp et al. 2007), so a 10,000 x 500 matrix costs 10,500 small
-searches. Everything runs in numba-compiled code; forward searches run in parallel over
-sources. Distances equal Dijkstra's up to the order of floating-point sums.
+number of contracted neighbours plus level, updated lazily); contracting a node adds a
+shortcut between two of its neighbours unless a bounded witness search finds another path
+no longer than the one through it. A high-degree node's witness searches run in parallel.
+Queries then only search "upward": the many-to-many matrix uses buckets (Knopp et al.
+2007), so a 10,000 x 500 matrix costs 10,500 small searches. Everything runs in
+numba-compiled code; forward searches run in parallel over sources. Distances equal
+Dijkstra's up to the order of floating-point sums.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ INF = np.inf
 #: A popped node is contracted unless its fresh priority exceeds the next one by more than
 #: this (lazy updates: fewer re-pushes for almost the same order).
 LAZY_SLACK = 2.0
+#: A node's witness searches run in parallel when it has at least this many
+#: (in-neighbour, out-neighbour) pairs; fewer are not worth waking the threads.
+PARALLEL_WORK = 16
 FILE_VERSION = 1
 
 
@@ -78,233 +82,272 @@ def _grow(array, needed):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True)
-def _witness(
-    source,
-    skip,
-    limit,
-    target_mark,
-    targets_left,
-    out_head,
-    out_next,
-    e_to,
-    e_w,
-    contracted,
+def _bucket_order(n, keys):  # type: ignore[no-untyped-def]
+    """Return CSR pointers by key and a stable order (a counting sort)."""
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for k in keys:
+        indptr[k + 1] += 1
+    for v in range(n):
+        indptr[v + 1] += indptr[v]
+    fill = indptr[:-1].copy()
+    order = np.empty(len(keys), dtype=np.int64)
+    for i in range(len(keys)):
+        order[fill[keys[i]]] = i
+        fill[keys[i]] += 1
+    return indptr, order
+
+
+@nb.njit(cache=True)
+def _distinct_edges(n, tails, heads, weights):  # type: ignore[no-untyped-def]
+    """Return the edges by tail, without loops, and of parallel edges only the shortest."""
+    _, order = _bucket_order(n, tails)
+    where = np.full(n, -1, dtype=np.int64)  # position of head in the current tail's edges
+    t = np.empty(len(tails), dtype=np.int64)
+    h = np.empty(len(tails), dtype=np.int64)
+    w = np.empty(len(tails), dtype=np.float64)
+    count = 0
+    begin = 0
+    for i in order:
+        u, x = tails[i], heads[i]
+        if count > begin and t[count - 1] != u:
+            for k in range(begin, count):
+                where[h[k]] = -1
+            begin = count
+        if u == x:
+            continue
+        k = where[x]
+        if k >= 0:
+            w[k] = min(w[k], weights[i])
+            continue
+        where[x] = count
+        t[count], h[count], w[count] = u, x, weights[i]
+        count += 1
+    return t[:count], h[:count], w[:count]
+
+
+@nb.njit(cache=True, nogil=True)
+def _witnesses(
+    v,
+    a,
+    offset,
+    out_start,
+    out_len,
+    out_to,
+    out_w,
+    in_from,
+    in_w,
     dist,
     touched,
     heap_k,
     heap_i,
+    bound,
+    su,
+    sw,
+    sl,
 ):  # type: ignore[no-untyped-def]
-    """Dijkstra from ``source`` avoiding ``skip`` up to ``limit``; fills ``dist``."""
-    n_touched = 0
-    dist[source] = 0.0
-    touched[n_touched] = source
-    n_touched += 1
-    size = _heap_push(heap_k, heap_i, 0, 0.0, source)
+    """Shortcuts u -> v -> w that contracting ``v`` needs, for its in-edge at ``a`` (u -> v).
+
+    A bounded Dijkstra from u that avoids v looks for witnesses: paths to each w no longer
+    than through v. It stops once every w is settled or reached within its bound, past the
+    largest bound, or after ``WITNESS_SETTLE_LIMIT`` settled nodes (the shortcut is then
+    added: never wrong, at worst one too many). Returns the number of shortcuts, written
+    into su, sw, sl from ``offset`` on (at most one per out-neighbour of v).
+    """
+    u, via = in_from[a], in_w[a]
+    limit = 0.0
+    left = 0
+    for k in range(out_start[v], out_start[v] + out_len[v]):
+        w = out_to[k]
+        if w != u:
+            bound[w] = via + out_w[k]
+            left += 1
+            limit = max(limit, via + out_w[k])
+    n_touched = 1
+    dist[u] = 0.0
+    touched[0] = u
+    size = _heap_push(heap_k, heap_i, 0, 0.0, u)
     settled = 0
-    while size > 0 and settled < WITNESS_SETTLE_LIMIT and targets_left > 0:
-        d, u, size = _heap_pop(heap_k, heap_i, size)
-        if d > dist[u]:
+    while size > 0 and settled < WITNESS_SETTLE_LIMIT and left > 0:
+        d, x, size = _heap_pop(heap_k, heap_i, size)
+        if d > dist[x]:
             continue
         if d > limit:
             break
         settled += 1
-        if target_mark[u]:
-            targets_left -= 1
-        e = out_head[u]
-        while e >= 0:
-            w = e_to[e]
-            if w != skip and not contracted[w]:
-                nd = d + e_w[e]
-                if nd < dist[w] and size < len(heap_k):
-                    if dist[w] == INF:
-                        touched[n_touched] = w
-                        n_touched += 1
-                    dist[w] = nd
-                    size = _heap_push(heap_k, heap_i, size, nd, w)
-            e = out_next[e]
-    return n_touched
-
-
-@nb.njit(cache=True)
-def _live_neighbours(v, head, nxt, other, e_w, contracted, slot):  # type: ignore[no-untyped-def]
-    """Distinct live neighbours of ``v`` along one list (out or in), each at its best weight.
-
-    Edges to contracted nodes are unlinked from the list as they are met (they are never
-    needed again while contracting), which keeps the lists of late nodes short.
-    """
-    degree = 0
-    e = head[v]
-    while e >= 0:
-        degree += 1
-        e = nxt[e]
-    nodes = np.empty(degree, dtype=np.int64)
-    weights = np.empty(degree, dtype=np.float64)
+        if bound[x] >= 0.0:  # settled beyond its bound: no witness for this one
+            bound[x] = -1.0
+            left -= 1
+        for e in range(out_start[x], out_start[x] + out_len[x]):
+            y = out_to[e]
+            nd = d + out_w[e]
+            if nd < dist[y] and y != v and size < len(heap_k):
+                if dist[y] == INF:
+                    touched[n_touched] = y
+                    n_touched += 1
+                dist[y] = nd
+                size = _heap_push(heap_k, heap_i, size, nd, y)
+                if nd <= bound[y]:  # a witness: done with y
+                    bound[y] = -1.0
+                    left -= 1
     count = 0
-    previous = -1
-    e = head[v]
-    while e >= 0:
-        x = other[e]
-        following = nxt[e]
-        if contracted[x]:
-            if previous < 0:
-                head[v] = following
-            else:
-                nxt[previous] = following
-            e = following
-            continue
-        if x != v:
-            k = slot[x]
-            if k < 0:
-                slot[x] = count
-                nodes[count], weights[count] = x, e_w[e]
-                count += 1
-            elif e_w[e] < weights[k]:
-                weights[k] = e_w[e]
-        previous = e
-        e = following
-    for k in range(count):
-        slot[nodes[k]] = -1
-    return nodes[:count], weights[:count]
+    for k in range(out_start[v], out_start[v] + out_len[v]):
+        w = out_to[k]
+        bound[w] = -1.0
+        through = via + out_w[k]
+        if w == u or dist[w] <= through:
+            continue  # a witness path is no longer than the path through v
+        su[offset + count], sw[offset + count], sl[offset + count] = u, w, through
+        count += 1
+    for t in range(n_touched):
+        dist[touched[t]] = INF
+    return count
 
 
-@nb.njit(cache=True)
-def _find_shortcuts(
-    v,
-    out_head,
-    out_next,
-    in_head,
-    in_next,
-    e_from,
-    e_to,
-    e_w,
-    contracted,
+@nb.njit(cache=True, parallel=True)
+def _simulate(
+    item_node,
+    item_edge,
+    item_offset,
+    out_start,
+    out_len,
+    out_to,
+    out_w,
+    in_from,
+    in_w,
     dist,
     touched,
     heap_k,
     heap_i,
-    target_mark,
+    bound,
     su,
     sw,
     sl,
-    slot,
 ):  # type: ignore[no-untyped-def]
-    """Shortcuts that contracting ``v`` needs (into su, sw, sl, grown if needed).
+    """``_witnesses`` for each (node, in-edge) item in parallel, one scratch row per thread.
 
-    Returns the number of shortcuts, the number of live neighbours (edges removed), and
-    the three arrays.
+    Only reads the graph; each item writes its shortcuts into its own slots.
     """
-    outs, out_w = _live_neighbours(v, out_head, out_next, e_to, e_w, contracted, slot)
-    ins, in_w = _live_neighbours(v, in_head, in_next, e_from, e_w, contracted, slot)
-    count = 0
-    for a in range(len(ins)):
-        u, via = ins[a], in_w[a]
-        limit = 0.0
-        left = 0
-        for k in range(len(outs)):
-            if outs[k] != u:
-                target_mark[outs[k]] = True
-                left += 1
-                limit = max(limit, via + out_w[k])
-        if left == 0:
-            continue
-        n_touched = _witness(
-            u,
-            v,
-            limit,
-            target_mark,
-            left,
-            out_head,
-            out_next,
-            e_to,
-            e_w,
-            contracted,
-            dist,
-            touched,
-            heap_k,
-            heap_i,
-        )
-        for k in range(len(outs)):
-            w = outs[k]
-            target_mark[w] = False
-            if w == u or dist[w] <= via + out_w[k]:
-                continue  # a witness path is no longer than the path through v
-            su = _grow(su, count + 1)
-            sw = _grow(sw, count + 1)
-            sl = _grow(sl, count + 1)
-            su[count], sw[count], sl[count] = u, w, via + out_w[k]
-            count += 1
-        for t in range(n_touched):
-            dist[touched[t]] = INF
-    return count, len(outs) + len(ins), su, sw, sl
+    counts = np.zeros(len(item_node), dtype=np.int64)
+    chunks = dist.shape[0]
+    for c in nb.prange(chunks):
+        for i in range(c, len(item_node), chunks):
+            counts[i] = _witnesses(
+                item_node[i],
+                item_edge[i],
+                item_offset[i],
+                out_start,
+                out_len,
+                out_to,
+                out_w,
+                in_from,
+                in_w,
+                dist[c],
+                touched[c],
+                heap_k[c],
+                heap_i[c],
+                bound[c],
+                su,
+                sw,
+                sl,
+            )
+    return counts
 
 
 @nb.njit(cache=True)
-def _add_edge(
-    u, w, length, mid, out_head, out_next, in_head, in_next, e_from, e_to, e_w, e_mid, n_edges
-):  # type: ignore[no-untyped-def]
-    """Add (or improve) the edge u -> w; return the (grown) arrays and the edge count."""
-    f = out_head[u]
-    while f >= 0:
-        if e_to[f] == w:
-            if length < e_w[f]:
-                e_w[f], e_mid[f] = length, mid
-            return out_next, in_next, e_from, e_to, e_w, e_mid, n_edges
-        f = out_next[f]
-    e_from = _grow(e_from, n_edges + 1)
-    e_to = _grow(e_to, n_edges + 1)
-    e_w = _grow(e_w, n_edges + 1)
-    e_mid = _grow(e_mid, n_edges + 1)
-    out_next = _grow(out_next, n_edges + 1)
-    in_next = _grow(in_next, n_edges + 1)
-    e_from[n_edges], e_to[n_edges], e_w[n_edges], e_mid[n_edges] = u, w, length, mid
-    out_next[n_edges] = out_head[u]
-    out_head[u] = n_edges
-    in_next[n_edges] = in_head[w]
-    in_head[w] = n_edges
-    return out_next, in_next, e_from, e_to, e_w, e_mid, n_edges + 1
+def _append(v, x, w, eid, start, length, cap, to, wt, ids, top):  # type: ignore[no-untyped-def]
+    """Append (x, w, eid) to v's adjacency block, moving the block to the end if full."""
+    if length[v] == cap[v]:
+        new_cap = max(4, 2 * cap[v])
+        to = _grow(to, top + new_cap)
+        wt = _grow(wt, top + new_cap)
+        ids = _grow(ids, top + new_cap)
+        s = start[v]
+        to[top : top + length[v]] = to[s : s + length[v]]
+        wt[top : top + length[v]] = wt[s : s + length[v]]
+        ids[top : top + length[v]] = ids[s : s + length[v]]
+        start[v], cap[v] = top, new_cap
+        top += new_cap
+    k = start[v] + length[v]
+    to[k], wt[k], ids[k] = x, w, eid
+    length[v] += 1
+    return to, wt, ids, top
 
 
 @nb.njit(cache=True)
-def _contract_all(n, tails, heads, weights):  # type: ignore[no-untyped-def]
-    """Contract every node; return the order (rank) and the final edges with shortcuts."""
+def _remove(v, x, start, length, to, wt, ids):  # type: ignore[no-untyped-def]
+    """Remove x from v's adjacency block (the last entry takes its place)."""
+    last = start[v] + length[v] - 1
+    for k in range(start[v], last + 1):
+        if to[k] == x:
+            to[k], wt[k], ids[k] = to[last], wt[last], ids[last]
+            length[v] -= 1
+            return
+
+
+@nb.njit(cache=True)
+def _contract_all(n, tails, heads, weights, n_threads):  # type: ignore[no-untyped-def]
+    """Contract every node; return the order (rank) and the final edges with shortcuts.
+
+    The edges must be distinct and without loops (``_distinct_edges``). Each node's live
+    edges, both ways, are kept in a block of a pool (moved to the end when full), so
+    contracted nodes are never scanned again. A node's witness searches (one per in-edge)
+    run in parallel once there are enough of them (``PARALLEL_WORK``).
+    """
     m = len(tails)
-    cap = 2 * m + 16
-    e_from = np.empty(cap, dtype=np.int64)
-    e_to = np.empty(cap, dtype=np.int64)
-    e_w = np.empty(cap, dtype=np.float64)
-    e_mid = np.full(cap, -1, dtype=np.int64)
-    out_next = np.empty(cap, dtype=np.int64)
-    in_next = np.empty(cap, dtype=np.int64)
-    out_head = np.full(n, -1, dtype=np.int64)
-    in_head = np.full(n, -1, dtype=np.int64)
-    out_degree = np.zeros(n, dtype=np.int64)
-    in_degree = np.zeros(n, dtype=np.int64)
-    for i in range(m):
-        e_from[i], e_to[i], e_w[i], e_mid[i] = tails[i], heads[i], weights[i], -1
-        out_next[i] = out_head[tails[i]]
-        out_head[tails[i]] = i
-        in_next[i] = in_head[heads[i]]
-        in_head[heads[i]] = i
-        out_degree[tails[i]] += 1
-        in_degree[heads[i]] += 1
+    e_from = np.empty(m + m // 2 + 16, dtype=np.int64)
+    e_to = np.empty(len(e_from), dtype=np.int64)
+    e_w = np.empty(len(e_from), dtype=np.float64)
+    e_mid = np.empty(len(e_from), dtype=np.int64)
+    e_from[:m], e_to[:m], e_w[:m], e_mid[:m] = tails, heads, weights, -1
     n_edges = m
+    out_len = np.zeros(n, dtype=np.int64)
+    in_len = np.zeros(n, dtype=np.int64)
+    for i in range(m):
+        out_len[tails[i]] += 1
+        in_len[heads[i]] += 1
+    out_cap, in_cap = out_len + 2, in_len + 2
+    out_start = np.zeros(n, dtype=np.int64)
+    in_start = np.zeros(n, dtype=np.int64)
+    out_start[1:], in_start[1:] = np.cumsum(out_cap)[:-1], np.cumsum(in_cap)[:-1]
+    out_top, in_top = out_cap.sum(), in_cap.sum()
+    out_to = np.empty(out_top + out_top // 2 + 16, dtype=np.int64)
+    out_w = np.empty(len(out_to), dtype=np.float64)
+    out_id = np.empty(len(out_to), dtype=np.int64)
+    in_from = np.empty(in_top + in_top // 2 + 16, dtype=np.int64)
+    in_w = np.empty(len(in_from), dtype=np.float64)
+    in_id = np.empty(len(in_from), dtype=np.int64)
+    out_len[:] = 0
+    in_len[:] = 0
+    for i in range(m):
+        u, w = tails[i], heads[i]
+        k = out_start[u] + out_len[u]
+        out_to[k], out_w[k], out_id[k] = w, weights[i], i
+        out_len[u] += 1
+        k = in_start[w] + in_len[w]
+        in_from[k], in_w[k], in_id[k] = u, weights[i], i
+        in_len[w] += 1
+
     contracted = np.zeros(n, dtype=np.bool_)
     neighbours_done = np.zeros(n, dtype=np.int64)
     level = np.zeros(n, dtype=np.int64)
-    dist = np.full(n, INF)
-    touched = np.empty(n, dtype=np.int64)
-    target_mark = np.zeros(n, dtype=np.bool_)
-    slot = np.full(n, -1, dtype=np.int64)
-    heap_k = np.empty(64 * WITNESS_SETTLE_LIMIT + 64, dtype=np.float64)
-    heap_i = np.empty(len(heap_k), dtype=np.int64)
+    heap_cap = 64 * WITNESS_SETTLE_LIMIT + 64
+    dist = np.full((n_threads, n), INF)
+    touched = np.empty((n_threads, n + 1), dtype=np.int64)
+    heap_k = np.empty((n_threads, heap_cap), dtype=np.float64)
+    heap_i = np.empty((n_threads, heap_cap), dtype=np.int64)
+    bound = np.full((n_threads, n), -1.0)
     su = np.empty(64, dtype=np.int64)
     sw = np.empty(64, dtype=np.int64)
     sl = np.empty(64, dtype=np.float64)
+    item_node = np.empty(64, dtype=np.int64)
+    item_edge = np.empty(64, dtype=np.int64)
+    item_offset = np.empty(64, dtype=np.int64)
+    item_counts = np.empty(64, dtype=np.int64)
     queue_k = np.empty(4 * n + 16, dtype=np.float64)
     queue_i = np.empty(4 * n + 16, dtype=np.int64)
     size = 0
     for v in range(n):  # a cheap first guess; each pop computes the real priority
-        guess = float(in_degree[v] * out_degree[v] - in_degree[v] - out_degree[v])
+        guess = float(in_len[v] * out_len[v] - in_len[v] - out_len[v])
         size = _heap_push(queue_k, queue_i, size, guess, v)
     rank = np.full(n, -1, dtype=np.int64)
     order = 0
@@ -312,62 +355,112 @@ def _contract_all(n, tails, heads, weights):  # type: ignore[no-untyped-def]
         _, v, size = _heap_pop(queue_k, queue_i, size)
         if contracted[v]:
             continue
-        count, removed, su, sw, sl = _find_shortcuts(
-            v,
-            out_head,
-            out_next,
-            in_head,
-            in_next,
-            e_from,
-            e_to,
-            e_w,
-            contracted,
-            dist,
-            touched,
-            heap_k,
-            heap_i,
-            target_mark,
-            su,
-            sw,
-            sl,
-            slot,
-        )
-        priority = float(2 * (count - removed) + neighbours_done[v] + level[v])
+        # simulate: the shortcuts of in-edge j go to slots j * n_out onwards
+        n_in, n_out = in_len[v], out_len[v]
+        su = _grow(su, n_in * n_out)
+        sw = _grow(sw, n_in * n_out)
+        sl = _grow(sl, n_in * n_out)
+        item_counts = _grow(item_counts, n_in)
+        if n_in * n_out >= PARALLEL_WORK and n_threads > 1:
+            item_node = _grow(item_node, n_in)
+            item_edge = _grow(item_edge, n_in)
+            item_offset = _grow(item_offset, n_in)
+            for j in range(n_in):
+                item_node[j], item_edge[j], item_offset[j] = v, in_start[v] + j, j * n_out
+            item_counts[:n_in] = _simulate(
+                item_node[:n_in],
+                item_edge[:n_in],
+                item_offset[:n_in],
+                out_start,
+                out_len,
+                out_to,
+                out_w,
+                in_from,
+                in_w,
+                dist,
+                touched,
+                heap_k,
+                heap_i,
+                bound,
+                su,
+                sw,
+                sl,
+            )
+        else:
+            for j in range(n_in):
+                item_counts[j] = _witnesses(
+                    v,
+                    in_start[v] + j,
+                    j * n_out,
+                    out_start,
+                    out_len,
+                    out_to,
+                    out_w,
+                    in_from,
+                    in_w,
+                    dist[0],
+                    touched[0],
+                    heap_k[0],
+                    heap_i[0],
+                    bound[0],
+                    su,
+                    sw,
+                    sl,
+                )
+        count = item_counts[:n_in].sum()
+        priority = float(2 * (count - n_in - n_out) + neighbours_done[v] + level[v])
         if size > 0 and priority > queue_k[0] + LAZY_SLACK:
             if size + 1 >= len(queue_k):
                 queue_k = _grow(queue_k, 2 * len(queue_k))
                 queue_i = _grow(queue_i, 2 * len(queue_i))
             size = _heap_push(queue_k, queue_i, size, priority, v)
             continue
-        for k in range(count):
-            out_next, in_next, e_from, e_to, e_w, e_mid, n_edges = _add_edge(
-                su[k],
-                sw[k],
-                sl[k],
-                v,
-                out_head,
-                out_next,
-                in_head,
-                in_next,
-                e_from,
-                e_to,
-                e_w,
-                e_mid,
-                n_edges,
-            )
+        # contract: add the shortcuts, then unlink v from its neighbours
+        for j in range(n_in):
+            for k in range(j * n_out, j * n_out + item_counts[j]):
+                u, w, length = su[k], sw[k], sl[k]
+                found = False
+                for e in range(out_start[u], out_start[u] + out_len[u]):
+                    if out_to[e] == w:
+                        found = True
+                        if length < out_w[e]:  # a shortcut replaces a longer edge
+                            out_w[e] = length
+                            e_w[out_id[e]], e_mid[out_id[e]] = length, v
+                            for f in range(in_start[w], in_start[w] + in_len[w]):
+                                if in_from[f] == u:
+                                    in_w[f] = length
+                                    break
+                        break
+                if found:
+                    continue
+                e_from = _grow(e_from, n_edges + 1)
+                e_to = _grow(e_to, n_edges + 1)
+                e_w = _grow(e_w, n_edges + 1)
+                e_mid = _grow(e_mid, n_edges + 1)
+                e_from[n_edges], e_to[n_edges] = u, w
+                e_w[n_edges], e_mid[n_edges] = length, v
+                out_to, out_w, out_id, out_top = _append(
+                    u, w, length, n_edges, out_start, out_len, out_cap, out_to, out_w,
+                    out_id, out_top,
+                )  # fmt: skip
+                in_from, in_w, in_id, in_top = _append(
+                    w, u, length, n_edges, in_start, in_len, in_cap, in_from, in_w, in_id,
+                    in_top,
+                )  # fmt: skip
+                n_edges += 1
         contracted[v] = True
         rank[v] = order
         order += 1
-        e = out_head[v]
-        while e >= 0:
-            neighbours_done[e_to[e]] += 1
-            level[e_to[e]] = max(level[e_to[e]], level[v] + 1)
-            e = out_next[e]
-        e = in_head[v]
-        while e >= 0:
-            neighbours_done[e_from[e]] += 1
-            level[e_from[e]] = max(level[e_from[e]], level[v] + 1)
-            e = in_next[e]
+        for e in range(out_start[v], out_start[v] + out_len[v]):
+            x = out_to[e]
+            _remove(x, v, in_start, in_len, in_from, in_w, in_id)
+            neighbours_done[x] += 1
+            level[x] = max(level[x], level[v] + 1)
+        for e in range(in_start[v], in_start[v] + in_len[v]):
+            x = in_from[e]
+            _remove(x, v, out_start, out_len, out_to, out_w, out_id)
+            neighbours_done[x] += 1
+            level[x] = max(level[x], level[v] + 1)
     return rank, e_from[:n_edges], e_to[:n_edges], e_w[:n_edges], e_mid[:n_edges]
 
 
@@ -375,10 +468,8 @@ def _contract_all(n, tails, heads, weights):  # type: ignore[no-untyped-def]
 
 
 def _csr(n: int, keys: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
-    order = np.argsort(keys, kind="stable")
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, keys + 1, 1)
-    return (np.cumsum(indptr), *(c[order] for c in columns))
+    indptr, order = _bucket_order(n, np.ascontiguousarray(keys, dtype=np.int64))
+    return (indptr, *(c[order] for c in columns))
 
 
 @dataclass
@@ -408,13 +499,13 @@ class Hierarchy:
     @classmethod
     def build(cls, n: int, tails: np.ndarray, heads: np.ndarray, weights: np.ndarray) -> Hierarchy:
         """Contract a graph given as edge arrays (parallel edges are fine)."""
-        keep = tails != heads
-        rank, e_from, e_to, e_w, e_mid = _contract_all(
+        t, h, w = _distinct_edges(
             n,
-            np.ascontiguousarray(tails[keep], dtype=np.int64),
-            np.ascontiguousarray(heads[keep], dtype=np.int64),
-            np.ascontiguousarray(weights[keep], dtype=np.float64),
+            np.ascontiguousarray(tails, dtype=np.int64),
+            np.ascontiguousarray(heads, dtype=np.int64),
+            np.ascontiguousarray(weights, dtype=np.float64),
         )
+        rank, e_from, e_to, e_w, e_mid = _contract_all(n, t, h, w, nb.get_num_threads())
         up = rank[e_to] > rank[e_from]
         up_ptr, up_to, up_w, up_mid = _csr(n, e_from[up], e_to[up], e_w[up], e_mid[up])
         down = ~up
@@ -466,6 +557,7 @@ class Hierarchy:
             b_target,
             b_dist,
             float(cutoff),
+            nb.get_num_threads(),
         )
         out[out > cutoff] = INF
         return out
@@ -593,12 +685,11 @@ def _fill_buckets(n, targets, ptr, frm, w, s_ptr, s_other, s_w, cutoff):  # type
     return nodes[:count], which[:count], dists[:count]
 
 
-@nb.njit(parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _scan_buckets(
-    n, sources, n_targets, ptr, to, w, s_ptr, s_other, s_w, b_ptr, b_target, b_dist, cutoff
+    n, sources, n_targets, ptr, to, w, s_ptr, s_other, s_w, b_ptr, b_target, b_dist, cutoff, chunks
 ):  # type: ignore[no-untyped-def]
     out = np.full((len(sources), n_targets), INF)
-    chunks = nb.get_num_threads()
     per = (len(sources) + chunks - 1) // chunks
     for c in nb.prange(chunks):
         dist = np.full(n, INF)

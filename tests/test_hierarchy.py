@@ -51,6 +51,36 @@ def test_matrix_equals_dijkstra(seed):
     np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-9)
 
 
+def dense_graph(seed: int):
+    """A small road-like graph with a hub and a dense random cluster: nodes with many
+    neighbours, whose witness searches run in parallel (``PARALLEL_WORK``)."""
+    g = road_like_graph(12, 12, seed=seed, oneway_share=0.2)
+    rng = np.random.default_rng(seed)
+    n = g.n_nodes + 1 + 60
+    hub, cluster = g.n_nodes, np.arange(g.n_nodes + 1, n)
+    spokes = rng.choice(g.n_nodes, 50, replace=False)
+    pairs = rng.choice(cluster, (2500, 2))
+    links = rng.choice(g.n_nodes, 10, replace=False)
+    tails = np.concatenate(
+        [g.tails, np.full(50, hub), spokes, pairs[:, 0], links, cluster[:10], [hub]]
+    )
+    heads = np.concatenate(
+        [g.heads, spokes, np.full(50, hub), pairs[:, 1], cluster[:10], links, [cluster[-1]]]
+    )
+    weights = np.concatenate([g.travel_time, rng.uniform(5.0, 500.0, len(tails) - len(g.tails))])
+    return n, tails, heads, weights
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_dense_parts_equal_dijkstra(seed):
+    n, tails, heads, weights = dense_graph(seed)
+    h = Hierarchy.build(n, tails, heads, weights)
+    nodes = np.arange(n)
+    expected = reference(n, tails, heads, weights, nodes, nodes)
+    np.testing.assert_array_equal(np.isfinite(h.matrix(nodes, nodes)), np.isfinite(expected))
+    np.testing.assert_allclose(h.matrix(nodes, nodes), expected, rtol=1e-12, atol=1e-9)
+
+
 def test_cutoff_matches_dijkstras_limit():
     n, tails, heads, weights = awkward_graph(5)
     engine = TravelTimeEngine.from_arrays(n, tails, heads, weights, backend="ch")
