@@ -27,7 +27,7 @@ from typing import Any
 
 from corridor_planner.cover import Patient
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
-from corridor_planner.origins import OriginPlace, Origins
+from corridor_planner.origins import Leg, OriginPlace, Origins
 from corridor_planner.places import resolve_place
 from corridor_planner.referral import pathways
 from corridor_planner.routing import Route, find_route
@@ -114,9 +114,13 @@ def continuity_pathways(
         )
     home_place = _home_beyond(network, origins, nationality, home)
     if home_place is None:
-        follow_up, follow_up_gap = _follow_up(times, specialty, home)
+        follow_up, follow_up_minutes, follow_up_gap = _follow_up(times, specialty, home)
+        ways_beyond: _Beyond | None = None
     else:
-        follow_up, follow_up_gap = None, ""
+        follow_up, follow_up_minutes, follow_up_gap = _follow_up_beyond(
+            origins, home_place, specialty
+        )
+        ways_beyond = _Beyond(times, home_place, profile)
     migrant = Patient(profile, nationality=nationality)
     try:
         found, refused = pathways(times, specialty, migrant, top=1)
@@ -140,16 +144,15 @@ def continuity_pathways(
             home=home_place.name if home_place is not None else home,
             home_minutes=None,
             home_km=None,
-            follow_up_site=follow_up.destination if follow_up else None,
-            follow_up_minutes=round(follow_up.minutes, 1) if follow_up else None,
+            follow_up_site=follow_up,
+            follow_up_minutes=follow_up_minutes,
         )
         if follow_up_gap:
             row.gaps.append(follow_up_gap)
-        if home_place is None:
+        if ways_beyond is None:
             _route_home(times, host.id, home, profile, row)
         else:
-            _follow_up_beyond(origins, home_place, specialty, row)
-            _route_home_beyond(times, host.id, home_place, profile, row)
+            ways_beyond.route(host.id, row)
         if start is None:
             why = why_not.get(host.id, f"no TB site of the corridor offers {specialty}")
             if home_place is not None and _start_at_home(row, home_place):
@@ -202,61 +205,70 @@ def _home_beyond(network: Any, origins: Origins, nationality: str, home: str) ->
 
 
 def _follow_up_beyond(
-    origins: Origins, home: OriginPlace, specialty: str, row: ContinuityPathway
-) -> None:
-    """Fill the follow-up site at home beyond the corridor, or say there is none."""
+    origins: Origins, home: OriginPlace, specialty: str
+) -> tuple[str | None, float | None, str]:
+    """Return the follow-up site at home beyond the corridor, its minutes, or why none."""
     found = origins.follow_up(home.id, specialty)
     if found is None:
-        row.gaps.append(
+        return (
+            None,
+            None,
             f"no follow-up site near {home.name}: no {specialty} site in {home.country} "
-            "in origins.toml can be reached from it by road without crossing a border"
+            "in origins.toml can be reached from it by road without crossing a border",
         )
-        return
     site, minutes = found
-    row.follow_up_site, row.follow_up_minutes = site.name, round(minutes, 1)
+    return site.name, round(minutes, 1), ""
 
 
-def _route_home_beyond(
-    times: CorridorTravelTimes,
-    host_id: str,
-    home: OriginPlace,
-    profile: str,
-    row: ContinuityPathway,
-) -> None:
-    """Find the corridor route to the best exit, then the sourced legs beyond the corridor."""
-    origins = times.network.corridor.origins
-    inside: dict[str, Route] = {}
-    for exit_id in origins.exits():
-        try:
-            inside[exit_id] = _route(times, host_id, exit_id, profile)
-        except CorridorPlannerError:
-            continue  # this exit cannot be reached: another may
-    way = origins.way_home(
-        {e: r.minutes for e, r in inside.items()},
-        home.id,
-        profile,
-        times.scenario,
-        nationality=home.country,
-    )
-    if way is None:
-        crossings = ", ".join(sorted(leg.name for leg in origins.legs if leg.is_post))
-        row.gaps.append(
-            f"no way home: under scenario {times.scenario.name} no open crossing beyond the "
-            f"corridor ({crossings}) lets them reach {home.name} (as {profile}, or as a "
-            f"citizen at a post of {home.country})"
+class _Beyond:
+    """The ways home beyond the corridor, searched once, and each host's best exit."""
+
+    def __init__(self, times: CorridorTravelTimes, home: OriginPlace, profile: str) -> None:
+        corridor = times.network.corridor
+        self.times, self.home, self.profile = times, home, profile
+        self.origins = corridor.origins
+        self.ways = self.origins.ways_home(home.id, profile, times.scenario, home.country)
+        self.names = dict(zip(corridor.population["id"], corridor.population["name"], strict=True))
+        self.names.update({p.id: p.name for p in self.origins.places.values()})
+
+    def route(self, host_id: str, row: ContinuityPathway) -> None:
+        """Fill the row's way home: the corridor route to the best exit, then the legs."""
+        inside: dict[str, Route] = {}
+        for exit_id in self.ways:
+            try:
+                inside[exit_id] = _route(self.times, host_id, exit_id, self.profile)
+            except CorridorPlannerError:
+                continue  # this exit cannot be reached: another may
+        if not inside:
+            row.gaps.append(self._no_way_home())
+            return
+        best = min(inside, key=lambda e: (inside[e].minutes + self.ways[e].minutes, e))
+        route, way = inside[best], self.ways[best]
+        row.home_minutes = round(route.minutes + way.minutes, 1)
+        row.home_km = round(route.km + way.km, 1)
+        row.border_posts = [*route.border_posts, *way.posts]
+        row.beyond_corridor = [self._leg(leg) for leg in way.legs]
+
+    def _no_way_home(self) -> str:
+        """Say why no way home was found: the crossings beyond, or the roads to the exits."""
+        scenario = self.times.scenario.name
+        if not self.ways:
+            crossings = ", ".join(sorted(leg.name for leg in self.origins.legs if leg.is_post))
+            return (
+                f"no way home: under scenario {scenario} no open crossing beyond the corridor "
+                f"({crossings}) lets them reach {self.home.name} (as {self.profile}, or as a "
+                f"citizen at a post of {self.home.country})"
+            )
+        exits = ", ".join(self.names.get(e, e) for e in sorted(self.ways))
+        return (
+            f"no way home: under scenario {scenario} no route inside the corridor reaches "
+            f"{exits}, where the way to {self.home.name} leaves it"
         )
-        return
-    route = inside[way.exit]
-    row.home_minutes = round(route.minutes + way.minutes, 1)
-    row.home_km = round(route.km + way.km, 1)
-    row.border_posts = [*route.border_posts, *way.posts]
-    settlements = times.network.corridor.population
-    names = dict(zip(settlements["id"], settlements["name"], strict=True))
-    names.update({p.id: p.name for p in origins.places.values()})
-    row.beyond_corridor = [
-        {
-            "from": names.get(leg.start, leg.start),
-            "to": names.get(leg.end, leg.end),
+
+    def _leg(self, leg: Leg) -> dict[str, Any]:
+        return {
+            "from": self.names.get(leg.start, leg.start),
+            "to": self.names.get(leg.end, leg.end),
             "name": leg.name,
             "crossing": leg.is_post,
             "km": leg.km,
@@ -264,8 +276,6 @@ def _route_home_beyond(
             "source": leg.source,
             "confidence": leg.confidence,
         }
-        for leg in way.legs
-    ]
 
 
 def describe_leg(leg: dict[str, Any]) -> str:
@@ -277,16 +287,18 @@ def describe_leg(leg: dict[str, Any]) -> str:
     )
 
 
-def _follow_up(times: CorridorTravelTimes, specialty: str, home: str) -> tuple[Any, str]:
-    """Return the TB site nearest home that takes its residents, or why there is none."""
+def _follow_up(
+    times: CorridorTravelTimes, specialty: str, home: str
+) -> tuple[str | None, float | None, str]:
+    """Return the TB site nearest home that takes its residents, its minutes, or why none."""
     try:
         found, refused = pathways(times, specialty, Patient("citizen"), origin=home, top=1)
     except NotFoundError as exc:
-        return None, f"no follow-up site near {home}: {exc}"
+        return None, None, f"no follow-up site near {home}: {exc}"
     if found:
-        return found[0], ""
+        return found[0].destination, round(found[0].minutes, 1), ""
     reason = refused[0].reason if refused else f"no site offers {specialty}"
-    return None, f"no follow-up site near {home}: {reason}"
+    return None, None, f"no follow-up site near {home}: {reason}"
 
 
 def _route_home(

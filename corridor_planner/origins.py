@@ -155,21 +155,13 @@ class Origins:
         ends = {end for leg in self.legs for end in (leg.start, leg.end)}
         return sorted(ends - set(self.places))
 
-    def way_home(
-        self,
-        to_exit: Mapping[str, float],
-        home: str,
-        profile: str,
-        scenario: Scenario,
-        nationality: str = "",
-    ) -> WayHome | None:
-        """Fastest way home beyond the corridor, given the time to reach each exit.
+    def ways_home(
+        self, home: str, profile: str, scenario: Scenario, nationality: str = ""
+    ) -> dict[str, WayHome]:
+        """Fastest way from each exit to ``home`` beyond the corridor, for every exit that has one.
 
         Parameters
         ----------
-        to_exit : mapping
-            ``{exit settlement id: minutes}`` of the route inside the corridor to each exit
-            that can be reached.
         home : str
             Id of the home place.
         profile : str
@@ -182,32 +174,25 @@ class Origins:
 
         Returns
         -------
-        WayHome or None
-            None when no exit leads home (closed posts, say).
+        dict
+            ``{exit settlement id: WayHome}``; empty when no exit leads home (closed
+            posts, say). Legs are two-way with one time, so one search from home serves
+            every exit.
         """
         graph = self._graph(profile, scenario, nationality)
-        start = "\0host"
-        graph.add_node(start)
-        for exit_id, minutes in to_exit.items():
-            if exit_id in graph:
-                graph.add_edge(start, exit_id, minutes=minutes, leg=None)
         if home not in graph:
-            return None
-        try:
-            minutes, path = nx.single_source_dijkstra(graph, start, home, weight="minutes")
-        except nx.NetworkXNoPath:
-            return None
-        exit_id = path[1]
-        legs = tuple(
-            _oriented(graph.edges[a, b]["leg"], a, b) for a, b in itertools.pairwise(path[1:])
-        )
-        outside_minutes = minutes - to_exit[exit_id]
-        return WayHome(
-            exit=exit_id,
-            legs=legs,
-            minutes=outside_minutes,
-            km=sum(leg.km for leg in legs),
-        )
+            return {}
+        minutes, paths = nx.single_source_dijkstra(graph, home, weight="minutes")
+        ways = {}
+        for exit_id in self.exits():
+            if exit_id not in paths:
+                continue
+            path = paths[exit_id][::-1]  # from the exit home
+            legs = tuple(
+                _oriented(graph.edges[a, b]["leg"], a, b) for a, b in itertools.pairwise(path)
+            )
+            ways[exit_id] = WayHome(exit_id, legs, minutes[exit_id], sum(leg.km for leg in legs))
+        return ways
 
     def follow_up(self, home: str, specialty: str) -> tuple[OriginTbSite, float] | None:
         """Nearest site at home offering ``specialty``, by road without crossing a border."""

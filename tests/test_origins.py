@@ -334,3 +334,16 @@ def test_cli_refuses_an_unknown_profile():
     args = ["tb-continuity", "almaty_bishkek", "--nationality", "TJ", "--home", "Dushanbe"]
     result = CliRunner().invoke(cli.main, [*args, "--profile", "bogus"])
     assert result.exit_code == 2 and "Invalid value for '--profile'" in result.output
+
+
+def test_no_way_home_says_whether_the_corridor_or_the_crossing_is_shut(tiny_copy):
+    (tiny_copy / "scenarios" / "corridor_shut.toml").write_text(
+        'description = "KZ-KG shut"\n[posts]\npost_p = "closed"\npost_q = "closed"\n',
+        encoding="utf-8",
+    )
+    network = build_network(load_corridor(_bundle(tiny_copy)))
+    rows = _rows(network, "corridor_shut")
+    assert rows["Town D"].home_minutes == pytest.approx(210)  # the exit itself: still home
+    gap = " ".join(rows["Town A"].gaps)
+    assert "no route inside the corridor reaches Town D, where the way to Home Town" in gap
+    assert "no open crossing beyond" in " ".join(_rows(network, "borders_closed")["Town A"].gaps)
