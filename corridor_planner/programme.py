@@ -181,7 +181,7 @@ def load_programme(name_or_path: str | Path) -> ProgrammeSpec:
     if data.get("service") not in settings.SERVICES:
         problems.append(Problem(path.name, "-", "service", "must be a known service"))
     if problems:
-        raise DataError(problems, corridor=path.stem)
+        raise DataError(problems)
     return ProgrammeSpec(
         id=data["id"],
         name=data["name"],

@@ -286,6 +286,27 @@ def test_migrant_profile_follows_eaeu_membership():
         (('name = "Gate"', 'name = "Gate\\nGate"'), "place tj_gate: name: must be one line"),
         (("year = 2020", ""), "place tj_home: year: a population needs its year"),
         (
+            ('[[tb_site]]\nid = "tj_home_tb"', '[[tb_sites]]\nid = "tj_home_tb"'),
+            "-: tb_sites: unknown table",
+        ),
+        (
+            ('from = "tj_gate"\nto = "tj_home"', 'from = "town_a"\nto = "faraway"'),
+            "road TJ road: to: joins two corridor settlements",
+        ),
+        (
+            ('from = "kg_far"\nto = "tj_gate"', 'from = "kg_far"\nto = "kg_far"'),
+            "post kg_tj: to: joins a place to itself",
+        ),
+        (('to = "tj_north"', 'to = "kz_far"'), "post kz_tj: to: joins a place to itself"),
+        (
+            ('from = "kz_far"\nto = "tj_north"', 'from = "faraway"\nto = "kz_far"'),
+            "post kz_tj: to: a post joins two countries; both ends are in KZ",
+        ),
+        (
+            ('services = ["tb"]', 'services = ["tb"]\nnotes = 3'),
+            "tb_site tj_home_tb: notes: must be a text",
+        ),
+        (
             (
                 '[[place]]\nid = "kg_far"',
                 '[[country]]\ncode = "TJ"\nname = "again"\nsource = "x"\n\n'
@@ -347,3 +368,13 @@ def test_no_way_home_says_whether_the_corridor_or_the_crossing_is_shut(tiny_copy
     gap = " ".join(rows["Town A"].gaps)
     assert "no route inside the corridor reaches Town D, where the way to Home Town" in gap
     assert "no open crossing beyond" in " ".join(_rows(network, "borders_closed")["Town A"].gaps)
+
+
+def test_tables_that_are_not_tables_are_refused():
+    from corridor_planner.origins import read_origins
+
+    _, problems = read_origins({"road": 3, "place": [1]}, {}, ["KZ", "KG"])
+    assert [str(p) for p in problems] == [
+        "origins.toml: place #0: -: must be a table",
+        "origins.toml: -: road: must hold [[road]] tables",
+    ]

@@ -192,6 +192,8 @@ def test_cli_names_the_programme_for_an_unknown_corridor(tmp_path):
         (('service = "emergency"', 'service = "magic"'), "service: must be a known service"),
         (('scenario = "baseline"', 'scenaro = "baseline"'), "scenaro: unknown key"),
         (('"cpec_gwadar"]', '"cpec_karakoram"]'), "corridors: lists a corridor twice"),
+        (("corridors = [", 'corridors = "cpec_gwadar" #['), "corridors: must list corridor ids"),
+        (("centres = 7", "centres = 7 7"), "p.toml: -: -: not valid TOML"),
     ],
 )
 def test_bad_programme_files_are_refused(tmp_path, change, message):
@@ -201,8 +203,9 @@ def test_bad_programme_files_are_refused(tmp_path, change, message):
     assert change[0] in text
     path = tmp_path / "p.toml"
     path.write_text(text.replace(*change), encoding="utf-8")
-    with pytest.raises(DataError, match=message):
+    with pytest.raises(DataError, match=message) as info:
         load_programme(path)
+    assert "in corridor" not in str(info.value)  # a programme file is no corridor
 
 
 def test_unknown_programme_names_the_known_ones():
