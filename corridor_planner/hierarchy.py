@@ -205,13 +205,14 @@ def _witnesses(
 
 @nb.njit(cache=True, parallel=True)
 def _simulate(
-    item_node,
-    item_edge,
-    item_offset,
+    v,
+    n_out,
     out_start,
     out_len,
     out_to,
     out_w,
+    in_start,
+    in_len,
     in_from,
     in_w,
     dist,
@@ -223,18 +224,19 @@ def _simulate(
     sw,
     sl,
 ):  # type: ignore[no-untyped-def]
-    """``_witnesses`` for each (node, in-edge) item in parallel, one scratch row per thread.
+    """``_witnesses`` for each in-edge of ``v`` in parallel, one scratch row per thread.
 
-    Only reads the graph; each item writes its shortcuts into its own slots.
+    Only reads the graph; in-edge ``j`` writes its shortcuts from slot ``j * n_out`` on.
     """
-    counts = np.zeros(len(item_node), dtype=np.int64)
+    n_in = in_len[v]
+    counts = np.zeros(n_in, dtype=np.int64)
     chunks = dist.shape[0]
     for c in nb.prange(chunks):
-        for i in range(c, len(item_node), chunks):
-            counts[i] = _witnesses(
-                item_node[i],
-                item_edge[i],
-                item_offset[i],
+        for j in range(c, n_in, chunks):
+            counts[j] = _witnesses(
+                v,
+                in_start[v] + j,
+                j * n_out,
                 out_start,
                 out_len,
                 out_to,
@@ -339,9 +341,6 @@ def _contract_all(n, tails, heads, weights, n_threads):  # type: ignore[no-untyp
     su = np.empty(64, dtype=np.int64)
     sw = np.empty(64, dtype=np.int64)
     sl = np.empty(64, dtype=np.float64)
-    item_node = np.empty(64, dtype=np.int64)
-    item_edge = np.empty(64, dtype=np.int64)
-    item_offset = np.empty(64, dtype=np.int64)
     item_counts = np.empty(64, dtype=np.int64)
     queue_k = np.empty(4 * n + 16, dtype=np.float64)
     queue_i = np.empty(4 * n + 16, dtype=np.int64)
@@ -362,19 +361,15 @@ def _contract_all(n, tails, heads, weights, n_threads):  # type: ignore[no-untyp
         sl = _grow(sl, n_in * n_out)
         item_counts = _grow(item_counts, n_in)
         if n_in * n_out >= PARALLEL_WORK and n_threads > 1:
-            item_node = _grow(item_node, n_in)
-            item_edge = _grow(item_edge, n_in)
-            item_offset = _grow(item_offset, n_in)
-            for j in range(n_in):
-                item_node[j], item_edge[j], item_offset[j] = v, in_start[v] + j, j * n_out
             item_counts[:n_in] = _simulate(
-                item_node[:n_in],
-                item_edge[:n_in],
-                item_offset[:n_in],
+                v,
+                n_out,
                 out_start,
                 out_len,
                 out_to,
                 out_w,
+                in_start,
+                in_len,
                 in_from,
                 in_w,
                 dist,
