@@ -382,6 +382,7 @@ def _or_empty(table: Any) -> pd.DataFrame:
 
 
 def _minutes(times: CorridorTravelTimes, origins: list[Any], points: pd.DataFrame) -> np.ndarray:
+    """Minutes from each origin node to each point's node (no columns when no points)."""
     if points.empty:
         return np.empty((len(origins), 0))
     return times.matrix(origins, list(points["node"])) / 60.0
@@ -529,7 +530,7 @@ def _place_bases(
     problem = MaxCoverage.from_cost_matrix(costs, km, spec.ambulance_min, min(count, len(sites)))
     result = problem.solve().result
     assert result is not None
-    to_care = _minutes_to(times, sites, destinations)
+    to_care = _minutes(times, list(sites["node"]), destinations)
     bases = []
     for j, gain in zip(result.selected, result.newly_covered, strict=True):
         if gain <= 0:
@@ -547,14 +548,6 @@ def _place_bases(
             )
         )
     return bases
-
-
-def _minutes_to(
-    times: CorridorTravelTimes, sites: pd.DataFrame, destinations: pd.DataFrame
-) -> np.ndarray:
-    if destinations.empty:
-        return np.empty((len(sites), 0))
-    return times.matrix(list(sites["node"]), list(destinations["node"])) / 60.0
 
 
 def _link_bases(centres: list[Centre], bases: Sequence[AmbulanceBase]) -> None:
