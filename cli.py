@@ -864,7 +864,8 @@ def _echo_beyond_corridor(rows: list[continuity.ContinuityPathway]) -> None:
             "no opening-hours clock):"
         )
     for number, way in enumerate(ways, start=1):
-        click.echo(f"  way {number}:" if len(ways) > 1 else "", nl=len(ways) > 1)
+        if len(ways) > 1:
+            click.echo(f"  way {number}:")
         for leg in way:
             click.echo(f"    {leg}")
 

@@ -378,3 +378,21 @@ def test_tables_that_are_not_tables_are_refused():
         "origins.toml: place #0: -: must be a table",
         "origins.toml: -: road: must hold [[road]] tables",
     ]
+
+
+def test_cli_lists_the_legs_beyond_the_corridor_once_with_their_sources():
+    from click.testing import CliRunner
+
+    import cli
+
+    args = ["tb-continuity", "almaty_bishkek", "--nationality", "TJ", "--home", "Isfara"]
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    start = lines.index(
+        "Beyond the corridor (sourced leg times, not the road graph; posts there have no "
+        "opening-hours clock):"
+    )
+    legs = lines[start + 1 :]
+    assert [leg.split(":")[0].strip() for leg in legs] == ["Bishkek - Batken", "Batken - Isfara"]
+    assert "Sputnik Kyrgyzstan 2019-04-13" in legs[0] and "20 km across the border" in legs[1]
