@@ -30,6 +30,6 @@ clean:
 # make messages: re-extract the report's messages and merge them into each catalogue.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --width 100 \
-		-o corridor_planner/locale/messages.pot .
-	$(BIN)/pybabel update -i corridor_planner/locale/messages.pot -d corridor_planner/locale \
+		-o corridor_planner/render/locale/messages.pot .
+	$(BIN)/pybabel update -i corridor_planner/render/locale/messages.pot -d corridor_planner/render/locale \
 		--ignore-obsolete --no-fuzzy-matching --width 100

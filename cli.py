@@ -19,30 +19,20 @@ import click
 import pandas as pd
 from branca.element import Element
 
-from corridor_planner import (
-    access,
-    continuity,
-    maps,
-    pdf,
-    programme,
-    referral,
-    report,
-    scoring,
-    settings,
-    sweep,
-    sweep_report,
-)
-from corridor_planner.corridor import bundled_corridors, load_corridor
-from corridor_planner.cover import Patient
-from corridor_planner.coverage import standards_for
+from corridor_planner import settings
+from corridor_planner.analysis import access, continuity, programme, referral, scoring, sweep
+from corridor_planner.analysis.coverage import standards_for
+from corridor_planner.bundle.corridor import bundled_corridors, load_corridor
+from corridor_planner.bundle.cover_rules import Patient
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
-from corridor_planner.i18n import LANGUAGES
 from corridor_planner.importer import ImportOptions, import_bundle
-from corridor_planner.network import build_network, validation_summary
+from corridor_planner.network.graph import build_network, validation_summary
+from corridor_planner.network.places import demo_places
 from corridor_planner.outputs import write_bytes, write_table, write_text
-from corridor_planner.places import demo_places
-from corridor_planner.routing import Route, find_route
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.render import maps, pdf, report, sweep_report
+from corridor_planner.render.i18n import LANGUAGES
+from corridor_planner.routing.routes import Route, find_route
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 DEFAULT_CORRIDOR = "almaty_bishkek"
 FORMAT_OPTION = click.option(

@@ -35,8 +35,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corridor_planner.engine import TravelTimeEngine
-from corridor_planner.synthetic import RoadLikeGraph, road_like_graph
+from corridor_planner.network.synthetic import RoadLikeGraph, road_like_graph
+from corridor_planner.routing.engine import TravelTimeEngine
 
 SIZES = {"100k": (316, 317), "1M": (1000, 1000)}
 N_FACILITIES, N_SMALL, N_LARGE, CUTOFF_S = 500, 1000, 10_000, 7200.0

@@ -36,7 +36,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def corridor_sweep(one_by_one: int | None) -> None:
-    from corridor_planner.corridor import load_corridor
+    from corridor_planner.bundle.corridor import load_corridor
     from corridor_planner.settings import PROFILES
 
     corridor = load_corridor("almaty_bishkek")
@@ -85,8 +85,8 @@ def corridor_sweep(one_by_one: int | None) -> None:
 
 
 def _engine(rows: int, cols: int):
-    from corridor_planner.engine import TravelTimeEngine
-    from corridor_planner.synthetic import road_like_graph
+    from corridor_planner.network.synthetic import road_like_graph
+    from corridor_planner.routing.engine import TravelTimeEngine
 
     key = (rows, cols)
     cache = _engine.__dict__.setdefault("cache", {})

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corridor_planner.i18n import N_
+from corridor_planner.translatable import N_
 
 #: Folder holding the bundled corridors (one sub-folder per corridor).
 BUNDLED_CORRIDORS_DIR = Path(__file__).resolve().parent.parent / "data" / "corridors"

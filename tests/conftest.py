@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from corridor_planner.corridor import Corridor, load_corridor
-from corridor_planner.network import CorridorNetwork, build_network
+from corridor_planner.bundle.corridor import Corridor, load_corridor
+from corridor_planner.network.graph import CorridorNetwork, build_network
 
 DATA = Path(__file__).parent / "data"
 

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from corridor_planner import access
+from corridor_planner.analysis import access
+from corridor_planner.bundle.facilities import supply as facility_supply
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
-from corridor_planner.facilities import supply as facility_supply
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ class TestE2sfca:
         assert (supply.tolist(), basis) == ([1.0, 1.0], "facility")
 
     def test_supply_honours_the_scenarios_capacity(self, tiny):
-        from corridor_planner.rules import Scenario
+        from corridor_planner.bundle.scenario import Scenario
 
         facilities = tiny.facilities
         assumed = Scenario("more", capacity={"clinic_a": {"emergency": 10.0}})

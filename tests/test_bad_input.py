@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from corridor_planner.corridor import load_corridor
+from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import DataError
-from corridor_planner.network import build_network
-from corridor_planner.routing import find_route
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.network.graph import build_network
+from corridor_planner.routing.routes import find_route
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from tests.helpers import edit_feature
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -327,7 +327,7 @@ def _fuzz_cases() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("file", "field"), _fuzz_cases())
 def test_no_value_in_any_field_crashes(tiny_copy, file, field):
     """Any wrong value in any field of the first feature: refused clearly, or answered."""
-    from corridor_planner import access
+    from corridor_planner.analysis import access
     from corridor_planner.errors import CorridorPlannerError
 
     for value in FUZZ_VALUES:
@@ -347,7 +347,7 @@ def test_no_value_in_any_field_crashes(tiny_copy, file, field):
 
 
 def test_a_name_longer_than_a_label_can_be_is_refused(tiny_copy):
-    from corridor_planner.corridor import load_corridor
+    from corridor_planner.bundle.corridor import load_corridor
     from corridor_planner.errors import DataError
     from tests.helpers import edit_feature
 

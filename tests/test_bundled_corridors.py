@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from corridor_planner.corridor import bundled_corridors
-from corridor_planner.routing import find_route
+from corridor_planner.bundle.corridor import bundled_corridors
+from corridor_planner.routing.routes import find_route
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "data" / "corridors" / "almaty_bishkek"
@@ -175,9 +175,9 @@ def test_the_audits_empty_places_now_hold_people():
 
 
 def test_a_kazakh_patient_near_kordai_has_a_tb_pathway(almaty_bishkek):
-    from corridor_planner.cover import Patient
-    from corridor_planner.referral import pathways
-    from corridor_planner.traveltimes import CorridorTravelTimes
+    from corridor_planner.analysis.referral import pathways
+    from corridor_planner.bundle.cover_rules import Patient
+    from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
     times = CorridorTravelTimes(
         almaty_bishkek, "citizen", almaty_bishkek.corridor.scenario("baseline")
@@ -221,8 +221,8 @@ class TestCpecGwadar:
             find_route(gwadar, "Gwadar", to_iran, scenario=scenario)
 
     def test_the_next_sites_come_from_need(self, gwadar):
-        from corridor_planner.scoring import score_sites
-        from corridor_planner.traveltimes import CorridorTravelTimes
+        from corridor_planner.analysis.scoring import score_sites
+        from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
         times = CorridorTravelTimes(gwadar, "citizen", gwadar.corridor.scenario("baseline"))
         scores = score_sites(times, "emergency", 60, 2, method="mclp")

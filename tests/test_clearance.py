@@ -8,9 +8,9 @@ import zoneinfo
 
 import pytest
 
-from corridor_planner.corridor import load_corridor
+from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.bundle.posts import BorderPost, ClearancePoint
 from corridor_planner.errors import DataError
-from corridor_planner.rules import BorderPost, ClearancePoint
 
 KARACHI = zoneinfo.ZoneInfo("Asia/Karachi")
 
@@ -57,7 +57,7 @@ def test_one_clock_at_the_border_would_see_an_open_post():
 
 
 def test_bundled_khunjerab_routes_with_both_clocks(cpec):
-    from corridor_planner.routing import find_route
+    from corridor_planner.routing.routes import find_route
 
     late = find_route(
         cpec, "Sost", "Tashkurgan", depart=dt.datetime(2027, 6, 18, 20, 0, tzinfo=KARACHI)

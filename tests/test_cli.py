@@ -473,5 +473,5 @@ def test_demo_without_a_demo_route_picks_the_largest_settlements(tiny_path, tmp_
 def test_verbose_says_which_backend_answered(tiny_path):
     result = run("-v", "access", str(tiny_path), "--service", "emergency")
     assert result.exit_code == 0
-    assert "corridor_planner.engine: travel-time matrix" in result.output
+    assert "corridor_planner.routing.engine: travel-time matrix" in result.output
     assert "by dijkstra" in result.output

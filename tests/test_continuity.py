@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from corridor_planner.continuity import continuity_pathways
+from corridor_planner.analysis.continuity import continuity_pathways
 from corridor_planner.errors import InvalidArgumentError
-from corridor_planner.routing import find_route
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.routing.routes import find_route
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 
 @pytest.fixture(scope="module")

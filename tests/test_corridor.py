@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from corridor_planner.corridor import bundled_corridors, load_corridor, resolve_corridor_path
+from corridor_planner.bundle.corridor import bundled_corridors, load_corridor, resolve_corridor_path
 from corridor_planner.errors import DataError, NotFoundError
 from tests.helpers import append_feature, edit_feature
 

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from corridor_planner.corridor import load_corridor
-from corridor_planner.costs import (
+from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.bundle.costs import (
     Charge,
     CostBook,
     Fare,
@@ -107,9 +107,9 @@ def test_a_bundle_with_a_broken_costs_file_does_not_load(tiny_copy):
 
 
 def test_bundled_kordai_worker_pays_the_kyrgyz_co_payment(almaty_bishkek):
-    from corridor_planner.cover import Patient
-    from corridor_planner.referral import analyse_referrals
-    from corridor_planner.traveltimes import CorridorTravelTimes
+    from corridor_planner.analysis.referral import analyse_referrals
+    from corridor_planner.bundle.cover_rules import Patient
+    from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
     times = CorridorTravelTimes(
         almaty_bishkek, "eaeu_worker", almaty_bishkek.corridor.scenario("baseline")
@@ -125,9 +125,9 @@ def test_bundled_kordai_worker_pays_the_kyrgyz_co_payment(almaty_bishkek):
 
 
 def test_a_free_hospital_costs_nothing_whatever_the_country_charges(gwadar):
-    from corridor_planner.cover import Patient
-    from corridor_planner.referral import analyse_referrals
-    from corridor_planner.traveltimes import CorridorTravelTimes
+    from corridor_planner.analysis.referral import analyse_referrals
+    from corridor_planner.bundle.cover_rules import Patient
+    from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
     times = CorridorTravelTimes(gwadar, "citizen", gwadar.corridor.scenario("baseline"))
     costs = {c.origin: c for c in analyse_referrals(times, "emergency", Patient(), top=1).costs}

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from corridor_planner.corridor import load_corridor
-from corridor_planner.cover import DEFAULT_RULES, Patient, active_rules, admits, cover_group
+from corridor_planner.analysis.referral import analyse_referrals, pathways
+from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.bundle.cover_rules import (
+    DEFAULT_RULES,
+    Patient,
+    active_rules,
+    admits,
+    cover_group,
+)
+from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import DataError
-from corridor_planner.network import build_network
-from corridor_planner.referral import analyse_referrals, pathways
-from corridor_planner.rules import Scenario
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.network.graph import build_network
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from tests.helpers import edit_feature
 
 SURGERY_DEAL = """
@@ -172,7 +178,7 @@ def test_default_rules_are_ordered_national_first():
 
 class TestPayers:
     def test_who_pays_decides_for_covered_and_uncovered_patients(self):
-        from corridor_planner.cover import pays
+        from corridor_planner.bundle.cover_rules import pays
 
         assert pays(None, "resident_insured")  # not recorded: no restriction
         assert not pays(["private_insurance", "out_of_pocket"], "resident_insured")

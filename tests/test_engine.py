@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corridor_planner import engine as engine_module
-from corridor_planner.engine import TravelTimeEngine
+from corridor_planner.routing import engine as engine_module
 from corridor_planner.errors import NoRouteError, NotFoundError
-from corridor_planner.synthetic import road_like_graph
+from corridor_planner.network.synthetic import road_like_graph
+from corridor_planner.routing.engine import TravelTimeEngine
 
 
 def networkx_matrix(graph, origins, destinations, cutoff=None):

@@ -7,10 +7,10 @@ import pytest
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-from corridor_planner.engine import TravelTimeEngine
 from corridor_planner.errors import InvalidArgumentError
-from corridor_planner.hierarchy import Hierarchy, cached, graph_key
-from corridor_planner.synthetic import road_like_graph
+from corridor_planner.network.synthetic import road_like_graph
+from corridor_planner.routing.engine import TravelTimeEngine
+from corridor_planner.routing.hierarchy import Hierarchy, cached, graph_key
 
 
 def awkward_graph(seed: int):

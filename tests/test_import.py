@@ -21,11 +21,11 @@ from rasterio.transform import from_origin
 from shapely.geometry import box
 
 from cli import main
-from corridor_planner.corridor import load_corridor
+from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import DataError, NoRouteError
 from corridor_planner.importer import ImportOptions, import_bundle
-from corridor_planner.network import build_network
-from corridor_planner.routing import find_route
+from corridor_planner.network.graph import build_network
+from corridor_planner.routing.routes import find_route
 
 DATA = Path(__file__).parent / "data" / "tiny_corridor"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -207,8 +207,8 @@ class TestImportedTinyCorridor:
         assert "healthcare:speciality=acupuncture (1)" in text
 
     def test_access_gives_the_tiny_corridors_answer(self, imported):
-        from corridor_planner.access import nearest_facility_times
-        from corridor_planner.traveltimes import CorridorTravelTimes
+        from corridor_planner.analysis.access import nearest_facility_times
+        from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
         _, _, network = imported
         times = CorridorTravelTimes(network, "citizen", network.corridor.scenario("baseline"))

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from corridor_planner import maps
-from corridor_planner.catchments import catchment_polygons
-from corridor_planner.corridor import load_corridor
-from corridor_planner.cover import Patient
-from corridor_planner.map_elements import BoundText
-from corridor_planner.network import build_network
-from corridor_planner.referral import pathways
-from corridor_planner.scoring import score_sites
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.analysis.catchments import catchment_polygons
+from corridor_planner.analysis.referral import pathways
+from corridor_planner.analysis.scoring import score_sites
+from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.bundle.cover_rules import Patient
+from corridor_planner.network.graph import build_network
+from corridor_planner.render import maps
+from corridor_planner.render.map_elements import BoundText
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from tests.helpers import edit_feature
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -130,7 +130,7 @@ class TestFacilityCatchments:
     def test_each_facility_its_own_isochrone(self, almaty_bishkek):
         from shapely.geometry import Point
 
-        from corridor_planner.catchments import facility_catchments
+        from corridor_planner.analysis.catchments import facility_catchments
 
         corridor = almaty_bishkek.corridor
         times = CorridorTravelTimes(almaty_bishkek, "citizen", corridor.scenario("baseline"))
@@ -147,7 +147,7 @@ class TestFacilityCatchments:
 
 class TestContext:
     def test_country_areas_of_the_corridor(self, almaty_bishkek):
-        from corridor_planner.context import country_areas
+        from corridor_planner.render.map_context import country_areas
 
         areas = country_areas(tuple(almaty_bishkek.corridor.bbox)).set_index("iso_a2")
         assert {"KZ", "KG"} <= set(areas.index)

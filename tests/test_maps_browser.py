@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from corridor_planner import maps
-from corridor_planner.catchments import facility_catchments
-from corridor_planner.cover import Patient
+from corridor_planner.analysis.catchments import facility_catchments
+from corridor_planner.analysis.referral import pathways
+from corridor_planner.analysis.scoring import score_sites
+from corridor_planner.bundle.cover_rules import Patient
 from corridor_planner.outputs import write_text
-from corridor_planner.pdf import CHROMIUM_ARGS
-from corridor_planner.referral import pathways
-from corridor_planner.scoring import score_sites
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.render import maps
+from corridor_planner.render.pdf import CHROMIUM_ARGS
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
@@ -81,8 +81,8 @@ def test_tiny_map_renders_offline(browser, tiny, tiny_network, tmp_path):
 
 
 def test_escaped_names_show_as_text(browser, tmp_path):
-    from corridor_planner.corridor import load_corridor
-    from corridor_planner.network import build_network
+    from corridor_planner.bundle.corridor import load_corridor
+    from corridor_planner.network.graph import build_network
     from tests.helpers import edit_feature
 
     bundle = tmp_path / "tiny"
@@ -137,8 +137,8 @@ def test_bundled_corridor_map_renders_offline(browser, almaty_bishkek, tmp_path)
 
 
 def test_hostile_bundle_runs_nothing_in_the_browser(browser, tmp_path):
-    from corridor_planner.corridor import load_corridor
-    from corridor_planner.network import build_network
+    from corridor_planner.bundle.corridor import load_corridor
+    from corridor_planner.network.graph import build_network
     from tests.test_security import hostile_bundle
 
     bundle, marker, _ = hostile_bundle(tmp_path)
@@ -187,8 +187,8 @@ def open_at(browser, path: Path, size, screenshot: Path):
 
 @pytest.mark.parametrize("bundle", ["almaty_bishkek", "cpec_karakoram", "cpec_gwadar"])
 def test_bundled_maps_at_two_sizes_nothing_overlaps(browser, bundle, tmp_path):
-    from corridor_planner.corridor import load_corridor
-    from corridor_planner.network import build_network
+    from corridor_planner.bundle.corridor import load_corridor
+    from corridor_planner.network.graph import build_network
 
     corridor = load_corridor(bundle)
     network = build_network(corridor)

@@ -7,10 +7,10 @@ import networkx as nx
 import pytest
 from shapely.geometry import LineString
 
-from corridor_planner.corridor import load_corridor
+from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import DataError
-from corridor_planner.network import build_network, graph_from_lines, graph_from_osm_xml
-from corridor_planner.routing import find_route
+from corridor_planner.network.graph import build_network, graph_from_lines, graph_from_osm_xml
+from corridor_planner.routing.routes import find_route
 from tests.helpers import edit_feature
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from corridor_planner.continuity import continuity_pathways, migrant_profile
-from corridor_planner.corridor import load_corridor
+from corridor_planner.analysis.continuity import continuity_pathways, migrant_profile
+from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import DataError, InvalidArgumentError
-from corridor_planner.network import build_network
-from corridor_planner.routing import find_route
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.network.graph import build_network
+from corridor_planner.routing.routes import find_route
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 ORIGINS = """
 [[country]]
@@ -371,7 +371,7 @@ def test_no_way_home_says_whether_the_corridor_or_the_crossing_is_shut(tiny_copy
 
 
 def test_tables_that_are_not_tables_are_refused():
-    from corridor_planner.origins import read_origins
+    from corridor_planner.bundle.origins import read_origins
 
     _, problems = read_origins({"road": 3, "place": [1]}, {}, ["KZ", "KG"])
     assert [str(p) for p in problems] == [

@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from corridor_planner.cover import Patient
+from corridor_planner.analysis.referral import referral_chain
+from corridor_planner.bundle.cover_rules import Patient
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
 from corridor_planner.outputs import json_records, write_table, write_text
-from corridor_planner.referral import referral_chain
-from corridor_planner.report import build_report
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.render.report import build_report
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 
 def test_table_without_geometry_needs_csv(tmp_path):

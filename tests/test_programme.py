@@ -8,10 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from corridor_planner.access import offering, settlements_on_network
-from corridor_planner.coverage import within
-from corridor_planner.errors import DataError, NotFoundError
-from corridor_planner.programme import (
+from corridor_planner.analysis.access import offering, settlements_on_network
+from corridor_planner.analysis.coverage import within
+from corridor_planner.analysis.programme import (
     MainRoad,
     check_corridors,
     load_programme,
@@ -21,8 +20,9 @@ from corridor_planner.programme import (
     road_piece_minutes,
     split_centres,
 )
-from corridor_planner.scoring import candidates_for
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.analysis.scoring import candidates_for
+from corridor_planner.errors import DataError, NotFoundError
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 
 def test_split_centres_takes_the_best_allocation():
@@ -65,7 +65,7 @@ def test_main_roads_follow_the_scenario(cpec):
 
 
 def _way_ids(network):
-    from corridor_planner.roads import way_id
+    from corridor_planner.network.roads import way_id
 
     main = {"motorway", "trunk", "primary"}
     return {way_id(d) for *_, d in network.graph.edges(data=True) if d.get("highway") in main}
@@ -173,7 +173,7 @@ def test_cli_names_the_programme_for_an_unknown_corridor(tmp_path):
     from click.testing import CliRunner
 
     import cli
-    from corridor_planner.programme import PROGRAMMES_DIR
+    from corridor_planner.analysis.programme import PROGRAMMES_DIR
 
     text = (PROGRAMMES_DIR / "cpec_emergency_care.toml").read_text(encoding="utf-8")
     path = tmp_path / "p.toml"
@@ -197,7 +197,7 @@ def test_cli_names_the_programme_for_an_unknown_corridor(tmp_path):
     ],
 )
 def test_bad_programme_files_are_refused(tmp_path, change, message):
-    from corridor_planner.programme import PROGRAMMES_DIR
+    from corridor_planner.analysis.programme import PROGRAMMES_DIR
 
     text = (PROGRAMMES_DIR / "cpec_emergency_care.toml").read_text(encoding="utf-8")
     assert change[0] in text

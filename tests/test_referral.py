@@ -5,18 +5,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corridor_planner.assignment import assign
-from corridor_planner.corridor import load_corridor
-from corridor_planner.cover import Patient, cover_group, nationality_of
-from corridor_planner.errors import AssignmentError
-from corridor_planner.network import build_network
-from corridor_planner.referral import (
+from corridor_planner.analysis.assignment import assign
+from corridor_planner.analysis.referral import (
     analyse_referrals,
     compare_scenarios,
     pathways,
     referral_chain,
 )
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.bundle.cover_rules import Patient, cover_group, nationality_of
+from corridor_planner.errors import AssignmentError
+from corridor_planner.network.graph import build_network
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from tests.helpers import append_feature, edit_feature
 
 
@@ -259,7 +259,7 @@ class TestScenarioComparison:
         assert table.loc[("baseline", "KG"), "with_pathway"] == 5_000
 
     def test_report_comparison_follows_the_agreement(self, referral_corridor):
-        from corridor_planner.report import build_report
+        from corridor_planner.render.report import build_report
 
         corridor = referral_corridor.corridor
         data = build_report(

@@ -6,9 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from corridor_planner.corridor import load_corridor
-from corridor_planner.network import build_network
-from corridor_planner.report import build_report, markdown_escape, render_html, render_markdown
+from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.network.graph import build_network
+from corridor_planner.render.report import (
+    build_report,
+    markdown_escape,
+    render_html,
+    render_markdown,
+)
 from tests.helpers import edit_feature
 
 EVIL = "<script>alert(1)</script>"
@@ -91,9 +96,9 @@ def test_report_follows_tajik_migrants_home(almaty_bishkek):
     """The TB continuity section: every nationality, the Kyzyl-Bel way to Dushanbe, sources."""
     from dataclasses import replace
 
-    from corridor_planner.continuity import continuity_pathways
-    from corridor_planner.report import default_scenarios
-    from corridor_planner.traveltimes import CorridorTravelTimes
+    from corridor_planner.analysis.continuity import continuity_pathways
+    from corridor_planner.render.report import default_scenarios
+    from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
     data = build_report(almaty_bishkek, default_scenarios(almaty_bishkek.corridor))
     entries = {c["nationality"]: c for c in data.continuity}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from corridor_planner.errors import InvalidArgumentError, NoRouteError, NotFoundError
-from corridor_planner.routing import find_route, resolve_place
+from corridor_planner.routing.routes import find_route, resolve_place
 
 # Hand-computed in tests/data/README.md (minutes, km, posts)
 CASES = [

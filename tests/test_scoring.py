@@ -3,12 +3,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from corridor_planner.corridor import load_corridor
-from corridor_planner.coverage import demand_weights
+from corridor_planner.analysis.coverage import demand_weights
+from corridor_planner.analysis.scoring import score_sites
+from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import InvalidArgumentError, NotFoundError, SitingError
-from corridor_planner.network import build_network
-from corridor_planner.scoring import score_sites
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.network.graph import build_network
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from tests.helpers import edit_feature
 
 
@@ -108,7 +108,7 @@ class TestBudget:
 
         import numpy as np
 
-        from corridor_planner.siting import BudgetedMaxCoverage
+        from corridor_planner.analysis.siting import BudgetedMaxCoverage
 
         for seed in range(12):
             rng = np.random.default_rng(seed)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from corridor_planner import maps, report
-from corridor_planner.corridor import load_corridor
-from corridor_planner.network import build_network
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.network.graph import build_network
+from corridor_planner.render import maps, report
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 DATA = Path(__file__).parent / "data"
 
@@ -99,7 +99,7 @@ def test_report_shows_payloads_as_text_and_runs_nothing(hostile, render) -> None
 
 def test_layer_names_are_escaped_for_the_layer_control():
     # Leaflet's layer control sets each name as innerHTML: the name must be escaped text
-    from corridor_planner import maps
+    from corridor_planner.render import maps
 
     assert maps._layer("Minutes lost under <img src=x onerror=alert(1)>").layer_name == (
         "Minutes lost under &lt;img src=x onerror=alert(1)&gt;"
@@ -109,7 +109,7 @@ def test_layer_names_are_escaped_for_the_layer_control():
 def test_a_scenario_file_name_must_be_a_plain_name(tiny_copy):
     import shutil
 
-    from corridor_planner.corridor import load_corridor
+    from corridor_planner.bundle.corridor import load_corridor
     from corridor_planner.errors import DataError
 
     scenarios = tiny_copy / "scenarios"

@@ -5,13 +5,13 @@ import itertools
 import numpy as np
 import pytest
 
-from corridor_planner.errors import SitingError
-from corridor_planner.siting import (
+from corridor_planner.analysis.siting import (
     CapacitatedMaxCoverage,
     CoverageGain,
     MaxCoverage,
     PMedian,
 )
+from corridor_planner.errors import SitingError
 
 
 def instance(seed, n_demand=25, n_sites=8, n_existing=2):

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from corridor_planner.i18n import Formats, translations
-from corridor_planner.report import build_report, render_html
-from corridor_planner.summary import country_summaries
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.analysis.summary import country_summaries
+from corridor_planner.render.i18n import Formats, translations
+from corridor_planner.render.report import build_report, render_html
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCALE = ROOT / "corridor_planner" / "locale"
+LOCALE = ROOT / "corridor_planner" / "render" / "locale"
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +108,11 @@ class TestLanguages:
     ):
         if bundle == "tiny":
             data, network = tiny_report, None
-            from corridor_planner.corridor import load_corridor
+            from corridor_planner.bundle.corridor import load_corridor
 
             corridor = load_corridor(ROOT / "tests" / "data" / "tiny_corridor")
         else:
-            from corridor_planner.report import default_scenarios
+            from corridor_planner.render.report import default_scenarios
 
             network = almaty_bishkek
             corridor = network.corridor
@@ -155,7 +155,7 @@ def _names(corridor, with_descriptions: bool) -> set[str]:
 @pytest.mark.parametrize("bundle", ["cpec", "gwadar"])
 def test_urdu_report_gives_every_cpec_scenario_in_urdu(bundle, request):
     """The CPEC bundles carry description_ur: the Urdu report shows it, not the English."""
-    from corridor_planner.report import default_scenarios
+    from corridor_planner.render.report import default_scenarios
 
     network = request.getfixturevalue(bundle)
     scenarios = default_scenarios(network.corridor)

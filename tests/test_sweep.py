@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from corridor_planner import access, referral, scoring, sweep
-from corridor_planner.corridor import load_corridor
-from corridor_planner.cover import Patient
-from corridor_planner.network import build_network
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.analysis import access, referral, scoring, sweep
+from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.bundle.cover_rules import Patient
+from corridor_planner.network.graph import build_network
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 distributed = pytest.importorskip("distributed")
 
@@ -115,7 +115,7 @@ def test_cli_sweep_on_a_running_cluster_with_a_broken_scenario(cluster, tiny_cop
 
 
 def test_sweep_report_draws_minutes_lost(client, tiny_copy, tmp_path):
-    from corridor_planner.sweep_report import read
+    from corridor_planner.render.sweep_report import read
     from tests.helpers import edit_feature
 
     accepts = {"resident_insured": "all", "foreign_uninsured": ["emergency"]}

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corridor_planner.engine import TravelTimeEngine
-from corridor_planner.routing import find_route
-from corridor_planner.rules import wait_until_open
-from corridor_planner.traveltimes import CorridorTravelTimes, road_engine
+from corridor_planner.bundle.posts import wait_until_open
+from corridor_planner.routing.engine import TravelTimeEngine
+from corridor_planner.routing.routes import find_route
+from corridor_planner.routing.traveltimes import CorridorTravelTimes, road_engine
 
 TUESDAY_IN_SEASON = dt.datetime(2027, 6, 15)
 
@@ -125,8 +125,8 @@ def test_every_profile_and_scenario_shares_one_road_engine(tiny, tiny_network):
 def test_scenarios_that_change_roads_share_the_road_engine(tiny_copy):
     """Closed or slowed ways stay out of the compiled engine and come back as links, so a
     scenario never needs another engine (nor another contraction hierarchy)."""
-    from corridor_planner.corridor import load_corridor
-    from corridor_planner.network import build_network
+    from corridor_planner.bundle.corridor import load_corridor
+    from corridor_planner.network.graph import build_network
 
     (tiny_copy / "scenarios" / "snow.toml").write_text(
         '[[road_changes]]\nways = [2]\nclosed = true\nreason = "snow"\nsource = "t"\n'

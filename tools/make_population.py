@@ -37,8 +37,8 @@ import osmnx as ox
 from shapely.geometry import Point
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from corridor_planner.context import country_areas
-from corridor_planner.network import graph_from_osm_xml
+from corridor_planner.network.roads import graph_from_osm_xml
+from corridor_planner.render.map_context import country_areas
 
 #: Distance (km) to the land border within which a settlement is a border community.
 BORDER_COMMUNITY_KM = 50.0

@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from corridor_planner import settings
-from corridor_planner.corridor import load_corridor
+from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import DataError, Problem
 from corridor_planner.importer import facilities as facility_rules
 from corridor_planner.importer.boundaries import Countries, read_countries

@@ -16,9 +16,9 @@ from typing import Any
 
 from pyproj import Geod
 
+from corridor_planner.bundle.posts import direction_key, opening_hours_error
 from corridor_planner.errors import DataError, Problem
 from corridor_planner.importer.topology import Crossing
-from corridor_planner.rules import direction_key, opening_hours_error
 from corridor_planner.settings import DEFAULT_PROFILE
 
 _GEOD = Geod(ellps="WGS84")

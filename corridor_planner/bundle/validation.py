@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from corridor_planner.errors import Problem
-from corridor_planner.rules import (
+from corridor_planner.bundle.posts import (
     direction_key,
     is_closed_crossing,
     opening_hours_error,
     timezone_error,
 )
+from corridor_planner.errors import Problem
 from corridor_planner.settings import (
     COVER_GROUPS,
     LEVELS,

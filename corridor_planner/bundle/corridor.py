@@ -18,19 +18,14 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from corridor_planner import settings
-from corridor_planner.costs import COSTS_FILE, CostBook, read_cost_book
-from corridor_planner.cover import DEFAULT_RULES, WHERE, CoverRule
+from corridor_planner.bundle.costs import COSTS_FILE, CostBook, read_cost_book
+from corridor_planner.bundle.cover_rules import DEFAULT_RULES, WHERE, CoverRule
+from corridor_planner.bundle.origins import ORIGINS_FILE, Origins, Settlement, read_origins
+from corridor_planner.bundle.posts import BorderPost, ClearancePoint
+from corridor_planner.bundle.scenario import ReferralRates, RoadChange, Scenario
+from corridor_planner.bundle.validation import CheckFn, FeatureChecker
 from corridor_planner.errors import DataError, NotFoundError, Problem
-from corridor_planner.i18n import LANGUAGES
-from corridor_planner.origins import ORIGINS_FILE, Origins, Settlement, read_origins
-from corridor_planner.rules import (
-    BorderPost,
-    ClearancePoint,
-    ReferralRates,
-    RoadChange,
-    Scenario,
-)
-from corridor_planner.validation import CheckFn, FeatureChecker
+from corridor_planner.render.i18n import LANGUAGES
 
 CORRIDOR_FILE = "corridor.toml"
 #: What a scenario's file stem (its name) may be made of.

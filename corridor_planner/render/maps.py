@@ -18,11 +18,16 @@ import pandas as pd
 from branca.element import Figure
 from shapely.geometry import LineString, box, mapping
 
-from corridor_planner.access import nearest_facility_times
-from corridor_planner.catchments import facility_catchments
-from corridor_planner.context import NATURAL_EARTH_CREDIT, country_areas
-from corridor_planner.cover import Patient
-from corridor_planner.map_elements import (
+from corridor_planner.analysis.access import nearest_facility_times
+from corridor_planner.analysis.catchments import facility_catchments
+from corridor_planner.analysis.referral import Pathway
+from corridor_planner.analysis.referral import pathways as referral_pathways
+from corridor_planner.analysis.scoring import SiteScores, candidates_for, score_sites
+from corridor_planner.bundle.cover_rules import Patient
+from corridor_planner.network.graph import CorridorNetwork
+from corridor_planner.network.roads import edge_kind
+from corridor_planner.render.map_context import NATURAL_EARTH_CREDIT, country_areas
+from corridor_planner.render.map_elements import (
     BoundText,
     LiteralHtml,
     MapControl,
@@ -33,12 +38,7 @@ from corridor_planner.map_elements import (
     inline_leaflet,
     page_of,
 )
-from corridor_planner.network import CorridorNetwork
-from corridor_planner.referral import Pathway
-from corridor_planner.referral import pathways as referral_pathways
-from corridor_planner.roads import edge_kind
-from corridor_planner.scoring import SiteScores, candidates_for, score_sites
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 LEVEL_STYLE = {  # colour and radius (px) by facility level
     "primary": ("#7fb3d5", 5),
@@ -634,7 +634,7 @@ def add_minutes_lost(
     Parameters
     ----------
     reference, other : pandas.DataFrame
-        :func:`~corridor_planner.access.nearest_facility_times` of the reference scenario
+        :func:`~corridor_planner.analysis.access.nearest_facility_times` of the reference scenario
         and of ``scenario``, settlement by settlement.
     """
     group = _layer(f"Minutes lost under {scenario}", show=True)

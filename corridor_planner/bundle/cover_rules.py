@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from corridor_planner.i18n import N_
-from corridor_planner.rules import Scenario
+from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.settings import EAEU_MEMBERS, PAID_BY_COVER
+from corridor_planner.translatable import N_
 
 #: Nationality code of a ``third_country`` patient: no corridor country's cover.
 THIRD_COUNTRY = "--"

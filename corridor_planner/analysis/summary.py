@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from corridor_planner.access import nearest_facility_times
-from corridor_planner.coverage import within
+from corridor_planner.analysis.access import nearest_facility_times
+from corridor_planner.analysis.coverage import within
+from corridor_planner.analysis.referral import ReferralAnalysis
+from corridor_planner.analysis.scoring import candidates_for, score_sites
 from corridor_planner.errors import SitingError
-from corridor_planner.referral import ReferralAnalysis
-from corridor_planner.scoring import candidates_for, score_sites
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 #: The hour that the summary's numbers count (emergency care within 1 h).
 SUMMARY_THRESHOLD_MIN = 60.0

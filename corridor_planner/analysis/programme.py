@@ -6,7 +6,7 @@ programme file (``data/programmes/<id>.toml``) names the corridors, how many cen
 service, the access threshold and the ambulance response time. From it:
 
 - **Sites.** For each corridor and each number of centres ``k`` it could take, the exact
-  maximal covering problem (:class:`~corridor_planner.siting.MaxCoverage`) gives the most
+  maximal covering problem (:class:`~corridor_planner.analysis.siting.MaxCoverage`) gives the most
   people newly within the threshold; the corridors' populations are disjoint, so a small
   dynamic programme over the corridors splits the centres between them optimally.
 - **Order.** The chosen centres are phased by the people each newly covers, largest
@@ -36,14 +36,14 @@ import numpy as np
 import pandas as pd
 
 from corridor_planner import settings
-from corridor_planner.access import offering, settlements_on_network
-from corridor_planner.coverage import within
+from corridor_planner.analysis.access import offering, settlements_on_network
+from corridor_planner.analysis.coverage import within
+from corridor_planner.analysis.scoring import candidates_for
+from corridor_planner.analysis.siting import MaxCoverage
 from corridor_planner.errors import DataError, NotFoundError, Problem
-from corridor_planner.network import CorridorNetwork
-from corridor_planner.roads import way_id
-from corridor_planner.scoring import candidates_for
-from corridor_planner.siting import MaxCoverage
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.network.graph import CorridorNetwork
+from corridor_planner.network.roads import way_id
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 #: Road classes an ambulance base must cover (where crashes and emergencies on the way are).
 MAIN_ROADS = frozenset({"motorway", "trunk", "primary"})

@@ -25,7 +25,7 @@ from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
 from corridor_planner import settings
-from corridor_planner.roads import edge_kind
+from corridor_planner.network.roads import edge_kind
 
 #: A foot of perpendicular this close (m) to a road node attaches to that node, with no
 #: split: a few metres along a road change no travel time worth reporting (a 0.0 km leg).

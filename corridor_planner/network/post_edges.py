@@ -10,9 +10,9 @@ import numpy as np
 from pyproj import Geod
 
 from corridor_planner import settings
-from corridor_planner.corridor import POSTS_FILE, Corridor
+from corridor_planner.bundle.corridor import POSTS_FILE, Corridor
 from corridor_planner.errors import Problem
-from corridor_planner.roads import edge_kind
+from corridor_planner.network.roads import edge_kind
 
 _GEOD = Geod(ellps="WGS84")
 

@@ -1,7 +1,7 @@
 """Cross-border referral: pathways to care, referral chains, capacity-bound flows, scenarios.
 
-Who may be treated where is decided in :mod:`corridor_planner.cover`; patients are sent
-to receivers within capacity by :mod:`corridor_planner.assignment`. Every function here
+Who may be treated where is decided in :mod:`corridor_planner.bundle.cover_rules`; patients are sent
+to receivers within capacity by :mod:`corridor_planner.analysis.assignment`. Every function here
 takes a :class:`CorridorTravelTimes` built once for the traveller and scenario asked.
 """
 
@@ -16,10 +16,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from corridor_planner.access import offering
-from corridor_planner.assignment import assign
-from corridor_planner.costs import PathwayCost, free_facilities, pathway_costs
-from corridor_planner.cover import (
+from corridor_planner.analysis.access import offering
+from corridor_planner.analysis.assignment import assign
+from corridor_planner.analysis.coverage import profile_people
+from corridor_planner.bundle.costs import PathwayCost, free_facilities, pathway_costs
+from corridor_planner.bundle.cover_rules import (
     CoverDecision,
     Patient,
     acceptance,
@@ -29,15 +30,14 @@ from corridor_planner.cover import (
     nationality_of,
     under,
 )
-from corridor_planner.coverage import profile_people
+from corridor_planner.bundle.facilities import capacities
 from corridor_planner.errors import NotFoundError
-from corridor_planner.facilities import capacities
-from corridor_planner.i18n import N_
-from corridor_planner.network import CorridorNetwork
-from corridor_planner.places import Place, origins
-from corridor_planner.routing import Route, find_route, route_line
+from corridor_planner.network.graph import CorridorNetwork
+from corridor_planner.network.places import Place, origins
+from corridor_planner.routing.routes import Route, find_route, route_line
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import LEVELS
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.translatable import N_
 
 
 @dataclass
@@ -98,7 +98,7 @@ def pathways(
         A service from the vocabulary (``cardiology``, ``oncology``, ``tb_mdr``...).
     patient : Patient
         Profile, nationality and cover of the patients referred; the scenario's
-        agreements apply on top (:func:`corridor_planner.cover.under`).
+        agreements apply on top (:func:`corridor_planner.bundle.cover_rules.under`).
     origin : str, optional
         One settlement or facility name or id; default every settlement.
     top : int
@@ -424,7 +424,7 @@ def analyse_referrals(
     """Pathways for every origin, and patients assigned to receivers within capacity.
 
     Expected referrals per settlement are its people of the patient's profile (see
-    :func:`corridor_planner.coverage.profile_people`) times the rate per 100,000 a year
+    :func:`corridor_planner.analysis.coverage.profile_people`) times the rate per 100,000 a year
     for its country: ``rate_per_100k`` if given, else the scenario's, else the
     corridor's. Without any rate the assignment is left empty (``rate_basis`` says so).
     """

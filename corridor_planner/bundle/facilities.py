@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from corridor_planner.i18n import N_
-from corridor_planner.rules import Scenario
+from corridor_planner.bundle.scenario import Scenario
+from corridor_planner.translatable import N_
 
 #: Where a capacity came from, when nothing gives one: no limit is applied.
 UNKNOWN_CAPACITY = N_("unknown (no limit applied)")

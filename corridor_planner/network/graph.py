@@ -9,10 +9,10 @@ import geopandas as gpd
 import networkx as nx
 import osmnx as ox
 
-from corridor_planner.corridor import Corridor
+from corridor_planner.bundle.corridor import Corridor
 from corridor_planner.errors import DataError, Problem
-from corridor_planner.posts import add_border_posts, unposted_crossings
-from corridor_planner.roads import (
+from corridor_planner.network.post_edges import add_border_posts, unposted_crossings
+from corridor_planner.network.roads import (
     add_travel_times,
     apply_published_distances,
     check_road_attributes,
@@ -22,7 +22,7 @@ from corridor_planner.roads import (
     graph_from_osm_xml,
     way_id,
 )
-from corridor_planner.snapping import POINT_KINDS, RoadIndex, RoadPoint, snap_points
+from corridor_planner.network.snapping import POINT_KINDS, RoadIndex, RoadPoint, snap_points
 
 
 @dataclass

@@ -15,9 +15,9 @@ import numpy as np
 from shapely.geometry import LineString
 from shapely.ops import substring, unary_union
 
-from corridor_planner.access import offering
-from corridor_planner.roads import edge_kind
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.analysis.access import offering
+from corridor_planner.network.roads import edge_kind
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 #: Width (m) of the band drawn on each side of the reached roads in a catchment polygon:
 #: the local roads and tracks a road network of trunk routes leaves out (assumption).

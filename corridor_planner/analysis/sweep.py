@@ -22,14 +22,14 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from corridor_planner import access, referral, scoring
-from corridor_planner.corridor import Corridor, load_corridor, resolve_corridor_path
-from corridor_planner.cover import Patient
+from corridor_planner.analysis import access, referral, scoring
+from corridor_planner.bundle.corridor import Corridor, load_corridor, resolve_corridor_path
+from corridor_planner.bundle.cover_rules import Patient
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
-from corridor_planner.network import CorridorNetwork, build_network
+from corridor_planner.network.graph import CorridorNetwork, build_network
 from corridor_planner.outputs import write_parquet
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import PROFILES
-from corridor_planner.traveltimes import CorridorTravelTimes
 
 ANALYSES = ("access", "referrals", "score-sites")
 

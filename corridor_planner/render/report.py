@@ -12,21 +12,22 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from corridor_planner import access, referral
-from corridor_planner.access import nearest_facility_times
-from corridor_planner.continuity import continuity_summary
-from corridor_planner.corridor import Corridor
-from corridor_planner.costs import exposure_by_group
-from corridor_planner.cover import Patient
-from corridor_planner.coverage import standards_for
+from corridor_planner.analysis import access, referral
+from corridor_planner.analysis.access import nearest_facility_times
+from corridor_planner.analysis.continuity import continuity_summary
+from corridor_planner.analysis.coverage import standards_for
+from corridor_planner.analysis.summary import CountrySummary, country_summaries
+from corridor_planner.bundle.corridor import Corridor
+from corridor_planner.bundle.costs import exposure_by_group
+from corridor_planner.bundle.cover_rules import Patient
+from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
-from corridor_planner.i18n import N_, RIGHT_TO_LEFT, Formats, translations
-from corridor_planner.network import CorridorNetwork
+from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.outputs import json_records
-from corridor_planner.rules import Scenario
+from corridor_planner.render.i18n import RIGHT_TO_LEFT, Formats, translations
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import DEFAULT_PROFILE, HEADLINE_THRESHOLD_MIN
-from corridor_planner.summary import CountrySummary, country_summaries
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.translatable import N_
 
 #: Specialties reported when the user names none (those some facility offers).
 DEFAULT_SPECIALTIES = ("emergency", "surgery", "cardiology", "oncology", "tb_mdr", "tb")
@@ -381,7 +382,7 @@ def template_environment(autoescape: bool, lang: str = "en") -> jinja2.Environme
     ``_()`` are escaped); numbers, shares and dates are formatted for the locale.
     """
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("corridor_planner", "templates"),
+        loader=jinja2.PackageLoader("corridor_planner.render", "templates"),
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -446,7 +447,7 @@ def render_html(data: ReportData, lang: str = "en") -> str:
     """Render the report as one self-contained HTML page (inline CSS and SVG, A4 print).
 
     Every string from the data is HTML-escaped. ``lang`` is a code of
-    :data:`corridor_planner.i18n.LANGUAGES`.
+    :data:`corridor_planner.render.i18n.LANGUAGES`.
     """
     env = template_environment(autoescape=True, lang=lang)
     return env.get_template("report.html.j2").render(r=data)

@@ -1,6 +1,6 @@
 """Languages of the report: gettext catalogues (Babel) and locale-aware numbers and dates.
 
-Catalogues are the ``.po`` files under ``corridor_planner/locale/``; they are compiled in
+Catalogues are the ``.po`` files under ``corridor_planner/render/locale/``; they are compiled in
 memory when loaded, so only text files are kept in the repository. English is the source
 language. Regenerate the template after changing a message with ``make messages``.
 """
@@ -27,11 +27,6 @@ RIGHT_TO_LEFT = frozenset({"ur"})
 DOMAIN = "messages"
 
 
-def N_(message: str) -> str:  # noqa: N802 (the gettext convention for "mark only")
-    """Mark a message for the catalogue without translating it where it is written."""
-    return message
-
-
 @functools.cache
 def translations(lang: str) -> NullTranslations:
     """Return the gettext translations of a language (English: the messages as written).
@@ -44,7 +39,13 @@ def translations(lang: str) -> NullTranslations:
     check_language(lang)
     if lang == "en":
         return NullTranslations()
-    po = resources.files("corridor_planner") / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po = (
+        resources.files("corridor_planner.render")
+        / "locale"
+        / lang
+        / "LC_MESSAGES"
+        / f"{DOMAIN}.po"
+    )
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=lang, domain=DOMAIN)
     compiled = io.BytesIO()

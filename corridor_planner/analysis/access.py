@@ -11,13 +11,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from corridor_planner.coverage import group_people, within
+from corridor_planner.analysis.coverage import group_people, within
+from corridor_planner.bundle.facilities import offers, supply
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
-from corridor_planner.facilities import offers, supply
-from corridor_planner.network import CorridorNetwork
+from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.outputs import json_records
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import GROUPS, SERVICES
-from corridor_planner.traveltimes import CorridorTravelTimes
 
 #: Luo & Qi (2009) E2SFCA weights for the three equal travel-time zones of a catchment.
 LUO_QI_WEIGHTS = (1.0, 0.68, 0.22)
@@ -246,7 +246,7 @@ def e2sfca(
 
     Supply is each facility's capacity for the service under the scenario of ``times``
     (its planning assumption first), else beds, else one per facility (see
-    :func:`corridor_planner.facilities.supply`).
+    :func:`corridor_planner.bundle.facilities.supply`).
 
     Returns
     -------

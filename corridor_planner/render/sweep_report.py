@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from corridor_planner.errors import DataError, Problem
-from corridor_planner.report import template_environment
+from corridor_planner.render.report import template_environment
 
 
 @dataclass

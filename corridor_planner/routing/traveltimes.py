@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from corridor_planner.engine import TravelTimeEngine
+from corridor_planner.bundle.posts import BorderPost
+from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import NoRouteError
-from corridor_planner.network import CorridorNetwork
-from corridor_planner.roads import edge_kind, way_id
-from corridor_planner.rules import BorderPost, Scenario
+from corridor_planner.network.graph import CorridorNetwork
+from corridor_planner.network.roads import edge_kind, way_id
+from corridor_planner.routing.engine import TravelTimeEngine
 
 #: Folder of a bundle where contraction hierarchies of its road graph are kept (large
 #: graphs only: see ``engine.CH_MIN_NODES``); safe to delete.

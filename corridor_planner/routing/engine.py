@@ -16,7 +16,7 @@ from corridor_planner import settings
 from corridor_planner.errors import InvalidArgumentError, NoRouteError, NotFoundError
 
 if TYPE_CHECKING:
-    from corridor_planner.hierarchy import Hierarchy
+    from corridor_planner.routing.hierarchy import Hierarchy
 
 LOG = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class TravelTimeEngine:
         ``auto`` (a contraction hierarchy for wide matrices on large graphs, Dijkstra
         otherwise), ``dijkstra`` or ``ch``. ``nearest`` and ``path`` always use Dijkstra
         (one multi-source search is what they need). ``last_backend`` says which a matrix
-        used, and the ``corridor_planner.engine`` logger reports it.
+        used, and the ``corridor_planner.routing.engine`` logger reports it.
     cache_dir : Path, optional
         Folder where the hierarchy is saved (keyed by the graph's SHA-256) and reused.
     """
@@ -79,7 +79,9 @@ class TravelTimeEngine:
     def hierarchy(self) -> Hierarchy:
         """Return the graph's contraction hierarchy: built once, kept in ``cache_dir`` if set."""
         if self._hierarchy is None:
-            from corridor_planner import hierarchy  # numba compiles on first use only
+            from corridor_planner.routing import (
+                hierarchy,  # numba compiles on first use only
+            )
 
             coo = self.forward.tocoo()
             arrays = (self.n_nodes, coo.row, coo.col, coo.data)

@@ -13,7 +13,7 @@ Where a piece cannot be found (no site takes the migrant, no route crosses the b
 site at home), the row says which and why instead of leaving it out.
 
 Migrants may also come from a country beyond the corridor (Tajikistan for Almaty -
-Bishkek): the bundle's ``origins.toml`` (:mod:`corridor_planner.origins`) then gives their
+Bishkek): the bundle's ``origins.toml`` (:mod:`corridor_planner.bundle.origins`) then gives their
 home places, the TB sites there and the sourced road legs and posts from the corridor's
 edge home. The way home is the corridor route to an exit settlement plus those legs; its
 part beyond the corridor is sourced leg times, not the road graph, and is listed leg by
@@ -25,14 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from corridor_planner.cover import Patient
+from corridor_planner.analysis.referral import pathways
+from corridor_planner.bundle.cover_rules import Patient
+from corridor_planner.bundle.origins import Leg, OriginPlace, Origins
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
-from corridor_planner.origins import Leg, OriginPlace, Origins
-from corridor_planner.places import resolve_place
-from corridor_planner.referral import pathways
-from corridor_planner.routing import Route, find_route
+from corridor_planner.network.places import resolve_place
+from corridor_planner.routing.routes import Route, find_route
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import EAEU_MEMBERS
-from corridor_planner.traveltimes import CorridorTravelTimes
 
 #: Services a continuity pathway can be asked for.
 TB_SERVICES = ("tb", "tb_mdr")

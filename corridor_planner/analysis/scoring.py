@@ -11,14 +11,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from corridor_planner.access import offering, settlements_on_network
-from corridor_planner.coverage import demand_weights, within
-from corridor_planner.errors import InvalidArgumentError, NotFoundError, SitingError
-from corridor_planner.facilities import capacities, offers
-from corridor_planner.network import CorridorNetwork
-from corridor_planner.outputs import json_records
-from corridor_planner.settings import SITING_METHODS
-from corridor_planner.siting import (
+from corridor_planner.analysis.access import offering, settlements_on_network
+from corridor_planner.analysis.coverage import demand_weights, within
+from corridor_planner.analysis.siting import (
     BudgetedMaxCoverage,
     CapacitatedMaxCoverage,
     CoverageGain,
@@ -27,7 +22,12 @@ from corridor_planner.siting import (
     PMedian,
     SitingResult,
 )
-from corridor_planner.traveltimes import CorridorTravelTimes
+from corridor_planner.bundle.facilities import capacities, offers
+from corridor_planner.errors import InvalidArgumentError, NotFoundError, SitingError
+from corridor_planner.network.graph import CorridorNetwork
+from corridor_planner.outputs import json_records
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
+from corridor_planner.settings import SITING_METHODS
 
 METHODS = SITING_METHODS
 

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array, csr_array, hstack
 
-from corridor_planner.coverage import within
+from corridor_planner.analysis.coverage import within
 from corridor_planner.errors import SitingError
 
 

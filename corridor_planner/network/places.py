@@ -16,8 +16,8 @@ from shapely.geometry import Point
 
 from corridor_planner import settings
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
-from corridor_planner.network import CorridorNetwork
-from corridor_planner.snapping import POINT_KINDS, Entry, RoadPoint
+from corridor_planner.network.graph import CorridorNetwork
+from corridor_planner.network.snapping import POINT_KINDS, Entry, RoadPoint
 
 _LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 

@@ -13,13 +13,14 @@ import numpy as np
 from shapely.geometry import LineString
 
 from corridor_planner import settings
+from corridor_planner.bundle.posts import check_profile
+from corridor_planner.bundle.scenario import BASELINE, Scenario
 from corridor_planner.errors import NoRouteError, NotFoundError
-from corridor_planner.network import CorridorNetwork
-from corridor_planner.places import Place, resolve_place
-from corridor_planner.roads import edge_kind, way_id
-from corridor_planner.rules import BASELINE, Scenario, check_profile
-from corridor_planner.snapping import Entry
-from corridor_planner.traveltimes import CorridorTravelTimes, CrossingUse, RoutedPath
+from corridor_planner.network.graph import CorridorNetwork
+from corridor_planner.network.places import Place, resolve_place
+from corridor_planner.network.roads import edge_kind, way_id
+from corridor_planner.network.snapping import Entry
+from corridor_planner.routing.traveltimes import CorridorTravelTimes, CrossingUse, RoutedPath
 
 
 @dataclass

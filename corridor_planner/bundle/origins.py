@@ -32,8 +32,8 @@ import networkx as nx
 import pyproj
 
 from corridor_planner import settings
+from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import Problem
-from corridor_planner.rules import Scenario
 
 ORIGINS_FILE = "origins.toml"
 

@@ -1,0 +1,1 @@
+"""Analyses on travel times: access, coverage, siting, referrals, TB continuity, sweeps."""

@@ -1,0 +1,1 @@
+"""Read a bundle folder into validated objects: corridor, posts, scenarios, cover, costs."""

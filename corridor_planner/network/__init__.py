@@ -1,0 +1,1 @@
+"""The road graph of a corridor: roads, border posts as policy edges, snapping, named places."""

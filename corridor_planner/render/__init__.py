@@ -1,0 +1,1 @@
+"""What readers see: maps, the report and brief (HTML, Markdown, PDF), languages."""

@@ -1,0 +1,1 @@
+"""Travel times: the engine (Dijkstra, contraction hierarchy), per scenario and profile, routes."""
