@@ -195,6 +195,9 @@ class Range:
         return None
 
 
+#: Report languages: code -> name in that language.
+LANGUAGES = {"en": "English", "ru": "Русский", "ur": "اردو"}
+
 #: Plausible ranges of every number a bundle, a scenario or the command line may hold.
 #: Documented in the README ("Data"); a value outside is refused with its file, feature and
 #: field, so a NaN delay or a speed of 1e9 km/h never reaches an answer.

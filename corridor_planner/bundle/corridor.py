@@ -25,7 +25,7 @@ from corridor_planner.bundle.posts import BorderPost, ClearancePoint
 from corridor_planner.bundle.scenario import ReferralRates, RoadChange, Scenario
 from corridor_planner.bundle.validation import CheckFn, FeatureChecker
 from corridor_planner.errors import DataError, NotFoundError, Problem
-from corridor_planner.render.i18n import LANGUAGES
+from corridor_planner.settings import LANGUAGES
 
 CORRIDOR_FILE = "corridor.toml"
 #: What a scenario's file stem (its name) may be made of.

@@ -19,9 +19,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from corridor_planner.errors import InvalidArgumentError
+from corridor_planner.settings import LANGUAGES
 
-#: Report languages: code -> name in that language.
-LANGUAGES = {"en": "English", "ru": "Русский", "ur": "اردو"}
 #: Languages written right to left.
 RIGHT_TO_LEFT = frozenset({"ur"})
 DOMAIN = "messages"
