@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -126,14 +127,91 @@ def import_bundle(options: ImportOptions, progress: ProgressFn | None = None) ->
 # inputs ---------------------------------------------------------------------------------
 
 
+#: What ``import`` writes into a bundle folder: all that ``--force`` may replace.
+BUNDLE_ENTRIES = frozenset(
+    {
+        "corridor.toml",
+        "SOURCES.md",
+        "roads.gpkg",
+        "border_posts.geojson",
+        "facilities.geojson",
+        "population.geojson",
+        "candidates.geojson",
+        "scenarios",
+        ".cache",
+    }
+)
+
+
 def _check_destination(options: ImportOptions) -> None:
+    """Refuse a destination that is not a folder, or holds anything but an imported bundle.
+
+    ``--force`` replaces a bundle that an earlier import wrote, and nothing else: a folder
+    without ``corridor.toml``, with files ``import`` does not write (notes, ``.git``), or
+    holding one of this import's own inputs is refused, so no user file is ever deleted.
+    """
     dest = options.dest
     if dest.exists() and not dest.is_dir():
         raise DataError(Problem(str(dest), "-", "-", "exists and is not a folder"))
-    if dest.is_dir() and any(dest.iterdir()) and not options.force:
+    if not dest.is_dir() or not any(dest.iterdir()):
+        return
+    if not options.force:
         raise DataError(
             Problem(str(dest), "-", "-", "folder is not empty (use --force to replace it)")
         )
+    entries = {entry.name for entry in dest.iterdir()}
+    if "corridor.toml" not in entries:
+        raise DataError(
+            Problem(
+                str(dest),
+                "-",
+                "-",
+                "is not a bundle (no corridor.toml): --force only "
+                "replaces a bundle that import wrote; choose an empty or new folder",
+            )
+        )
+    foreign = sorted(entries - BUNDLE_ENTRIES)
+    if foreign:
+        raise DataError(
+            Problem(
+                str(dest),
+                "-",
+                "-",
+                "holds files import does not write ("
+                + ", ".join(foreign[:5])
+                + (", ..." if len(foreign) > 5 else "")
+                + "): --force would delete them; move them or choose another folder",
+            )
+        )
+    _refuse_inputs_inside(options, dest)
+
+
+def _refuse_inputs_inside(options: ImportOptions, dest: Path) -> None:
+    """Refuse a ``--force`` import whose destination holds one of its own inputs."""
+    inputs = [
+        options.roads,
+        options.boundaries,
+        options.facilities,
+        options.population,
+        options.census,
+        options.border_posts,
+        options.clip,
+    ]
+    folder = dest.resolve()
+    for given in inputs:
+        if given is None or str(given) in {"osm", "extract"}:
+            continue
+        path = Path(given).expanduser().resolve()
+        if path == folder or folder in path.parents:
+            raise DataError(
+                Problem(
+                    str(dest),
+                    "-",
+                    "-",
+                    f"holds the input {given}: --force would delete "
+                    "it; write the bundle to another folder",
+                )
+            )
 
 
 def _clip_area(options: ImportOptions) -> BaseGeometry | None:
@@ -415,6 +493,7 @@ def _write(
     dest = options.dest.resolve()
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    staging.chmod(_folder_mode())  # mkdtemp makes 0700; a bundle is shared like any folder
     try:
         used = sorted(set(roads.lines["country"]))
         bbox = _extent(clip, roads, health.features + people.features + posts.features)
@@ -434,6 +513,13 @@ def _write(
         _replace(staging, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _folder_mode() -> int:
+    """Mode of a new folder under the user's umask (0755 under the usual 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def _replace(staging: Path, dest: Path) -> None:
