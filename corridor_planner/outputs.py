@@ -19,6 +19,30 @@ FORMATS = {".csv": "csv", ".geojson": "GeoJSON", ".gpkg": "GPKG"}
 PUBLIC_FILE_MODE = 0o644
 
 
+def refuse_bundle_file(path: Path, bundle: Path) -> None:
+    """Refuse an output path that would replace or add to what a bundle's loader reads.
+
+    ``access --out BUNDLE/population.geojson`` would otherwise replace the bundle's own
+    layer with a results table, and ``BUNDLE/scenarios/x.toml`` would become a scenario.
+    A new file in a sub-folder of the bundle of one's own (``BUNDLE/results/``) is fine.
+
+    Raises
+    ------
+    CorridorPlannerError
+        Naming the path and the bundle.
+    """
+    target = path.expanduser().resolve()
+    folder = bundle.expanduser().resolve()
+    if folder not in target.parents:
+        return
+    read_by_loader = target.parent in {folder, folder / "scenarios"}
+    if target.exists() or read_by_loader:
+        raise CorridorPlannerError(
+            f"cannot write {path}: it is inside the corridor bundle {bundle} being read, "
+            "and would replace or add to its input files; write outside the bundle"
+        )
+
+
 def write_table(table: pd.DataFrame, path: Path, layer: str = "results") -> Path:
     """Write ``table`` to ``path``; the extension picks the format.
 
@@ -46,7 +70,7 @@ def write_table(table: pd.DataFrame, path: Path, layer: str = "results") -> Path
         try:
             tmp.unlink()  # GDAL drivers refuse to overwrite an existing empty file
             if suffix == ".csv":
-                _as_plain(table).to_csv(tmp, index=False)
+                defuse_formulas(_as_plain(table)).to_csv(tmp, index=False)
             else:
                 _stringify_nested(table).to_file(tmp, driver=FORMATS[suffix], layer=layer)
             tmp.replace(path)
@@ -78,12 +102,41 @@ def _writing(path: Path) -> Iterator[None]:
 
 
 def _as_plain(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop the geometry: ``lon``/``lat`` for points, ``wkt`` (WGS 84) otherwise."""
     if not isinstance(table, gpd.GeoDataFrame):
         return _stringify_nested(table)
-    points = table.to_crs("EPSG:4326").geometry
+    shapes = table.to_crs("EPSG:4326").geometry
     plain = pd.DataFrame(table.drop(columns=table.geometry.name))
-    plain["lon"], plain["lat"] = points.x.round(6), points.y.round(6)
+    if len(shapes) and (shapes.geom_type == "Point").all():
+        plain["lon"], plain["lat"] = shapes.x.round(6), shapes.y.round(6)
+    else:  # routes and areas: a point would misplace them
+        plain["wkt"] = shapes.to_wkt(rounding_precision=6)
     return _stringify_nested(plain)
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe.
+
+    A facility named ``=HYPERLINK(...)`` or ``+1-2`` is written ``'=HYPERLINK(...)``, as
+    OWASP's CSV-injection guidance advises: Excel and LibreOffice show the text as written
+    and run nothing. Numbers (a negative change, say) are not text and stay as they are.
+    """
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(_defused)
+    out.columns = [_defused(str(name)) for name in out.columns]
+    return out
+
+
+def _defused(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _stringify_nested(table: pd.DataFrame) -> pd.DataFrame:

@@ -53,3 +53,42 @@ def test_report_for_a_specialty_nobody_offers(tiny, tiny_network):
         build_report(tiny_network, [tiny.scenario("baseline")], ["oncology"])
     with pytest.raises(InvalidArgumentError, match="at least one scenario"):
         build_report(tiny_network, [])
+
+
+def test_csv_cells_that_spreadsheets_would_run_are_defused(tmp_path):
+    table = pd.DataFrame(
+        {
+            "name": ['=HYPERLINK("http://x")', "+1-2", "-Bishkek", "@SUM(A1)", "\tx", "Osh"],
+            "change": [-5, 1, 2, 3, 4, 5],
+        }
+    )
+    lines = write_table(table, tmp_path / "t.csv").read_text().splitlines()
+    assert lines[1:] == [
+        '"\'=HYPERLINK(""http://x"")",-5',
+        "'+1-2,1",
+        "'-Bishkek,2",
+        "'@SUM(A1),3",
+        "'\tx,4",
+        "Osh,5",
+    ]
+
+
+def test_csv_of_lines_has_wkt(tmp_path):
+    from shapely.geometry import LineString
+
+    table = gpd.GeoDataFrame({"id": ["r"]}, geometry=[LineString([(75, 43), (75.5, 43)])], crs=4326)
+    lines = write_table(table, tmp_path / "r.csv").read_text().splitlines()
+    assert lines == ["id,wkt", 'r,"LINESTRING (75 43, 75.5 43)"']
+
+
+def test_output_onto_a_bundle_input_is_refused(tmp_path):
+    from corridor_planner.outputs import refuse_bundle_file
+
+    bundle = tmp_path / "b"
+    (bundle / "scenarios").mkdir(parents=True)
+    (bundle / "population.geojson").write_text("{}")
+    for path in (bundle / "population.geojson", bundle / "new.csv", bundle / "scenarios/x.toml"):
+        with pytest.raises(CorridorPlannerError, match="inside the corridor bundle"):
+            refuse_bundle_file(path, bundle)
+    refuse_bundle_file(bundle / "results" / "x.csv", bundle)  # a folder of one's own
+    refuse_bundle_file(tmp_path / "x.csv", bundle)
