@@ -235,3 +235,33 @@ class TestPayers:
         assert [(p.origin, p.destination) for p in before] == [
             (p.origin, p.destination) for p in after
         ]
+
+
+def test_cover_line_states_the_rules_given_not_the_defaults():
+    from corridor_planner.bundle.cover_rules import CoverRule, Patient, describe_cover
+
+    rules = [
+        CoverRule(id="home", name="Own cover", group="resident_insured", where="home"),
+        CoverRule(
+            id="deal",
+            name="Bilateral deal",
+            group="foreign_insured",
+            where="abroad",
+            facility_countries=frozenset({"KZ"}),
+        ),
+        CoverRule(
+            id="workers",
+            name="Workers only",
+            group="eaeu_worker",
+            where="abroad",
+            profiles=frozenset({"eaeu_worker"}),
+        ),
+    ]
+    assert describe_cover(Patient("citizen"), rules) == (
+        "cover of the country they live in; at home: Own cover; abroad: Bilateral deal "
+        "(valid in KZ); otherwise what each facility accepts of uninsured foreigners"
+    )
+    assert describe_cover(Patient("citizen"), []) == (
+        "cover of the country they live in; at home: no rule in force; abroad: what each "
+        "facility accepts of uninsured foreigners"
+    )

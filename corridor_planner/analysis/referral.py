@@ -22,6 +22,7 @@ from corridor_planner.analysis.coverage import profile_people
 from corridor_planner.bundle.costs import PathwayCost, free_facilities, pathway_costs
 from corridor_planner.bundle.cover_rules import (
     CoverDecision,
+    CoverRule,
     Patient,
     acceptance,
     active_rules,
@@ -332,6 +333,7 @@ class ReferralAnalysis:
     left_out: dict[str, Any] = field(default_factory=dict)
     rules_in_force: list[str] = field(default_factory=list)
     costs: list[PathwayCost] = field(default_factory=list)
+    cover_rules: tuple[CoverRule, ...] = ()  # the rules in force, as objects
 
     @property
     def sized(self) -> bool:
@@ -361,7 +363,7 @@ class ReferralAnalysis:
     @property
     def cover_rule(self) -> str:
         """The cover rule applied, in one line."""
-        return describe_cover(self.patient)
+        return describe_cover(self.patient, self.cover_rules)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary: ``pathways``, ``assignment``, ``overflow``, ``capacity``..."""
@@ -495,6 +497,7 @@ def analyse_referrals(
         costs=pathway_costs(
             found, network.corridor.costs, specialty, free_facilities(network.corridor.facilities)
         ),
+        cover_rules=in_force,
     )
 
 

@@ -314,21 +314,34 @@ def acceptance(
     return admitted, decisions
 
 
-def describe_cover(patient: Patient) -> str:
-    """Say in one line which cover rule applies to this patient, at home and abroad."""
+def describe_cover(patient: Patient, rules: Sequence[CoverRule]) -> str:
+    """Say in one line which cover applies to this patient, at home and abroad.
+
+    Parameters
+    ----------
+    patient : Patient
+        Who is referred (as a scenario sees them: :func:`under`).
+    rules : sequence of CoverRule
+        The rules in force (:func:`active_rules` of the bundle's own rules, from its
+        ``cover.toml`` or the defaults), so the line never restates rules a bundle replaced.
+    """
     if patient.nationality:
-        home = f"cover of {patient.nationality}"
+        holder = f"cover of {patient.nationality}"
     elif patient.profile == "third_country":
-        home = "cover of a third country"
+        holder = "cover of a third country"
     elif patient.profile == "eaeu_worker":
-        home = "cover of the corridor's other country"
+        holder = "cover of the corridor's other country"
     else:
-        home = "cover of the country they live in"
-    if patient.portable_cover:
-        return f"{home}; valid across the border (portable cover: foreign insured abroad)"
-    if patient.profile == "eaeu_worker":
-        return (
-            f"{home}; in another EAEU state, emergency care under EAEU Treaty Art. 98, "
-            "otherwise what each facility accepts of uninsured foreigners"
-        )
-    return f"{home}; abroad, what each facility accepts of uninsured foreigners"
+        holder = "cover of the country they live in"
+    theirs = [r for r in rules if r.profiles is None or patient.profile in r.profiles]
+    at_home = [r.name for r in theirs if r.where in ("home", "any")]
+    abroad = [_where_valid(r) for r in theirs if r.where in ("abroad", "any")]
+    fallback = "what each facility accepts of uninsured foreigners"
+    abroad_text = f"{', '.join(abroad)}; otherwise {fallback}" if abroad else fallback
+    return f"{holder}; at home: {', '.join(at_home) or 'no rule in force'}; abroad: {abroad_text}"
+
+
+def _where_valid(rule: CoverRule) -> str:
+    if rule.facility_countries is None:
+        return rule.name
+    return f"{rule.name} (valid in {', '.join(sorted(rule.facility_countries))})"

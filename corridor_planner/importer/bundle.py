@@ -201,7 +201,7 @@ def _refuse_inputs_inside(options: ImportOptions, dest: Path) -> None:
     for given in inputs:
         if given is None or str(given) in {"osm", "extract"}:
             continue
-        path = Path(given).expanduser().resolve()
+        path = Path(str(given)).expanduser().resolve()
         if path == folder or folder in path.parents:
             raise DataError(
                 Problem(
