@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from corridor_planner.analysis.access import offering, settlements_on_network
-from corridor_planner.analysis.coverage import demand_weights, within
+from corridor_planner.analysis.coverage import demand_weights, group_people, within
 from corridor_planner.analysis.siting import (
     BudgetedMaxCoverage,
     CapacitatedMaxCoverage,
@@ -253,7 +253,7 @@ def _ranked_table(
     method: str,
 ) -> gpd.GeoDataFrame:
     people = settlements["population"].to_numpy(dtype=float)
-    border = settlements["border_community"].to_numpy(dtype=bool)
+    border_people = group_people(settlements, "border_community")
     covers = within(costs, threshold)
     covered = within(existing, threshold).any(axis=1)
     base = covered.copy()
@@ -266,7 +266,7 @@ def _ranked_table(
         row: dict[str, Any] = {
             "rank": rank,
             "newly_covered": round(float(people[fresh].sum())),
-            "newly_covered_border_community": round(float(people[fresh & border].sum())),
+            "newly_covered_border_community": round(float(border_people[fresh].sum())),
             "weighted_gain": round(gain, 1),
             "total_covered": round(float(people[total].sum())),
         }

@@ -19,6 +19,7 @@ from corridor_planner.analysis.access import nearest_facility_times
 from corridor_planner.analysis.coverage import within
 from corridor_planner.analysis.referral import ReferralAnalysis
 from corridor_planner.analysis.scoring import candidates_for, score_sites
+from corridor_planner.bundle.facilities import unknown_capacity
 from corridor_planner.errors import SitingError
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
@@ -195,13 +196,13 @@ def _uncertainty(network: Any, country: str) -> dict[str, Any]:
         people.get("population_year", pd.Series(index=people.index, dtype=float)),
         errors="coerce",
     )
-    unknown_capacity = sum(1 for c in facilities["capacity"] if not (isinstance(c, dict) and c))
+    capacity_unknown = unknown_capacity(facilities)
     left = network.left_out("settlement")
     left_names = set(left.get("names", []))
     return {
         "facilities": len(facilities),
         "facilities_town_level": int((facilities["location_precision_m"] >= TOWN_LEVEL_M).sum()),
-        "facilities_unknown_capacity": unknown_capacity,
+        "facilities_unknown_capacity": capacity_unknown,
         "settlements": len(people),
         "people_without_year": int(people.loc[years.isna(), "population"].sum()),
         "settlements_left_out": int(people["name"].isin(left_names).sum()),

@@ -61,6 +61,11 @@ def capacities(
     return values, [basis for _, basis in found]
 
 
+def unknown_capacity(facilities: pd.DataFrame) -> int:
+    """Count the facilities that give no capacity for any service (one rule for every report)."""
+    return sum(1 for c in facilities["capacity"] if not (isinstance(c, dict) and c))
+
+
 def supply(
     facilities: pd.DataFrame, service: str, scenario: Scenario | None = None
 ) -> tuple[np.ndarray, str]:

@@ -20,6 +20,7 @@ from corridor_planner.analysis.summary import CountrySummary, country_summaries
 from corridor_planner.bundle.corridor import Corridor
 from corridor_planner.bundle.costs import exposure_by_group
 from corridor_planner.bundle.cover_rules import Patient
+from corridor_planner.bundle.facilities import unknown_capacity
 from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
@@ -301,7 +302,7 @@ def _limits(network: CorridorNetwork) -> list[dict[str, Any]]:
                 }
             )
     facilities = network.corridor.facilities
-    unknown = sum(1 for c in facilities["capacity"] if not (isinstance(c, dict) and c))
+    unknown = unknown_capacity(facilities)
     if unknown:
         items.append({"kind": "capacity", "unknown": unknown, "total": len(facilities)})
     return items
