@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from corridor_planner import units
 from corridor_planner.analysis.coverage import group_people, within
 from corridor_planner.bundle.facilities import offers, supply
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
@@ -89,7 +90,7 @@ def nearest_facility_times(times: CorridorTravelTimes, service: str) -> gpd.GeoD
     settlements = settlements_on_network(network)
     matrix = times.matrix(list(settlements["node"]), list(facilities["node"]))
     best = matrix.argmin(axis=1)
-    minutes = matrix[np.arange(len(best)), best] / 60.0
+    minutes = units.minutes(matrix[np.arange(len(best)), best])
     reached = np.isfinite(minutes)
     out = settlements.drop(columns=["node"]).copy()
     out["minutes"] = minutes
@@ -257,7 +258,7 @@ def e2sfca(
     network = times.network
     facilities = offering(network, service)
     settlements = settlements_on_network(network)
-    minutes = times.matrix(list(settlements["node"]), list(facilities["node"])) / 60.0
+    minutes = units.minutes(times.matrix(list(settlements["node"]), list(facilities["node"])))
     amounts, basis = supply(facilities, service, times.scenario)
     scores, _ = e2sfca_scores(
         minutes, settlements["population"].to_numpy(dtype=float), amounts, catchment_min, decay

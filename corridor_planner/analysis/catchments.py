@@ -15,6 +15,7 @@ import numpy as np
 from shapely.geometry import LineString
 from shapely.ops import substring, unary_union
 
+from corridor_planner import units
 from corridor_planner.analysis.access import offering
 from corridor_planner.network.roads import edge_kind
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
@@ -74,7 +75,7 @@ def facility_catchments(
         for u, v, data in graph.edges(data=True):
             if edge_kind(data) != "road":
                 continue
-            for end, part in _reached_parts(graph, u, v, data, seconds, minutes * 60.0):
+            for end, part in _reached_parts(graph, u, v, data, seconds, units.seconds(minutes)):
                 pieces.setdefault(int(owner[end]), []).append(part)
         for index, parts in sorted(pieces.items()):
             facility = facilities.iloc[index]

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from corridor_planner import settings
+from corridor_planner import settings, units
 from corridor_planner.analysis.access import offering, settlements_on_network
 from corridor_planner.analysis.coverage import within
 from corridor_planner.analysis.scoring import candidates_for
@@ -385,7 +385,7 @@ def _minutes(times: CorridorTravelTimes, origins: list[Any], points: pd.DataFram
     """Minutes from each origin node to each point's node (no columns when no points)."""
     if points.empty:
         return np.empty((len(origins), 0))
-    return times.matrix(origins, list(points["node"])) / 60.0
+    return units.minutes(times.matrix(origins, list(points["node"])))
 
 
 def split_centres(curves: Sequence[Sequence[float]], centres: int) -> list[int]:
@@ -460,7 +460,7 @@ def main_roads(network: CorridorNetwork, factors: dict[str, float] | None = None
             continue
         way = way_id(data) if data.get("osmid") is not None else f"edge {u}-{v}-{key}"
         a, b = sorted((u, v), key=str)
-        minutes = float(data["travel_time"]) / 60.0 * factors.get(way, 1.0)
+        minutes = units.minutes(float(data["travel_time"])) * factors.get(way, 1.0)
         empty = MainRoad(a, b, float(data["length"]) / 1000.0, math.inf, math.inf)
         road = roads.get((a, b, way), empty)
         if (u, v) == (a, b):
@@ -520,7 +520,7 @@ def _place_bases(
         return []
     times = CorridorTravelTimes(network, "ambulance", scenario)
     ends = sorted({n for r in roads for n in (r.u, r.v)}, key=str)
-    to_ends = times.matrix(list(sites["node"]), ends) / 60.0  # bases x road ends
+    to_ends = units.minutes(times.matrix(list(sites["node"]), ends))  # bases x road ends
     column = {n: j for j, n in enumerate(ends)}
     blocks = [
         road_piece_minutes(to_ends[:, column[r.u]], to_ends[:, column[r.v]], r) for r in roads

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from corridor_planner import units
 from corridor_planner.analysis.access import offering
 from corridor_planner.analysis.assignment import assign
 from corridor_planner.analysis.coverage import profile_people
@@ -115,7 +116,7 @@ def pathways(
     patient = under(patient, scenario)
     facilities = offering(network, specialty)
     starts = origins(network, origin)
-    matrix = times.matrix(list(starts["node"]), list(facilities["node"])) / 60.0
+    matrix = units.minutes(times.matrix(list(starts["node"]), list(facilities["node"])))
     rules = active_rules(network.corridor.cover_rules, patient, scenario)
     admitted, decisions = acceptance(
         patient,
@@ -259,7 +260,7 @@ def referral_chain(
     if node is None:
         raise NotFoundError(f"facility {facility_id!r} is not attached to the network")
     candidates = offering(network, specialty)
-    minutes = times.matrix([node], list(candidates["node"]))[0] / 60.0
+    minutes = units.minutes(times.matrix([node], list(candidates["node"]))[0])
     countries = network.corridor.countries
     steps = []
     for level in LEVELS[LEVELS.index(start["level"]) + 1 :]:
@@ -446,7 +447,7 @@ def analyse_referrals(
     if basis != "none" and not starts.empty and people.sum() > 0:
         per_origin = np.array([rates.get(c) or 0.0 for c in starts["country"]])
         demand = referral_demand(people, 1.0) * per_origin
-        minutes = times.matrix(list(starts["node"]), list(facilities["node"])) / 60.0
+        minutes = units.minutes(times.matrix(list(starts["node"]), list(facilities["node"])))
         admitted, _ = acceptance(
             patient,
             list(starts["country"]),

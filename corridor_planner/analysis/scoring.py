@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from corridor_planner import units
 from corridor_planner.analysis.access import offering, settlements_on_network
 from corridor_planner.analysis.coverage import demand_weights, group_people, within
 from corridor_planner.analysis.siting import (
@@ -149,8 +150,8 @@ def score_sites(
     candidates = candidates_for(network, service)
     existing = offering(network, service)
     origins = list(settlements["node"])
-    costs = times.matrix(origins, list(candidates["node"])) / 60.0
-    existing_costs = times.matrix(origins, list(existing["node"])) / 60.0
+    costs = units.minutes(times.matrix(origins, list(candidates["node"])))
+    existing_costs = units.minutes(times.matrix(origins, list(existing["node"])))
     weights = demand_weights(settlements, group_weights or {})
     extra: np.ndarray | None = None
     if method == "capacitated":

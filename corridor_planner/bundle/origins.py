@@ -31,7 +31,7 @@ from typing import Any, cast
 import networkx as nx
 import pyproj
 
-from corridor_planner import settings
+from corridor_planner import settings, units
 from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import Problem
 
@@ -477,7 +477,7 @@ class _Reader:
         if ends is not None and math.isfinite(km):
             self._no_shorter_than_the_line(label, ends, km)
         top = settings.RANGES["speed_kph"].high
-        if math.isfinite(km) and math.isfinite(minutes) and km / (minutes / 60.0) > top:
+        if math.isfinite(km) and math.isfinite(minutes) and units.speed_kph(km, minutes) > top:
             self.problem(
                 label, "minutes", f"{km:g} km in {minutes:g} min is faster than {top:g} km/h"
             )

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import opening_hours
 
+from corridor_planner import units
 from corridor_planner.settings import COUNTRY_TIMEZONES, PROFILES
 
 #: ``opening_hours`` of a crossing that is never open: an unposted road across a border, or
@@ -254,7 +255,7 @@ class BorderPost:
         minutes = self.delay_minutes.get(direction_key(from_country, to_country), {})
         if profile not in minutes:
             return None
-        return float(minutes[profile]) * 60.0
+        return units.seconds(float(minutes[profile]))
 
 
 def check_profile(profile: str) -> str | None:

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from corridor_planner import settings
+from corridor_planner import settings, units
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.snapping import POINT_KINDS, Entry, RoadPoint
@@ -142,7 +142,7 @@ def _place_at(network: CorridorNetwork, lat: float, lon: float, text: str) -> Pl
     metres = road_point.distance_m if road_point is not None else float("inf")
     if road_point is None or metres > corridor.snap_limit_m:
         raise NotFoundError(_too_far(network, text.strip(), metres))
-    seconds = metres / (settings.ACCESS_SPEED_KPH / 3.6)
+    seconds = units.travel_seconds(metres, settings.ACCESS_SPEED_KPH)
     return Place(text.strip(), road_point=road_point, access_m=metres, access_s=seconds)
 
 

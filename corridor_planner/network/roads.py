@@ -17,7 +17,7 @@ import pandas as pd
 from pyproj import Geod
 from shapely.geometry import LineString
 
-from corridor_planner import settings
+from corridor_planner import settings, units
 from corridor_planner.errors import DataError, Problem
 
 #: OSM way tags the graph keeps beyond osmnx's defaults.
@@ -247,4 +247,4 @@ def add_travel_times(graph: nx.MultiDiGraph, speed_kph: SpeedFn) -> None:
         if limit is not None:
             speed = min(speed, limit)
         data["speed_kph"] = speed
-        data["travel_time"] = max(data["length"] / (speed / 3.6), settings.MIN_EDGE_SECONDS)
+        data["travel_time"] = units.travel_seconds(data["length"], speed)

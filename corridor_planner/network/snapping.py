@@ -24,7 +24,7 @@ from shapely import STRtree
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
-from corridor_planner import settings
+from corridor_planner import settings, units
 from corridor_planner.network.roads import edge_kind
 
 #: A foot of perpendicular this close (m) to a road node attaches to that node, with no
@@ -321,7 +321,7 @@ def _attach(graph: nx.MultiDiGraph, node: int, road_node: Hashable, row: dict[st
     )
     road = graph.nodes[road_node]
     metres = math.hypot(point.x - road["x"], point.y - road["y"])  # to the foot, or a node near it
-    seconds = max(metres / (settings.ACCESS_SPEED_KPH / 3.6), settings.MIN_EDGE_SECONDS)
+    seconds = units.travel_seconds(metres, settings.ACCESS_SPEED_KPH)
     for u, v in ((node, road_node), (road_node, node)):
         graph.add_edge(
             u, v, highway="access", length=metres, travel_time=seconds, country=row["country"]

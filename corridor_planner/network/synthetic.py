@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from corridor_planner import units
 from corridor_planner.settings import DEFAULT_SPEEDS_KPH
 
 #: Road classes of a synthetic grid: every ``stride``-th row or column is a faster road.
@@ -97,7 +98,7 @@ def road_like_graph(
     keep = arterial | (rng.random(len(tails)) >= gap_share)
     tails, heads, speed = tails[keep], heads[keep], speed[keep]
     length = np.hypot(x[tails] - x[heads], y[tails] - y[heads]) * rng.uniform(1.0, 1.3, len(tails))
-    time = length / (speed / 3.6)
+    time = units.travel_seconds(length, speed)
     both = rng.random(len(tails)) >= oneway_share
     return RoadLikeGraph(
         x=x,

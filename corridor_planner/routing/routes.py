@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import LineString
 
-from corridor_planner import settings
+from corridor_planner import settings, units
 from corridor_planner.bundle.posts import check_profile
 from corridor_planner.bundle.scenario import BASELINE, Scenario
 from corridor_planner.errors import NoRouteError, NotFoundError
@@ -121,11 +121,24 @@ def find_route(
         legs.append(_leg_for(network.graph.edges[last.edge], share=last))
     if start.road_point is not None:
         legs.insert(
-            0, Leg("access", "to the road network", "", start.access_m / 1000, start.access_s / 60)
+            0,
+            Leg(
+                "access",
+                "to the road network",
+                "",
+                units.km(start.access_m),
+                units.minutes(start.access_s),
+            ),
         )
     if end.road_point is not None:
         legs.append(
-            Leg("access", "from the road network", "", end.access_m / 1000, end.access_s / 60)
+            Leg(
+                "access",
+                "from the road network",
+                "",
+                units.km(end.access_m),
+                units.minutes(end.access_s),
+            )
         )
     legs = _merged(legs)
     return Route(
@@ -145,7 +158,7 @@ def find_route(
                 )
                 if times.depart
                 else None,
-                "wait_minutes": round(use.wait_s / 60, 1),
+                "wait_minutes": round(units.minutes(use.wait_s), 1),
             }
             for use in routed.crossings
             if use.crossing.post is not None
@@ -196,7 +209,14 @@ def _legs(network: CorridorNetwork, routed: RoutedPath, way_factors: dict[str, f
         if use is not None and use.crossing.post is None:  # a road a scenario may change
             link = use.crossing
             legs.append(
-                Leg("road", link.name, link.ref, link.km, link.delay_s / 60, link.from_country)
+                Leg(
+                    "road",
+                    link.name,
+                    link.ref,
+                    link.km,
+                    units.minutes(link.delay_s),
+                    link.from_country,
+                )
             )
             continue
         if use is not None and use.crossing.post is not None:
@@ -207,9 +227,9 @@ def _legs(network: CorridorNetwork, routed: RoutedPath, way_factors: dict[str, f
                     post.name,
                     post.id,
                     0.0,
-                    (use.wait_s + crossing.delay_s) / 60,
+                    units.minutes(use.wait_s + crossing.delay_s),
                     f"{crossing.from_country}->{crossing.to_country}",
-                    wait_minutes=use.wait_s / 60,
+                    wait_minutes=units.minutes(use.wait_s),
                 )
             )
             continue
@@ -248,8 +268,8 @@ def _leg_for(data: dict[str, Any], share: Entry | None = None, seconds: float | 
     """Leg of one edge (taking ``seconds`` if given), or of the part an entry travels."""
     if share is not None:
         seconds = share.seconds
-    minutes = (data["travel_time"] if seconds is None else seconds) / 60
-    km = data["length"] / 1000 if share is None else share.metres / 1000
+    minutes = units.minutes(data["travel_time"] if seconds is None else seconds)
+    km = units.km(data["length"] if share is None else share.metres)
     if edge_kind(data) == "access":
         return Leg("access", "access leg", "", km, minutes, data["country"])
     return Leg(
