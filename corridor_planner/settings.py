@@ -188,6 +188,23 @@ IMPLICIT_MAXSPEEDS_KPH: dict[str, float] = {
     "FR:motorway": 130.0,
 }
 
+#: Which OSM ways are drivable: osmnx's "drive" network filter in Overpass QL, as osmnx
+#: 2.1.1 builds it (``osmnx._overpass._get_network_filter("drive")`` with the default
+#: ``osmnx.settings.default_access``); a test holds it equal to the installed osmnx's.
+#: A way is drivable when it has a ``highway`` tag and no ``!~`` term's regular expression
+#: is found in its value: so not ``area=yes``, ``access=private``, ``motor_vehicle=no``,
+#: ``motorcar=no``, tracks, paths, ``highway=service``, nor ``service=alley``,
+#: ``driveway``, ``parking_aisle``... Terms match anywhere in the value, as Overpass does
+#: (``highway=unknown`` contains ``no``; ``access=private;customers`` is private).
+DRIVE_FILTER = (
+    '["highway"]["area"!~"yes"]["access"!~"private"]'
+    '["highway"!~"abandoned|bridleway|bus_guideway|construction|corridor|'
+    "cycleway|elevator|escalator|footway|no|path|pedestrian|planned|platform|"
+    'proposed|raceway|razed|rest_area|service|services|steps|track"]'
+    '["motor_vehicle"!~"no"]["motorcar"!~"no"]'
+    '["service"!~"alley|driveway|emergency_access|parking|parking_aisle|private"]'
+)
+
 #: Speed (km/h) for a road class missing from the table: GeoHealthAccess ``unclassified``.
 FALLBACK_SPEED_KPH = 40.0
 

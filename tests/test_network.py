@@ -85,6 +85,50 @@ class TestOsmRoads:
         assert c_d["speed_kph"] == 28
         assert c_d["travel_time"] == pytest.approx(900)
 
+    @pytest.mark.parametrize(
+        "tags",
+        [
+            '<tag k="highway" v="track"/>',
+            '<tag k="highway" v="residential"/><tag k="service" v="parking_aisle"/>',
+            '<tag k="highway" v="primary"/><tag k="access" v="private"/>',
+            '<tag k="highway" v="primary"/><tag k="motor_vehicle" v="no"/>',
+            '<tag k="highway" v="pedestrian"/><tag k="area" v="yes"/>',
+        ],
+    )
+    def test_undrivable_ways_are_not_read(self, tiny_copy, tags):
+        # way 9 (with its own node 10) would give Town D a short cut to node 1 (Town A)
+        osm = tiny_copy / "roads.osm"
+        extra = (
+            '<node id="10" version="1" lat="43.05" lon="74.90"/>'
+            '<way id="9" version="1"><nd ref="5"/><nd ref="10"/><nd ref="1"/>'
+            f'{tags}<tag k="is_in:country_code" v="KG"/></way></osm>'
+        )
+        osm.write_text(osm.read_text().replace("</osm>", extra))
+        graph = graph_from_osm_xml(osm)
+        assert {d["osmid"] for _, _, d in graph.edges(data=True)} == set(range(1, 9))
+        assert 10 not in graph.nodes and {1, 5} <= set(graph.nodes)
+
+    def test_drivable_way_is_read(self, tiny_copy):
+        osm = tiny_copy / "roads.osm"
+        extra = (
+            '<way id="9" version="1"><nd ref="5"/><nd ref="1"/><tag k="highway" v="busway"/>'
+            '<tag k="is_in:country_code" v="KG"/></way></osm>'
+        )
+        osm.write_text(osm.read_text().replace("</osm>", extra))
+        assert 9 in {d["osmid"] for _, _, d in graph_from_osm_xml(osm).edges(data=True)}
+
+    def test_no_drivable_way(self, tiny_copy):
+        osm = tiny_copy / "roads.osm"
+        osm.write_text(
+            osm.read_text()
+            .replace('v="trunk"', 'v="track"')
+            .replace('v="primary"', 'v="path"')
+            .replace('v="secondary"', 'v="footway"')
+            .replace('v="tertiary"', 'v="steps"')
+        )
+        with pytest.raises(DataError, match="roads.osm: -: highway: no drivable road"):
+            graph_from_osm_xml(osm)
+
     def test_graph_is_projected(self, tiny_network):
         assert tiny_network.graph.graph["crs"].to_epsg() == 32643
 

@@ -21,6 +21,7 @@ from shapely.geometry import LineString
 
 from corridor_planner import settings
 from corridor_planner.errors import DataError, Problem
+from corridor_planner.importer.osm import drivable, filter_terms
 
 #: OSM way tags the graph keeps beyond osmnx's defaults.
 COUNTRY_TAG = "is_in:country_code"
@@ -33,6 +34,9 @@ _GEOD = Geod(ellps="WGS84")
 
 #: Speed (km/h) of a road class in a country: ``Corridor.speed_kph``.
 SpeedFn = Callable[[str, str | None], float]
+
+#: Tags the drivable filter reads (``motor_vehicle``, ``motorcar`` are not osmnx defaults).
+FILTER_TAGS = tuple(dict.fromkeys(key for key, _, _ in filter_terms(settings.DRIVE_FILTER)))
 
 
 def edge_kind(data: dict[str, Any]) -> str:
@@ -75,24 +79,51 @@ def graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
 
     Ways keep ``is_in:country_code`` (as ``country``) and ``distance`` (km) besides
     osmnx's usual tags. Every vertex stays a node, so points snap close to the road.
+    Ways that osmnx's "drive" filter leaves out (:func:`~corridor_planner.importer.osm.
+    drivable`: tracks, service roads, private access...) are dropped, with the nodes only
+    they used; a way without a ``highway`` tag stays, for the check to report.
 
     Raises
     ------
     DataError
-        If the file is not well-formed OSM XML or holds no roads.
+        If the file is not well-formed OSM XML or holds no drivable roads.
 
     """
     try:
-        with _extra_way_tags(COUNTRY_TAG, DISTANCE_TAG, SPEED_TAG):
+        with _extra_way_tags(COUNTRY_TAG, DISTANCE_TAG, SPEED_TAG, *FILTER_TAGS):
             graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
     except ET.ParseError as exc:
         raise DataError(Problem(path.name, "-", "-", f"not well-formed OSM XML ({exc})")) from exc
     except (ValueError, ox._errors.InsufficientResponseError) as exc:
         raise DataError(Problem(path.name, "-", "-", f"no usable roads ({exc})")) from exc
+    drop_undrivable(graph)
+    if graph.number_of_edges() == 0:
+        raise DataError(Problem(path.name, "-", "highway", "no drivable road"))
     for _, _, data in graph.edges(data=True):
         if COUNTRY_TAG in data:
             data["country"] = data.pop(COUNTRY_TAG)
     return graph
+
+
+def drop_undrivable(graph: nx.MultiDiGraph) -> int:
+    """Remove the edges of ways with a ``highway`` tag that are not drivable.
+
+    Nodes left without any edge by the removal go too.
+
+    Returns
+    -------
+    int
+        How many edges were removed.
+    """
+    dropped = [
+        (u, v, key)
+        for u, v, key, data in graph.edges(keys=True, data=True)
+        if isinstance(data.get("highway"), str) and not drivable(data)
+    ]
+    touched = {node for u, v, _ in dropped for node in (u, v)}
+    graph.remove_edges_from(dropped)
+    graph.remove_nodes_from([node for node in touched if graph.degree(node) == 0])
+    return len(dropped)
 
 
 def graph_from_lines(
