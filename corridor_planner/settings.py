@@ -131,6 +131,80 @@ DEFAULT_SPEEDS_KPH: dict[str, float] = {
     "path": 10.0,
 }
 
+#: National implicit speed limits (km/h) for OSM ``maxspeed=<country>:<zone>`` values
+#: (``KZ:urban``, ``RU:rural``), read when a way carries a zone instead of a number.
+#:
+#: Source, unless noted: OpenStreetMap wiki, "Default speed limits"
+#: (https://wiki.openstreetmap.org/wiki/Default_speed_limits), revision 2607051 of
+#: 2023-10-21, CC BY-SA 2.0, as parsed into ``legal_default_speeds.json`` by
+#: westnordost/osm-legal-default-speeds (commit 97ce687). Only the car limit
+#: (``maxspeed``) of a road type the wiki names exactly ``urban``, ``rural``, ``motorway``
+#: or ``living street`` is kept; figures that need more than the zone (lanes, surface,
+#: centre line) are left out.
+#:
+#: - UZ:urban is 60, not the wiki's 70: Presidential Decree PF-27 of 2023-02-28, cl. 15,
+#:   lowered the limit in Tashkent, Nukus, regional and local centres, cities and towns to
+#:   60 km/h from 2023-04-01 (Traffic Code cl. 78), as reported in "Maximum speed limit
+#:   drop to 60 km/h", https://cdsol.uz/en/novosti/snizhenie-maksimalnoj-skorosti-do-60-km/ch/
+#:   (villages may keep 70).
+#: - Left out, no sourced figure: TJ and TM (not on the wiki page); AF (one limit, 90, for
+#:   every road, no zone); CN:rural (the wiki gives 70 outside towns only for roads with a
+#:   centre line, 40 without); PK:motorway (110 urban, 130 rural); trunk zones (no CAREC
+#:   country lists one).
+#: - RU (not CAREC, but its zone tags are common in the region's OSM data) and FR (the
+#:   value in osmnx's tests) come from the same revision.
+IMPLICIT_MAXSPEEDS_KPH: dict[str, float] = {
+    "AZ:living_street": 20.0,
+    "AZ:urban": 60.0,
+    "AZ:rural": 90.0,
+    "AZ:motorway": 110.0,
+    "CN:urban": 50.0,
+    "CN:motorway": 120.0,
+    "GE:living_street": 20.0,
+    "GE:urban": 60.0,
+    "GE:rural": 90.0,
+    "GE:motorway": 110.0,
+    "KG:urban": 60.0,
+    "KG:rural": 90.0,
+    "KG:motorway": 110.0,
+    "KZ:living_street": 20.0,
+    "KZ:urban": 60.0,
+    "KZ:rural": 110.0,
+    "KZ:motorway": 140.0,
+    "MN:living_street": 20.0,
+    "MN:urban": 60.0,
+    "MN:rural": 80.0,
+    "PK:urban": 55.0,
+    "PK:rural": 70.0,
+    "UZ:urban": 60.0,
+    "UZ:rural": 100.0,
+    "RU:living_street": 20.0,
+    "RU:urban": 60.0,
+    "RU:rural": 90.0,
+    "RU:motorway": 110.0,
+    "FR:living_street": 20.0,
+    "FR:urban": 50.0,
+    "FR:rural": 80.0,
+    "FR:motorway": 130.0,
+}
+
+#: Which OSM ways are drivable: osmnx's "drive" network filter in Overpass QL, as osmnx
+#: 2.1.1 builds it (``osmnx._overpass._get_network_filter("drive")`` with the default
+#: ``osmnx.settings.default_access``); a test holds it equal to the installed osmnx's.
+#: A way is drivable when it has a ``highway`` tag and no ``!~`` term's regular expression
+#: is found in its value: so not ``area=yes``, ``access=private``, ``motor_vehicle=no``,
+#: ``motorcar=no``, tracks, paths, ``highway=service``, nor ``service=alley``,
+#: ``driveway``, ``parking_aisle``... Terms match anywhere in the value, as Overpass does
+#: (``highway=unknown`` contains ``no``; ``access=private;customers`` is private).
+DRIVE_FILTER = (
+    '["highway"]["area"!~"yes"]["access"!~"private"]'
+    '["highway"!~"abandoned|bridleway|bus_guideway|construction|corridor|'
+    "cycleway|elevator|escalator|footway|no|path|pedestrian|planned|platform|"
+    'proposed|raceway|razed|rest_area|service|services|steps|track"]'
+    '["motor_vehicle"!~"no"]["motorcar"!~"no"]'
+    '["service"!~"alley|driveway|emergency_access|parking|parking_aisle|private"]'
+)
+
 #: Speed (km/h) for a road class missing from the table: GeoHealthAccess ``unclassified``.
 FALLBACK_SPEED_KPH = 40.0
 

@@ -88,7 +88,7 @@ class TestCoverage:
 
 
 class TestE2sfca:
-    """Hand-worked: catchment 30 min, zones 0-10 / 10-20 / 20-30 min weighted 1 / 0.68 / 0.22."""
+    """Hand-worked: catchment 30 min, zones [0, 10] / (10, 20] / (20, 30] weigh 1 / 0.68 / 0.22."""
 
     minutes = np.array([[5.0, 25.0], [15.0, 5.0], [40.0, 12.0]])
     population = np.array([1000.0, 2000.0, 500.0])
@@ -100,6 +100,30 @@ class TestE2sfca:
         r1, r2 = 10 / 2360, 20 / 2560
         np.testing.assert_allclose(ratios, [r1, r2])
         np.testing.assert_allclose(scores, [r1 + 0.22 * r2, 0.68 * r1 + r2, 0.68 * r2])
+
+    def test_zones_include_their_upper_edge(self):
+        # pysal access and the coverage rule (d <= c) count the edge in: c/3 -> 1, 2c/3 -> 0.68
+        minutes = np.array([0.0, 10.0, 10.001, 20.0, 20.001, 30.0, 30.001, np.inf])
+        weights = access.zone_weights(minutes, 30)
+        np.testing.assert_array_equal(weights, [1.0, 1.0, 0.68, 0.68, 0.22, 0.22, 0.0, 0.0])
+
+    @pytest.mark.parametrize("catchment", [10.0, 45.0, 60.0, 100.0])
+    def test_edges_at_thirds_that_are_not_whole_minutes(self, catchment):
+        third = catchment / 3
+        minutes = np.array([third, 2 * catchment / 3, catchment])
+        above = np.nextafter(minutes, np.inf)
+        np.testing.assert_array_equal(access.zone_weights(minutes, catchment), [1.0, 0.68, 0.22])
+        np.testing.assert_array_equal(access.zone_weights(above, catchment), [0.68, 0.22, 0.0])
+
+    def test_whole_minute_table_with_times_on_the_edges(self):
+        # every time sits on a zone edge: weights [[1, 0.68], [0.68, 0.22]]
+        minutes = np.array([[10.0, 20.0], [20.0, 30.0]])
+        population = np.array([100.0, 300.0])
+        scores, ratios = access.e2sfca_scores(minutes, population, np.array([6.0, 3.0]), 30)
+        # R1 = 6 / (100 + 0.68 * 300) = 6 / 304 ; R2 = 3 / (0.68 * 100 + 0.22 * 300) = 3 / 134
+        r1, r2 = 6 / 304, 3 / 134
+        np.testing.assert_allclose(ratios, [r1, r2])
+        np.testing.assert_allclose(scores, [r1 + 0.68 * r2, 0.68 * r1 + 0.22 * r2])
 
     def test_crowding_lowers_access(self):
         crowded = self.population * np.array([1, 5, 1])

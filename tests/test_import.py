@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import osmium
+import osmnx as ox
 import pandas as pd
 import pytest
 import rasterio
@@ -21,9 +22,11 @@ from rasterio.transform import from_origin
 from shapely.geometry import box
 
 from cli import main
+from corridor_planner import settings
 from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import DataError, NoRouteError
 from corridor_planner.importer import ImportOptions, import_bundle
+from corridor_planner.importer.osm import drivable, filter_terms, matches_filter
 from corridor_planner.network.graph import build_network
 from corridor_planner.routing.routes import find_route
 
@@ -52,6 +55,74 @@ WAYS = {
     8: ([8, 4], {"highway": "secondary", "name": "F - C", "distance": "12"}),
     9: ([5, 1], {"highway": "footway", "name": "a path, not a road"}),
 }
+
+
+#: Ways and whether osmnx's "drive" network keeps them, worked by hand from its filter.
+DRIVE_CASES = [
+    ({"highway": "residential"}, True),
+    ({"highway": "motorway_link"}, True),
+    ({"highway": "primary", "access": "destination"}, True),
+    ({"highway": "primary", "area": "no"}, True),
+    ({"highway": "busway"}, True),  # not in osmnx's list: kept
+    ({"highway": "bus_stop"}, True),
+    ({"highway": "via_ferrata"}, True),
+    ({"highway": "service"}, False),
+    ({"highway": "service", "service": "parking_aisle"}, False),
+    ({"highway": "residential", "service": "parking_aisle"}, False),
+    ({"highway": "unclassified", "service": "driveway"}, False),
+    ({"highway": "residential", "service": "alley"}, False),
+    ({"highway": "track"}, False),
+    ({"highway": "track", "tracktype": "grade1"}, False),
+    ({"highway": "footway"}, False),
+    ({"highway": "primary", "access": "private"}, False),
+    ({"highway": "primary", "access": "private;customers"}, False),  # found anywhere
+    ({"highway": "tertiary", "motor_vehicle": "no"}, False),
+    ({"highway": "tertiary", "motorcar": "no"}, False),
+    ({"highway": "pedestrian", "area": "yes"}, False),
+    ({"highway": "primary", "area": "yes"}, False),
+    ({"highway": "unknown"}, False),  # contains "no"
+    ({"name": "no highway tag"}, False),
+    ({}, False),
+]
+
+
+class TestDrivableFilter:
+    def test_the_filter_is_osmnx_drive_filter(self):
+        assert ox._overpass._get_network_filter("drive") == settings.DRIVE_FILTER
+
+    @pytest.mark.parametrize(("tags", "kept"), DRIVE_CASES)
+    def test_ways_by_hand_and_by_osmnx_filter_string(self, tags, kept):
+        assert drivable(tags) is kept
+        assert matches_filter(tags, ox._overpass._get_network_filter("drive")) is kept
+
+    def test_pyosmium_tags_are_read_the_same(self, tmp_path):
+        path = tmp_path / "ways.osm"
+        with osmium.SimpleWriter(str(path)) as writer:
+            for index, (tags, _) in enumerate(DRIVE_CASES, start=1):
+                writer.add_way(osmium.osm.mutable.Way(id=index, nodes=[1, 2], tags=tags))
+        verdicts = {w.id: drivable(w.tags) for w in osmium.FileProcessor(str(path))}
+        assert verdicts == {i: kept for i, (_, kept) in enumerate(DRIVE_CASES, start=1)}
+
+    @pytest.mark.parametrize(
+        ("query", "terms"),
+        [
+            ('["highway"]', [("highway", None, "")]),
+            ('["a"="b"]["c"!="d"]', [("a", "=", "b"), ("c", "!=", "d")]),
+            ('["a"~"x|y"]["b"!~"z"]', [("a", "~", "x|y"), ("b", "!~", "z")]),
+        ],
+    )
+    def test_filter_terms(self, query, terms):
+        assert filter_terms(query) == terms
+
+    def test_filter_terms_refuse_other_text(self):
+        with pytest.raises(ValueError, match="not an Overpass tag filter"):
+            filter_terms('["highway"] or ["railway"]')
+
+    def test_equality_terms(self):
+        assert matches_filter({"a": "b"}, '["a"="b"]')
+        assert not matches_filter({"a": "bb"}, '["a"="b"]')
+        assert matches_filter({}, '["a"!="b"]')
+        assert not matches_filter({}, '["a"~"b"]')
 
 
 def write_pbf(path: Path, with_q_post: bool = True) -> Path:

@@ -10,6 +10,7 @@ from shapely.geometry import LineString
 from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import DataError
 from corridor_planner.network.graph import build_network, graph_from_lines, graph_from_osm_xml
+from corridor_planner.network.roads import maxspeed_kph
 from corridor_planner.routing.routes import find_route
 from tests.helpers import edit_feature
 
@@ -44,6 +45,33 @@ class TestOsmRoads:
         assert c_d["speed_kph"] == 35
         assert c_d["travel_time"] == pytest.approx(720)
 
+    @pytest.mark.parametrize(
+        ("maxspeed", "kph"), [("KG:urban", 60.0), ("40 mph", 64.3736), ("50|70", 60.0)]
+    )
+    def test_zone_mph_and_lane_limits_cap_the_class_speed(self, tiny_copy, maxspeed, kph):
+        osm = tiny_copy / "roads.osm"
+        osm.write_text(
+            osm.read_text().replace(
+                '<tag k="name" v="C - D"/>',
+                f'<tag k="name" v="C - D"/><tag k="maxspeed" v="{maxspeed}"/>',
+            )
+        )
+        network = build_network(load_corridor(tiny_copy))
+        (c_d, _) = road_edges(network.graph, "C - D")
+        assert c_d["speed_kph"] == pytest.approx(kph)  # class speed 70 km/h
+        assert c_d["travel_time"] == pytest.approx(7_000 / (kph / 3.6))
+
+    def test_unreadable_maxspeed_leaves_the_class_speed(self, tiny_copy):
+        osm = tiny_copy / "roads.osm"
+        osm.write_text(
+            osm.read_text().replace(
+                '<tag k="name" v="C - D"/>', '<tag k="name" v="C - D"/><tag k="maxspeed" v="0"/>'
+            )
+        )
+        network = build_network(load_corridor(tiny_copy))
+        (c_d, _) = road_edges(network.graph, "C - D")
+        assert c_d["speed_kph"] == 70
+
     def test_observed_travel_speed_replaces_the_class_speed(self, tiny_copy):
         osm = tiny_copy / "roads.osm"
         osm.write_text(
@@ -56,6 +84,50 @@ class TestOsmRoads:
         (c_d, _) = road_edges(network.graph, "C - D")
         assert c_d["speed_kph"] == 28
         assert c_d["travel_time"] == pytest.approx(900)
+
+    @pytest.mark.parametrize(
+        "tags",
+        [
+            '<tag k="highway" v="track"/>',
+            '<tag k="highway" v="residential"/><tag k="service" v="parking_aisle"/>',
+            '<tag k="highway" v="primary"/><tag k="access" v="private"/>',
+            '<tag k="highway" v="primary"/><tag k="motor_vehicle" v="no"/>',
+            '<tag k="highway" v="pedestrian"/><tag k="area" v="yes"/>',
+        ],
+    )
+    def test_undrivable_ways_are_not_read(self, tiny_copy, tags):
+        # way 9 (with its own node 10) would give Town D a short cut to node 1 (Town A)
+        osm = tiny_copy / "roads.osm"
+        extra = (
+            '<node id="10" version="1" lat="43.05" lon="74.90"/>'
+            '<way id="9" version="1"><nd ref="5"/><nd ref="10"/><nd ref="1"/>'
+            f'{tags}<tag k="is_in:country_code" v="KG"/></way></osm>'
+        )
+        osm.write_text(osm.read_text().replace("</osm>", extra))
+        graph = graph_from_osm_xml(osm)
+        assert {d["osmid"] for _, _, d in graph.edges(data=True)} == set(range(1, 9))
+        assert 10 not in graph.nodes and {1, 5} <= set(graph.nodes)
+
+    def test_drivable_way_is_read(self, tiny_copy):
+        osm = tiny_copy / "roads.osm"
+        extra = (
+            '<way id="9" version="1"><nd ref="5"/><nd ref="1"/><tag k="highway" v="busway"/>'
+            '<tag k="is_in:country_code" v="KG"/></way></osm>'
+        )
+        osm.write_text(osm.read_text().replace("</osm>", extra))
+        assert 9 in {d["osmid"] for _, _, d in graph_from_osm_xml(osm).edges(data=True)}
+
+    def test_no_drivable_way(self, tiny_copy):
+        osm = tiny_copy / "roads.osm"
+        osm.write_text(
+            osm.read_text()
+            .replace('v="trunk"', 'v="track"')
+            .replace('v="primary"', 'v="path"')
+            .replace('v="secondary"', 'v="footway"')
+            .replace('v="tertiary"', 'v="steps"')
+        )
+        with pytest.raises(DataError, match="roads.osm: -: highway: no drivable road"):
+            graph_from_osm_xml(osm)
 
     def test_graph_is_projected(self, tiny_network):
         assert tiny_network.graph.graph["crs"].to_epsg() == 32643
@@ -244,3 +316,67 @@ class TestGisLines:
         ).to_file(path)
         with pytest.raises(DataError, match="r.geojson: -: highway: column missing"):
             graph_from_lines(path)
+
+
+class TestMaxspeed:
+    #: The 11 strings of osmnx's own test (tests/test_osmnx.py, test_routing) and its answers.
+    @pytest.mark.parametrize(
+        ("value", "kph"),
+        [
+            ("5", 5.0),
+            ("5 mph", 8.0467),
+            ("100,2", 100.2),
+            ("100.2", 100.2),
+            ("100 km/h", 100.0),
+            ("100 mph", 160.934),
+            ("60|100", 80.0),
+            ("60|100 mph", 128.7472),
+            ("signal", None),
+            ("100;70", None),
+            ("FR:urban", 50.0),
+        ],
+    )
+    def test_osmnx_test_strings(self, value, kph):
+        assert maxspeed_kph(value) == (None if kph is None else pytest.approx(kph))
+
+    def test_lists_from_simplification_average_their_readable_values(self):
+        assert maxspeed_kph(["25 mph", "30 mph"]) == pytest.approx(44.25685)
+        assert maxspeed_kph(["mph", "kph"]) is None
+        assert maxspeed_kph(["60", "signals", "KZ:rural"]) == pytest.approx(85.0)
+
+    @pytest.mark.parametrize(
+        ("value", "kph"),
+        [
+            ("KZ:urban", 60.0),
+            ("KZ:rural", 110.0),
+            ("KZ:motorway", 140.0),
+            ("KG:rural", 90.0),
+            ("RU:rural", 90.0),
+            ("PK:urban", 55.0),
+            ("CN:motorway", 120.0),
+            ("UZ:urban", 60.0),
+            ("TJ:urban", None),  # no sourced figure: left out, not guessed
+            ("kz:urban", None),  # country codes are upper case
+            ("KZ:trunk", None),
+        ],
+    )
+    def test_national_implicit_limits(self, value, kph):
+        assert maxspeed_kph(value) == kph
+
+    @pytest.mark.parametrize(
+        ("value", "kph"),
+        [
+            ("10 knots", 18.52),
+            ("50kmh", 50.0),
+            ("50  km/h", None),  # two spaces: not the wiki's form
+            ("none", None),
+            ("walk", None),
+            ("", None),
+            (None, None),
+            (float("nan"), None),
+            (60, 60.0),
+            (45.5, 45.5),
+        ],
+    )
+    def test_other_forms(self, value, kph):
+        assert maxspeed_kph(value) == (None if kph is None else pytest.approx(kph))

@@ -175,13 +175,27 @@ def cooperation_gain(closed: pd.DataFrame, open_: pd.DataFrame) -> pd.DataFrame:
 
 
 def zone_weights(minutes: np.ndarray, catchment_min: float) -> np.ndarray:
-    """Luo & Qi step weights: 1.00 / 0.68 / 0.22 in each third of the catchment, 0 beyond."""
-    zone = np.floor(minutes / (catchment_min / 3.0))
-    weights = np.zeros_like(minutes, dtype=float)
-    for index, weight in enumerate(LUO_QI_WEIGHTS):
-        weights[zone == index] = weight
-    weights[minutes == catchment_min] = LUO_QI_WEIGHTS[-1]
-    return weights
+    """Luo & Qi step weights: 1.00 / 0.68 / 0.22 in each third of the catchment, 0 beyond.
+
+    Zones include their upper edge, as pysal ``access`` does and as the coverage rule
+    (:func:`corridor_planner.analysis.coverage.within`, ``d <= c``) does: a time of exactly
+    ``c/3`` weighs 1, ``2c/3`` weighs 0.68 and ``c`` weighs 0.22.
+
+    Parameters
+    ----------
+    minutes : numpy.ndarray
+        Travel times in minutes (``inf``: unreachable).
+    catchment_min : float
+        Catchment size ``c`` in minutes.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weight of each time, same shape as ``minutes``.
+    """
+    zones = len(LUO_QI_WEIGHTS)
+    edges = [catchment_min * (index + 1) / zones for index in range(zones)]
+    return np.select([minutes <= edge for edge in edges], LUO_QI_WEIGHTS, default=0.0)
 
 
 def gaussian_weights(minutes: np.ndarray, catchment_min: float) -> np.ndarray:

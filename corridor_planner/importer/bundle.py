@@ -634,9 +634,12 @@ of the importer that the user should check.
 
 ## Rules applied
 
-- **Roads**: OSM ways with a drivable `highway` (osmnx's "drive" rule: no service roads,
-  tracks, paths, private access), split at junctions; `maxspeed`, `oneway`, `name`, `ref`
-  kept. Speeds by class: the package's GeoHealthAccess table (corridor_planner/settings.py).
+- **Roads**: OSM ways with a drivable `highway` (osmnx's "drive" filter,
+  `settings.DRIVE_FILTER`: no service roads, alleys, driveways, parking aisles, tracks,
+  paths, areas, private access, `motor_vehicle=no`), split at junctions; `maxspeed`,
+  `oneway`, `name`, `ref` kept; `maxspeed` caps the speed (numbers, mph, national zones
+  such as `KZ:urban`: `settings.IMPLICIT_MAXSPEEDS_KPH`). Speeds by class: the package's
+  GeoHealthAccess table (corridor_planner/settings.py).
 - **Countries**: from the boundary polygons, not from tags; a road that crosses a border is
   split where it crosses. Parts outside every polygon are dropped (measured above).
 - **Border posts**: a post within {MATCH_LIMIT_M / 1000:g} km of a crossing (from the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
+import statistics
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -19,6 +21,7 @@ from shapely.geometry import LineString
 
 from corridor_planner import settings, units
 from corridor_planner.errors import DataError, Problem
+from corridor_planner.importer.osm import drivable, filter_terms
 
 #: OSM way tags the graph keeps beyond osmnx's defaults.
 COUNTRY_TAG = "is_in:country_code"
@@ -31,6 +34,9 @@ _GEOD = Geod(ellps="WGS84")
 
 #: Speed (km/h) of a road class in a country: ``Corridor.speed_kph``.
 SpeedFn = Callable[[str, str | None], float]
+
+#: Tags the drivable filter reads (``motor_vehicle``, ``motorcar`` are not osmnx defaults).
+FILTER_TAGS = tuple(dict.fromkeys(key for key, _, _ in filter_terms(settings.DRIVE_FILTER)))
 
 
 def edge_kind(data: dict[str, Any]) -> str:
@@ -73,24 +79,51 @@ def graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
 
     Ways keep ``is_in:country_code`` (as ``country``) and ``distance`` (km) besides
     osmnx's usual tags. Every vertex stays a node, so points snap close to the road.
+    Ways that osmnx's "drive" filter leaves out (:func:`~corridor_planner.importer.osm.
+    drivable`: tracks, service roads, private access...) are dropped, with the nodes only
+    they used; a way without a ``highway`` tag stays, for the check to report.
 
     Raises
     ------
     DataError
-        If the file is not well-formed OSM XML or holds no roads.
+        If the file is not well-formed OSM XML or holds no drivable roads.
 
     """
     try:
-        with _extra_way_tags(COUNTRY_TAG, DISTANCE_TAG, SPEED_TAG):
+        with _extra_way_tags(COUNTRY_TAG, DISTANCE_TAG, SPEED_TAG, *FILTER_TAGS):
             graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
     except ET.ParseError as exc:
         raise DataError(Problem(path.name, "-", "-", f"not well-formed OSM XML ({exc})")) from exc
     except (ValueError, ox._errors.InsufficientResponseError) as exc:
         raise DataError(Problem(path.name, "-", "-", f"no usable roads ({exc})")) from exc
+    drop_undrivable(graph)
+    if graph.number_of_edges() == 0:
+        raise DataError(Problem(path.name, "-", "highway", "no drivable road"))
     for _, _, data in graph.edges(data=True):
         if COUNTRY_TAG in data:
             data["country"] = data.pop(COUNTRY_TAG)
     return graph
+
+
+def drop_undrivable(graph: nx.MultiDiGraph) -> int:
+    """Remove the edges of ways with a ``highway`` tag that are not drivable.
+
+    Nodes left without any edge by the removal go too.
+
+    Returns
+    -------
+    int
+        How many edges were removed.
+    """
+    dropped = [
+        (u, v, key)
+        for u, v, key, data in graph.edges(keys=True, data=True)
+        if isinstance(data.get("highway"), str) and not drivable(data)
+    ]
+    touched = {node for u, v, _ in dropped for node in (u, v)}
+    graph.remove_edges_from(dropped)
+    graph.remove_nodes_from([node for node in touched if graph.degree(node) == 0])
+    return len(dropped)
 
 
 def graph_from_lines(
@@ -207,6 +240,65 @@ def _to_float(value: Any) -> float | None:
     return number if number > 0 and math.isfinite(number) else None
 
 
+# maxspeed --------------------------------------------------------------------------------
+
+#: km/h in a mile per hour and in a knot (osmnx uses the same mile factor).
+MPH_KPH = 1.60934
+KNOT_KPH = 1.852
+
+#: One numeric ``maxspeed`` value: a number (``,`` or ``.`` as decimal mark) and an
+#: optional unit after at most one space (the OSM wiki's pattern, as osmnx reads it).
+_MAXSPEED_VALUE = re.compile(r"([0-9][.,0-9]*?)(?: ?(?:km/h|kmh|kph|mph|knots))?")
+
+
+def maxspeed_kph(value: Any) -> float | None:
+    """Speed limit (km/h) of an OSM ``maxspeed`` value, or None when it gives no number.
+
+    Read as osmnx reads it: ``"60"``, ``"100,2"``, ``"100 km/h"``; ``"50 mph"`` converted
+    to km/h; per-lane values ``"60|100"`` averaged (``"60|100 mph"``: all in mph); an
+    implicit national limit such as ``"KZ:urban"`` looked up in
+    :data:`corridor_planner.settings.IMPLICIT_MAXSPEEDS_KPH`; anything else (``"signals"``,
+    ``"none"``, ``"100;70"``, an unknown zone) gives None. A list (ways merged by graph
+    simplification) gives the mean of its readable values. Beyond osmnx: ``knots`` are
+    converted (osmnx leaves them as km/h), and a plain number (a GIS column) is km/h.
+
+    Parameters
+    ----------
+    value : Any
+        The tag's value: text, a number, a list of them, or missing.
+
+    Returns
+    -------
+    float or None
+        The limit in km/h.
+    """
+    if isinstance(value, list):
+        speeds = [s for s in (maxspeed_kph(item) for item in value) if s is not None]
+        return statistics.fmean(speeds) if speeds else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) if math.isfinite(value) else None
+    if not isinstance(value, str):
+        return None
+    speeds = []
+    for part in value.split("|"):
+        match = _MAXSPEED_VALUE.fullmatch(part)
+        number = _decimal(match.group(1)) if match else None
+        if number is None:
+            return settings.IMPLICIT_MAXSPEEDS_KPH.get(value)
+        speeds.append(number)
+    unit = value.lower()
+    factor = MPH_KPH if "mph" in unit else KNOT_KPH if "knots" in unit else 1.0
+    return statistics.fmean(speeds) * factor
+
+
+def _decimal(text: str) -> float | None:
+    """Read a number written with ``.`` or ``,`` as decimal mark (``"100,2"``), else None."""
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None
+
+
 # lengths and times -----------------------------------------------------------------------
 
 
@@ -236,15 +328,14 @@ def add_travel_times(graph: nx.MultiDiGraph, speed_kph: SpeedFn) -> None:
     """Set ``speed_kph`` and ``travel_time`` (s) on every road edge.
 
     Speed is the way's ``travel_speed`` (observed km/h) when it has one, else
-    ``speed_kph(class, country)`` (the corridor's table); a numeric ``maxspeed`` caps it.
+    ``speed_kph(class, country)`` (the corridor's table); a ``maxspeed`` caps it (read by
+    :func:`maxspeed_kph`: numbers, mph, per-lane values, national zones such as ``KZ:urban``).
     """
     for _, _, data in graph.edges(data=True):
         observed = _to_float(data.get(SPEED_TAG))
         speed = observed or speed_kph(data["highway"], data.get("country"))
-        limit = _to_float(
-            str(data.get("maxspeed", "")).split()[0] if data.get("maxspeed") else None
-        )
-        if limit is not None:
+        limit = maxspeed_kph(data.get("maxspeed"))
+        if limit is not None and limit > 0:
             speed = min(speed, limit)
         data["speed_kph"] = speed
         data["travel_time"] = units.travel_seconds(data["length"], speed)
