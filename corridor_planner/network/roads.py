@@ -20,8 +20,8 @@ from pyproj import Geod
 from shapely.geometry import LineString
 
 from corridor_planner import settings, units
+from corridor_planner.bundle.drivable import drivable, filter_terms
 from corridor_planner.errors import DataError, Problem
-from corridor_planner.importer.osm import drivable, filter_terms
 
 #: OSM way tags the graph keeps beyond osmnx's defaults.
 COUNTRY_TAG = "is_in:country_code"
