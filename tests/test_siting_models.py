@@ -422,3 +422,64 @@ class TestSpoptSchools:
                 caps[fixed],
                 True,
             )
+
+
+# score-sites on the tiny corridor ------------------------------------------------------------
+
+
+def corridor_times(network, scenario):
+    from corridor_planner.routing.traveltimes import CorridorTravelTimes
+
+    return CorridorTravelTimes(network, "citizen", network.corridor.scenario(scenario))
+
+
+class TestScoreSites:
+    """Hospital D (KG, capacity 40) exists; Site B (KZ) is the only candidate."""
+
+    def test_lscp_needs_no_site_with_open_borders(self, tiny_network):
+        from corridor_planner.analysis.scoring import score_sites
+
+        scores = score_sites(
+            corridor_times(tiny_network, "baseline"), "emergency", 60, 1, method="lscp"
+        )
+        assert scores.result.objective == 0 and scores.sites.empty
+
+    def test_lscp_and_lscpb_with_borders_closed(self, tiny_network):
+        from corridor_planner.analysis.scoring import score_sites
+
+        closed = corridor_times(tiny_network, "borders_closed")
+        lscp = score_sites(closed, "emergency", 60, 1, method="lscp")
+        assert lscp.result.objective == 1 and lscp.sites["id"].tolist() == ["cand_b"]
+        assert lscp.sites["newly_covered"].tolist() == [10_000 + 800]
+        backup = score_sites(closed, "emergency", 60, 1, method="lscpb")
+        assert backup.result.extra["sites"] == 1 and backup.result.extra["backup_points"] == 0
+
+    def test_pcenter_is_the_longest_nearest_trip(self, tiny_network):
+        from corridor_planner.analysis.access import offering, settlements_on_network
+        from corridor_planner.analysis.scoring import candidates_for, score_sites
+
+        times = corridor_times(tiny_network, "baseline")
+        scores = score_sites(times, "emergency", 60, 1, method="pcenter")
+        nodes = [
+            *candidates_for(tiny_network, "emergency")["node"],
+            *offering(tiny_network, "emergency")["node"],
+        ]
+        origins = list(settlements_on_network(tiny_network)["node"])
+        longest = (times.matrix(origins, nodes) / 60).min(axis=1).max()
+        assert scores.result.objective == pytest.approx(longest)
+
+    def test_capacitated_pmedian(self, tiny_network):
+        from corridor_planner.analysis.scoring import score_sites
+
+        baseline = corridor_times(tiny_network, "baseline")
+        scores = score_sites(
+            baseline, "emergency", 60, 1, method="pmedian-capacitated", site_capacity=20_000
+        )
+        # Hospital D takes 40: no settlement fits there whole, so Site B serves everyone
+        assert scores.sites["served"].tolist() == [15_800]
+        assert scores.result.extra["existing_served"] == {"hosp_d": 0.0}
+        closed = corridor_times(tiny_network, "borders_closed")
+        with pytest.raises(SitingError, match="infeasible"):
+            score_sites(
+                closed, "emergency", 60, 1, method="pmedian-capacitated", site_capacity=20_000
+            )
