@@ -84,8 +84,26 @@ NO_DEMAND_PROFILES: frozenset[str] = frozenset({"cargo"})
 #: Border regimes a scenario may set for a post.
 REGIMES: frozenset[str] = frozenset({"open", "restricted", "closed"})
 
-#: Location models of ``score-sites``.
-SITING_METHODS: tuple[str, ...] = ("gain", "mclp", "greedy", "pmedian", "capacitated", "budget")
+#: Location models of ``score-sites`` (``budget`` last: it needs a budget, which a sweep
+#: does not give). ``lscp``: fewest sites covering everyone; ``lscpb``: as many, most
+#: covered twice; ``pcenter``: shortest longest trip; ``pmedian-capacitated``: p-median
+#: with every site and facility within its capacity.
+SITING_METHODS: tuple[str, ...] = (
+    "gain",
+    "mclp",
+    "greedy",
+    "pmedian",
+    "capacitated",
+    "lscp",
+    "lscpb",
+    "pcenter",
+    "pmedian-capacitated",
+    "budget",
+)
+
+#: Capacity-aware access measures of ``access``: E2SFCA (Luo & Qi 2009), three-step FCA
+#: (Wan, Zou & Sternberg 2012) and the rational agent access model (Saxon & Snow 2020).
+ACCESS_METHODS: tuple[str, ...] = ("e2sfca", "3sfca", "raam")
 
 #: Access standards reported beside coverage: (service, minutes, share, source).
 #: Lancet Commission on Global Surgery (Meara et al. 2015): at least 80% of people within

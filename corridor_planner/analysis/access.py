@@ -1,4 +1,4 @@
-"""Access to care: time to the nearest facility, coverage within thresholds, E2SFCA, gains."""
+"""Access to care: nearest facility, coverage, E2SFCA, 3SFCA and RAAM, cooperation gains."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from corridor_planner.errors import InvalidArgumentError, NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.outputs import json_records
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
-from corridor_planner.settings import GROUPS, SERVICES
+from corridor_planner.settings import ACCESS_METHODS, GROUPS, SERVICES
 
 #: Luo & Qi (2009) E2SFCA weights for the three equal travel-time zones of a catchment.
 LUO_QI_WEIGHTS = (1.0, 0.68, 0.22)
@@ -250,6 +250,206 @@ def e2sfca_scores(
     return scores, ratios
 
 
+#: Wan, Zou & Sternberg (2012) travel-time weights of 3SFCA, pysal access's default:
+#: (upper edge in minutes, weight), each edge included.
+WAN_STEPS: tuple[tuple[float, float], ...] = ((10, 0.962), (20, 0.704), (30, 0.377), (60, 0.042))
+
+
+def wan_weights(minutes: np.ndarray, catchment_min: float) -> np.ndarray:
+    """Wan et al. (2012) step weights on absolute minutes (the catchment cuts them later)."""
+    weights = np.zeros_like(minutes, dtype=float)
+    for edge, weight in reversed(WAN_STEPS):
+        weights[minutes <= edge] = weight
+    return weights
+
+
+#: Decay functions 3SFCA accepts: the E2SFCA ones and Wan et al.'s steps.
+THREE_STEP_DECAYS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    **DECAYS,
+    "wan": wan_weights,
+}
+
+
+def three_sfca_scores(
+    minutes: np.ndarray,
+    population: np.ndarray,
+    supply: np.ndarray,
+    catchment_min: float,
+    decay: str | Callable[[np.ndarray], np.ndarray] = "zones",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Three-step floating catchment area accessibility (Wan, Zou & Sternberg 2012).
+
+    Step 0: selection weights ``G_ij = W_ij / sum_k W_ik`` over every facility a
+    settlement reaches (the catchment does not cut this sum, as in pysal access).
+    Step 1: ``R_j = S_j / sum_i P_i G_ij W_ij`` over settlements within the catchment.
+    Step 2: ``A_i = sum_j R_j G_ij W_ij`` over facilities within the catchment.
+
+    Parameters
+    ----------
+    minutes : numpy.ndarray
+        ``settlements x facilities`` travel times (``inf``: unreachable).
+    population : numpy.ndarray
+        People per settlement.
+    supply : numpy.ndarray
+        Capacity per facility (any one unit).
+    catchment_min : float
+        Catchment size in minutes (pairs farther apart do not count in steps 1 and 2).
+    decay : str or callable
+        ``zones`` or ``gaussian`` (relative to the catchment, as for E2SFCA), ``wan``
+        (Wan et al.'s steps, pysal access's default), or a function of the minutes.
+
+    Returns
+    -------
+    scores : numpy.ndarray
+        Supply per person from each settlement (0 where no facility is in reach).
+    ratios : numpy.ndarray
+        Supply per weighted person at each facility (``inf``: no demand in reach).
+    """
+    times = np.where(np.isfinite(minutes), minutes, np.inf)
+    if callable(decay):
+        weights = np.where(np.isfinite(times), decay(np.where(np.isfinite(times), times, 0)), 0.0)
+    elif decay in THREE_STEP_DECAYS:
+        weights = THREE_STEP_DECAYS[decay](times, catchment_min)
+    else:
+        known = ", ".join(THREE_STEP_DECAYS)
+        raise InvalidArgumentError(f"unknown decay {decay!r}; known: {known}")
+    weights = np.asarray(weights, dtype=float)
+    totals = weights.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        selection = np.where(totals > 0, weights / totals, 0.0)
+    reach = selection * weights * (times <= catchment_min)
+    demand = population @ reach
+    with np.errstate(divide="ignore"):
+        ratios = np.where(demand > 0, supply / demand, np.inf)
+    scores = reach @ np.where(np.isfinite(ratios), ratios, 0.0)
+    return scores, ratios
+
+
+@dataclass
+class RaamResult:
+    """Rational agent access model (Saxon & Snow 2020) at equilibrium.
+
+    Attributes
+    ----------
+    cost : numpy.ndarray
+        Per settlement, the cost its people bear at equilibrium: travel time over tau
+        plus congestion (demand over supply scaled by rho); ``inf``: no facility in reach.
+    assignment : numpy.ndarray
+        ``settlements x facilities`` people travelling from each settlement to each.
+    gap : float
+        Largest difference, over settlements, between the dearest facility their people
+        use and the cheapest they could: 0 at an exact equilibrium.
+    sweeps : int
+        Passes over the settlements until the gap fell below the tolerance.
+    rho : float
+        Demand per unit of supply that makes congestion cost 1.
+    """
+
+    cost: np.ndarray
+    assignment: np.ndarray
+    gap: float
+    sweeps: int
+    rho: float
+
+
+def _water_fill(people: float, thresholds: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Split ``people`` so that ``threshold + x / scale`` is equal wherever ``x > 0``."""
+    order = np.argsort(thresholds)
+    theta, s = thresholds[order], scale[order]
+    level = (people + np.cumsum(s * theta)) / np.cumsum(s)
+    active = int(np.flatnonzero(level > theta)[-1]) + 1 if (level > theta).any() else 1
+    x = np.zeros_like(thresholds)
+    x[order[:active]] = np.maximum(s[:active] * (level[active - 1] - theta[:active]), 0.0)
+    return x
+
+
+def raam_scores(
+    minutes: np.ndarray,
+    population: np.ndarray,
+    supply: np.ndarray,
+    tau_min: float = 60.0,
+    rho: float | None = None,
+    tol: float = 1e-9,
+    max_sweeps: int = 100_000,
+) -> RaamResult:
+    """Rational agent access model: travel plus congestion cost at user equilibrium.
+
+    pysal access's RAAM: a person at ``i`` using facility ``j`` bears
+    ``T_ij / tau + D_j / (rho S_j)``, with ``D_j`` everyone using ``j`` and ``rho`` the
+    demand per unit of supply (default: total population over total supply); people
+    move until nobody can lower their cost, and each settlement's score is the cost its
+    people bear. access moves whole people a few at a time for a fixed number of cycles;
+    here people are divisible and the equilibrium is found exactly (to ``tol``) by
+    exact block minimisation of the convex potential
+    ``sum T_ij a_ij / tau + sum D_j^2 / (2 rho S_j)``, one settlement at a time.
+
+    Parameters
+    ----------
+    minutes : numpy.ndarray
+        ``settlements x facilities`` travel times (``inf``: unreachable).
+    population : numpy.ndarray
+        People per settlement.
+    supply : numpy.ndarray
+        Capacity per facility; facilities without supply are not used.
+    tau_min : float
+        Minutes of travel worth as much as congestion at the mean demand-to-supply ratio.
+    rho : float, optional
+        Demand per unit of supply at which congestion costs 1.
+    tol, max_sweeps : float, int
+        Stop when the equilibrium gap is below ``tol``, or after ``max_sweeps`` passes.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If tau is not positive, or no facility has supply.
+    """
+    population = np.asarray(population, dtype=float)
+    supply = np.asarray(supply, dtype=float)
+    if not tau_min > 0:
+        raise InvalidArgumentError(f"tau must be a positive number of minutes, got {tau_min!r}")
+    if not (supply > 0).any():
+        raise InvalidArgumentError("RAAM needs at least one facility with supply > 0")
+    rho = float(population.sum() / supply[supply > 0].sum()) if rho is None else float(rho)
+    scale = np.where(supply > 0, rho * supply, 0.0)
+    travel = np.where(np.isfinite(minutes) & (scale > 0), minutes / tau_min, np.inf)
+    usable = np.isfinite(travel)
+    rows = np.flatnonzero((population > 0) & usable.any(axis=1))
+    assignment = np.zeros(travel.shape)
+    nearest = np.argmin(travel, axis=1)
+    assignment[rows, nearest[rows]] = population[rows]
+    load = assignment.sum(axis=0)
+    gap, sweeps = np.inf, 0
+    while gap > tol and sweeps < max_sweeps:
+        sweeps += 1
+        for i in rows:
+            cols = np.flatnonzero(usable[i])
+            other = load[cols] - assignment[i, cols]
+            share = _water_fill(population[i], travel[i, cols] + other / scale[cols], scale[cols])
+            load[cols] = other + share
+            assignment[i, cols] = share
+        gap = _equilibrium_gap(travel, scale, load, assignment, rows)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        congestion = np.where(scale > 0, load / scale, np.inf)
+    cost = np.min(travel + congestion, axis=1)
+    return RaamResult(cost, assignment, float(gap), sweeps, rho)
+
+
+def _equilibrium_gap(
+    travel: np.ndarray,
+    scale: np.ndarray,
+    load: np.ndarray,
+    assignment: np.ndarray,
+    rows: np.ndarray,
+) -> float:
+    if not len(rows):
+        return 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = travel[rows] + np.where(scale > 0, load / scale, np.inf)
+    used = assignment[rows] > 1e-12 * assignment[rows].sum(axis=1, keepdims=True)
+    dearest = np.where(used, cost, -np.inf).max(axis=1)
+    return float((dearest - cost.min(axis=1)).max())
+
+
 def e2sfca(
     times: CorridorTravelTimes,
     service: str,
@@ -283,6 +483,59 @@ def e2sfca(
     return out
 
 
+#: Column each capacity-aware measure adds to the settlements table.
+MEASURE_COLUMNS = {"e2sfca": "e2sfca_per_1000", "3sfca": "3sfca_per_1000", "raam": "raam_cost"}
+
+
+def capacity_measure(
+    times: CorridorTravelTimes,
+    service: str,
+    method: str = "e2sfca",
+    *,
+    catchment_min: float = 60.0,
+    tau_min: float | None = None,
+) -> tuple[np.ndarray, str, dict[str, Any]]:
+    """One capacity-aware access score per attached settlement.
+
+    Parameters
+    ----------
+    method : str
+        ``e2sfca`` or ``3sfca`` (supply per 1,000 people in reach, Luo & Qi zones over
+        ``catchment_min``), or ``raam`` (travel over tau plus congestion at equilibrium:
+        lower is better).
+    tau_min : float, optional
+        RAAM's tau (minutes); default ``catchment_min``.
+
+    Returns
+    -------
+    scores, supply_basis, details
+        The scores in settlement order, the supply unit, and figures of the model
+        (RAAM: ``tau_minutes``, ``rho``, ``equilibrium_gap``, ``sweeps``).
+    """
+    if method not in ACCESS_METHODS:
+        known = ", ".join(ACCESS_METHODS)
+        raise InvalidArgumentError(f"unknown access method {method!r}; known: {known}")
+    network = times.network
+    facilities = offering(network, service)
+    settlements = settlements_on_network(network)
+    minutes = units.minutes(times.matrix(list(settlements["node"]), list(facilities["node"])))
+    amounts, basis = supply(facilities, service, times.scenario)
+    people = settlements["population"].to_numpy(dtype=float)
+    if method == "raam":
+        tau = catchment_min if tau_min is None else tau_min
+        result = raam_scores(minutes, people, amounts, tau_min=tau)
+        details = {
+            "tau_minutes": tau,
+            "rho": result.rho,
+            "equilibrium_gap": result.gap,
+            "sweeps": result.sweeps,
+        }
+        return result.cost, basis, details
+    measure = e2sfca_scores if method == "e2sfca" else three_sfca_scores
+    scores, _ = measure(minutes, people, amounts, catchment_min)
+    return scores * 1000.0, basis, {"catchment_minutes": catchment_min}
+
+
 @dataclass
 class AccessReport:
     """Everything the ``access`` command reports for one service, profile and scenario.
@@ -297,6 +550,10 @@ class AccessReport:
         :func:`cooperation_gain` of ``scenario`` over ``compare``, when one was given.
     supply_basis : str
         Unit of the E2SFCA supply (``capacity``, ``beds`` or ``facility``).
+    method : str
+        Capacity-aware measure added beside E2SFCA (``e2sfca``: none beside it).
+    measure : dict
+        That measure's figures (RAAM: tau, rho, equilibrium gap).
     """
 
     service: str
@@ -309,6 +566,8 @@ class AccessReport:
     compare: str | None = None
     gain: pd.DataFrame | None = None
     left_out: dict[str, Any] = field(default_factory=dict)
+    method: str = "e2sfca"
+    measure: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary: ``coverage``, ``settlements``, ``gain``, ``left_out``..."""
@@ -319,6 +578,7 @@ class AccessReport:
             "scenario": self.scenario,
             "depart": self.depart.isoformat() if self.depart else None,
             "supply_basis": self.supply_basis,
+            **({"method": self.method, "measure": self.measure} if self.method != "e2sfca" else {}),
             "coverage": json_records(self.coverage),
             "settlements": json_records(table),
         }
@@ -337,6 +597,8 @@ def access_report(
     compare: CorridorTravelTimes | None = None,
     catchment_min: float = 60.0,
     progress: Callable[[], None] | None = None,
+    method: str = "e2sfca",
+    tau_min: float | None = None,
 ) -> AccessReport:
     """Compute access for one service: times, coverage, E2SFCA and, optionally, the gain.
 
@@ -352,15 +614,29 @@ def access_report(
         The same traveller under a second scenario (e.g. ``borders_closed``); the gain of
         the reported scenario over it is given per country and group.
     catchment_min : float
-        E2SFCA catchment.
+        E2SFCA catchment (and 3SFCA's; RAAM's tau unless ``tau_min`` is given).
     progress : callable, optional
         Called once after each of the three steps.
+    method : str
+        ``e2sfca`` (the default), or ``3sfca`` / ``raam`` to add that measure's column
+        (``3sfca_per_1000``, ``raam_cost``) beside ``e2sfca_per_1000``.
+    tau_min : float, optional
+        RAAM's tau in minutes.
     """
+    if method not in ACCESS_METHODS:
+        known = ", ".join(ACCESS_METHODS)
+        raise InvalidArgumentError(f"unknown access method {method!r}; known: {known}")
     tick = progress or (lambda: None)
     settlements = nearest_facility_times(times, service)
     tick()
     scores = e2sfca(times, service, catchment_min=catchment_min)
     settlements["e2sfca_per_1000"] = scores["e2sfca_per_1000"].to_numpy()
+    measure: dict[str, Any] = {}
+    if method != "e2sfca":
+        values, _, measure = capacity_measure(
+            times, service, method, catchment_min=catchment_min, tau_min=tau_min
+        )
+        settlements[MEASURE_COLUMNS[method]] = values
     tick()
     table = coverage(settlements, thresholds_min)
     gain = None
@@ -381,4 +657,6 @@ def access_report(
         compare=compare.scenario.name if compare is not None else None,
         gain=gain,
         left_out=times.network.left_out("settlement"),
+        method=method,
+        measure=measure,
     )

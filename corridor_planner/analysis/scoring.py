@@ -14,9 +14,11 @@ import pandas as pd
 from corridor_planner import units
 from corridor_planner.analysis.access import offering, settlements_on_network
 from corridor_planner.analysis.coverage import demand_weights, group_people, within
+from corridor_planner.analysis.covering import BackupSetCovering, PCenter, SetCovering
 from corridor_planner.analysis.siting import (
     BudgetedMaxCoverage,
     CapacitatedMaxCoverage,
+    CapacitatedPMedian,
     CoverageGain,
     LocationProblem,
     MaxCoverage,
@@ -31,6 +33,9 @@ from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import SITING_METHODS
 
 METHODS = SITING_METHODS
+
+#: Methods whose sites serve within a capacity (``capacity`` and ``served`` columns).
+CAPACITATED = ("capacitated", "pmedian-capacitated")
 
 
 @dataclass
@@ -124,13 +129,19 @@ def score_sites(
     k : int
         Number of sites to choose (``gain``: the ``k`` best sites, each judged alone).
     method : str
-        ``gain``, ``mclp`` (exact), ``greedy``, ``pmedian``, ``capacitated`` or ``budget``
-        (exact MCLP whose sites' ``cost`` may not exceed ``budget``; ``k`` caps the count).
+        ``gain``, ``mclp`` (exact), ``greedy``, ``pmedian``, ``capacitated``, ``budget``
+        (exact MCLP whose sites' ``cost`` may not exceed ``budget``; ``k`` caps the count),
+        ``lscp`` (the fewest sites bringing everyone within the threshold; ``k`` is not
+        used), ``lscpb`` (as many sites, most people covered twice), ``pcenter`` (the
+        shortest longest trip) or ``pmedian-capacitated`` (p-median with all demand
+        assigned within the sites' and existing facilities' capacities).
     group_weights : mapping, optional
         Multipliers for ``border_community`` and ``migrants``.
     site_capacity : float, optional
         People a site can serve, for candidates whose ``capacity`` gives none for the
-        service (``capacitated`` only; a planning assumption).
+        service (``capacitated`` and ``pmedian-capacitated``; a planning assumption).
+        With ``pmedian-capacitated``, existing facilities without a capacity for the
+        service take any number (``extra["uncapacitated_existing"]`` names them).
     budget : float, optional
         What the chosen sites may cost in all (``budget``; same unit as ``cost``).
 
@@ -154,20 +165,25 @@ def score_sites(
     existing_costs = units.minutes(times.matrix(origins, list(existing["node"])))
     weights = demand_weights(settlements, group_weights or {})
     extra: np.ndarray | None = None
-    if method == "capacitated":
+    if method in CAPACITATED:
         extra = _site_capacities(candidates, service, site_capacity)
     elif method == "budget":
         extra = _site_costs(candidates)
-    result = _solve(
-        method,
-        costs,
-        weights,
-        threshold_min,
-        min(k, costs.shape[1]),
-        existing_costs,
-        extra,
-        budget,
-    )
+    if method == "pmedian-capacitated":
+        result = _capacitated_pmedian(
+            costs, weights, min(k, costs.shape[1]), existing_costs, extra, existing, service
+        )
+    else:
+        result = _solve(
+            method,
+            costs,
+            weights,
+            threshold_min,
+            min(k, costs.shape[1]),
+            existing_costs,
+            extra,
+            budget,
+        )
     sites = _ranked_table(
         candidates, settlements, costs, existing_costs, threshold_min, result, method
     )
@@ -213,6 +229,29 @@ def _site_costs(candidates: pd.DataFrame) -> np.ndarray:
     return values
 
 
+def _capacitated_pmedian(
+    costs: np.ndarray,
+    weights: np.ndarray,
+    k: int,
+    existing_costs: np.ndarray,
+    site_caps: np.ndarray | None,
+    existing: pd.DataFrame,
+    service: str,
+) -> SitingResult:
+    """Capacitated p-median; existing facilities without a capacity take any number."""
+    held, _ = capacities(existing, service, file="facilities.geojson")
+    open_ended = [fid for fid, v in zip(existing["id"], held, strict=True) if np.isnan(v)]
+    problem = CapacitatedPMedian.from_cost_matrix(
+        costs, weights, k, existing_costs, site_caps, np.where(np.isnan(held), np.inf, held)
+    ).solve()
+    assert problem.result is not None
+    problem.result.extra["uncapacitated_existing"] = open_ended
+    problem.result.extra["existing_served"] = dict(
+        zip(existing["id"], problem.result.extra["existing_served"], strict=True)
+    )
+    return problem.result
+
+
 def _solve(
     method: str,
     costs: np.ndarray,
@@ -232,6 +271,12 @@ def _solve(
         )
     elif method == "pmedian":
         problem = PMedian.from_cost_matrix(costs, weights, k, existing).solve()
+    elif method == "lscp":
+        problem = SetCovering.from_cost_matrix(costs, weights, threshold, existing).solve()
+    elif method == "lscpb":
+        problem = BackupSetCovering.from_cost_matrix(costs, weights, threshold, existing).solve()
+    elif method == "pcenter":
+        problem = PCenter.from_cost_matrix(costs, weights, k, existing).solve()
     elif method == "budget":
         problem = BudgetedMaxCoverage.from_cost_matrix(
             costs, weights, threshold, k, existing, per_site, budget or 0.0
@@ -271,7 +316,7 @@ def _ranked_table(
             "weighted_gain": round(gain, 1),
             "total_covered": round(float(people[total].sum())),
         }
-        if method == "capacitated":
+        if method in CAPACITATED:
             row["capacity"] = result.extra["capacity"][rank - 1]
             row["served"] = round(result.extra["served"][rank - 1], 1)
         if method == "budget":

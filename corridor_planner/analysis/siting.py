@@ -1,4 +1,4 @@
-"""Where the next centres should go: coverage gain, MCLP, p-median, capacitated MCLP.
+"""Where the next centres should go: coverage gain, MCLP, p-median, capacitated models.
 
 Every model is a problem object built from travel-time matrices (demand x site), never
 from the graph, and solved with ``.solve()``. Existing facilities are fixed: what they
@@ -510,8 +510,171 @@ class PMedian(LocationProblem):
         )
 
 
+@dataclass
+class CapacitatedPMedian(LocationProblem):
+    """p-median within capacities: all demand assigned, no site or facility over capacity.
+
+    spopt's ``PMedian`` with ``facility_capacities``: each demand point goes whole to one
+    open site or existing facility (single sourcing; ``single_source=False`` lets it be
+    split), ``k`` new sites, existing facilities fixed open. With ``fulfill_existing``
+    every existing facility is filled exactly to its capacity (spopt's
+    ``fulfill_predefined_fac``). An existing capacity of ``inf`` sets no limit.
+    """
+
+    costs: np.ndarray
+    weights: np.ndarray
+    k: int
+    existing: np.ndarray
+    capacities: np.ndarray
+    existing_capacities: np.ndarray
+    fulfill_existing: bool = False
+    single_source: bool = True
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        costs: np.ndarray,
+        weights: np.ndarray,
+        k: int = 1,
+        existing: np.ndarray | None = None,
+        capacities: np.ndarray | None = None,
+        existing_capacities: np.ndarray | None = None,
+        fulfill_existing: bool = False,
+        single_source: bool = True,
+    ) -> CapacitatedPMedian:
+        """Build the problem; capacities are in weight units (people a site can serve).
+
+        Raises
+        ------
+        SitingError
+            Bad arrays, or a problem infeasible on its face: demand no facility can
+            reach, more demand than the existing facilities and the ``k`` largest sites
+            can take, or existing facilities to fill with more than the whole demand.
+        """
+        costs, weights, existing = _validate(costs, weights, k, existing)
+        caps = _per_candidate(capacities, costs.shape[1], "capacities")
+        n_existing = existing.shape[1]
+        held = np.asarray(
+            existing_capacities if existing_capacities is not None else [np.inf] * n_existing,
+            dtype=float,
+        )
+        if held.shape != (n_existing,) or np.isnan(held).any() or (held < 0).any():
+            raise SitingError("existing capacities must give one value >= 0 (or inf) per facility")
+        problem = cls(costs, weights, int(k), existing, caps, held, fulfill_existing, single_source)
+        problem._check_feasible()
+        return problem
+
+    def _check_feasible(self) -> None:
+        demand = float(self.weights.sum())
+        reach = np.isfinite(self.costs).any(axis=1) | np.isfinite(self.existing).any(axis=1)
+        lost = np.flatnonzero(~reach & (self.weights > 0))
+        if len(lost):
+            raise SitingError(
+                f"infeasible: demand rows {', '.join(map(str, lost[:10]))} "
+                f"(weight {self.weights[lost].sum():g}) reach no site and no existing facility, "
+                "and a capacitated p-median must assign all demand"
+            )
+        if self.fulfill_existing:
+            filled = float(self.existing_capacities.sum())
+            if not np.isfinite(filled) or filled > demand:
+                raise SitingError(
+                    f"infeasible: the existing facilities' capacity ({filled:g}) must be "
+                    f"finite and at most the total demand ({demand:g}) to be filled exactly"
+                )
+        best = float(np.sort(self.capacities)[-self.k :].sum() + self.existing_capacities.sum())
+        if best < demand:
+            raise SitingError(
+                f"infeasible: the {self.k} sites with the highest capacity and the existing "
+                f"facilities can serve {best:g}, less than the total demand {demand:g}"
+            )
+
+    def _solve(self) -> SitingResult:
+        """Choose ``k`` sites and assign all demand within capacity, least weighted time.
+
+        ``newly_covered`` and ``extra["served"]`` hold the weight each selected site
+        serves; ``extra`` also has ``capacity`` per selected site, ``existing_served``
+        and ``mean_time``.
+
+        Raises
+        ------
+        SitingError
+            If no choice of ``k`` sites can take all demand within capacity.
+        """
+        rows = np.flatnonzero(self.weights > 0)
+        w = self.weights[rows]
+        n_sites, n_rows, n_existing = self.costs.shape[1], len(rows), self.existing.shape[1]
+        matrix = np.column_stack([self.costs[rows], self.existing[rows]])
+        pi, pj = np.nonzero(np.isfinite(matrix))
+        n_pairs = len(pi)
+        new = pj < n_sites
+        # variables: x (sites), z (row-facility pairs, candidates then existing)
+        c = np.concatenate([np.zeros(n_sites), w[pi] * matrix[pi, pj]])
+        pairs = np.arange(n_pairs)
+        assign = coo_array((np.ones(n_pairs), (pi, pairs)), shape=(n_rows, n_pairs))
+        load = coo_array((w[pi], (pj, pairs)), shape=(n_sites + n_existing, n_pairs)).tocsr()
+        # a candidate pair only where the candidate is open (existing ones always are)
+        n_new = int(new.sum())
+        link = hstack(
+            [
+                -coo_array((np.ones(n_new), (np.arange(n_new), pj[new])), shape=(n_new, n_sites)),
+                coo_array(
+                    (np.ones(n_new), (np.arange(n_new), np.flatnonzero(new))),
+                    shape=(n_new, n_pairs),
+                ),
+            ]
+        )
+        count = np.concatenate([np.ones(n_sites), np.zeros(n_pairs)])[None, :]
+        held = self.existing_capacities
+        limited = np.flatnonzero(np.isfinite(held))
+        constraints = [
+            LinearConstraint(hstack([csr_array((n_rows, n_sites)), assign]), 1.0, 1.0),
+            LinearConstraint(
+                hstack([-csr_array(np.diag(self.capacities)), load[:n_sites]]), -np.inf, 0.0
+            ),
+            LinearConstraint(link, -np.inf, 0.0),
+            LinearConstraint(count, self.k, self.k),
+        ]
+        if len(limited):
+            block = hstack([csr_array((len(limited), n_sites)), load[n_sites + limited]])
+            low = held[limited] if self.fulfill_existing else -np.inf
+            constraints.append(LinearConstraint(block, low, held[limited]))
+        integrality = np.concatenate(
+            [np.ones(n_sites), np.full(n_pairs, 1.0 if self.single_source else 0.0)]
+        )
+        try:
+            x = _solve_milp(c, constraints, integrality, np.ones(n_sites + n_pairs))
+        except SitingError as exc:
+            whole = " (each demand point whole to one facility)" if self.single_source else ""
+            filled = " with the existing facilities filled exactly" if self.fulfill_existing else ""
+            raise SitingError(
+                f"infeasible: no choice of {self.k} sites assigns all demand within the "
+                f"capacities{whole}{filled} ({exc})"
+            ) from exc
+        chosen = [int(j) for j in np.flatnonzero(x[:n_sites] > 0.5)]
+        served = np.zeros(n_sites + n_existing)
+        np.add.at(served, pj, w[pi] * x[n_sites:])
+        order = sorted(chosen, key=lambda j: -served[j])
+        objective = float(c @ x)
+        total = float(w.sum())
+        return SitingResult(
+            selected=order,
+            covered_weight=total,
+            objective=objective,
+            newly_covered=[float(served[j]) for j in order],
+            method="capacitated p-median exact (HiGHS)",
+            extra={
+                "served": [float(served[j]) for j in order],
+                "capacity": [float(self.capacities[j]) for j in order],
+                "existing_served": served[n_sites:].tolist(),
+                "mean_time": objective / total if total > 0 else float("nan"),
+                "single_source": self.single_source,
+            },
+        )
+
+
 __all__ = [
     "CapacitatedMaxCoverage",
+    "CapacitatedPMedian",
     "CoverageGain",
     "MaxCoverage",
     "PMedian",
