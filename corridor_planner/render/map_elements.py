@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib.metadata
 import json
 import re
 from collections.abc import Sequence
-from pathlib import Path
+from importlib import resources
 from typing import Any, cast
 
 import folium
@@ -22,8 +21,11 @@ from branca.element import Element, Figure, MacroElement
 
 from corridor_planner.errors import CorridorPlannerError
 
-LEAFLET_DIST = "django-js-lib-leaflet"
-LEAFLET_DIR = "js_lib_leaflet/static/js_lib_leaflet"
+#: Leaflet's files in the package, relative to ``corridor_planner.render`` (static/README.md).
+LEAFLET_DIR = "static/leaflet"
+LEAFLET_VERSION = "1.9.4"
+#: The images leaflet.css refers to, written into it as data URLs.
+LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")
 
 #: A map pane smaller than this (width, height in px) opens with its legend folded.
 COLLAPSE_BELOW_PX = (900, 700)
@@ -293,6 +295,12 @@ class SyncViews(_ScriptElement):
         )
 
 
+def leaflet_file(name: str) -> bytes:
+    """Read one of Leaflet's files from the package (``static/leaflet/<name>``)."""
+    ref = resources.files("corridor_planner.render").joinpath(LEAFLET_DIR, *name.split("/"))
+    return ref.read_bytes()
+
+
 def inline_leaflet(fmap: folium.Map) -> None:
     """Put Leaflet's script, stylesheet and images into the page: no network needed."""
     fmap.default_js = []
@@ -301,18 +309,13 @@ def inline_leaflet(fmap: folium.Map) -> None:
     header = page_of(fmap).header
     if "leaflet_js" in header._children:
         return  # a second map on the same page
-    dist = importlib.metadata.distribution(LEAFLET_DIST)
-
-    def read(name: str) -> bytes:
-        return Path(str(dist.locate_file(f"{LEAFLET_DIR}/{name}"))).read_bytes()
-
-    script = read("leaflet.js").decode("utf-8")
+    script = leaflet_file("leaflet.js").decode("utf-8")
     script = re.sub(r"^//# sourceMappingURL=.*$", "", script, flags=re.MULTILINE)
     if "</script" in script.lower():
         raise CorridorPlannerError("the packaged leaflet.js cannot be inlined (contains </script)")
-    css = read("leaflet.css").decode("utf-8")
-    for image in ("layers.png", "layers-2x.png", "marker-icon.png"):
-        data = base64.b64encode(read(f"images/{image}")).decode("ascii")
+    css = leaflet_file("leaflet.css").decode("utf-8")
+    for image in LEAFLET_IMAGES:
+        data = base64.b64encode(leaflet_file(f"images/{image}")).decode("ascii")
         css = css.replace(f"url(images/{image})", f"url(data:image/png;base64,{data})")
     header.add_child(LiteralHtml(f"<style>{css}</style>"), name="leaflet_css", index=0)
     header.add_child(LiteralHtml(f"<script>{script}</script>"), name="leaflet_js", index=0)

@@ -113,7 +113,7 @@ def base_map(
 ) -> folium.Map:
     """Make a map framed on the corridor: country areas, a scale, a title, place search.
 
-    An offline map carries Leaflet inline (from the ``django-js-lib-leaflet`` package) and
+    An offline map carries Leaflet inline (the copy in the package's ``render/static``) and
     no other script, so it opens with no network at all; its background is the country
     areas of Natural Earth. An online map adds OpenStreetMap and a plain light basemap as
     switchable tile layers.
