@@ -140,7 +140,7 @@ class CorridorFile(FileModel):
     bbox: Bbox
     crs: ProjectedCrs
     thresholds_minutes: Thresholds = Field(
-        default_factory=lambda: list(settings.DEFAULT_THRESHOLDS_MIN)
+        default_factory=lambda: [float(t) for t in settings.DEFAULT_THRESHOLDS_MIN]
     )
     snap_limit_m: SnapLimit = settings.SNAP_LIMIT_M
     #: The date the bundle's data describe.
