@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
@@ -140,9 +141,17 @@ def _plain_text(limit: int) -> Callable[[str], str]:
 
 
 #: Free text: a description, a source, a note (not empty, at most MAX_TEXT characters).
-Text = Annotated[str, AfterValidator(_plain_text(MAX_TEXT))]
+Text = Annotated[
+    str,
+    AfterValidator(_plain_text(MAX_TEXT)),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_TEXT}),
+]
 #: A name or id shown to readers (not empty, at most MAX_NAME characters, one line).
-Name = Annotated[str, AfterValidator(_plain_text(MAX_NAME))]
+Name = Annotated[
+    str,
+    AfterValidator(_plain_text(MAX_NAME)),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_NAME}),
+]
 
 
 def _identifier(value: str) -> str:
@@ -155,7 +164,13 @@ def _identifier(value: str) -> str:
 
 
 #: An id that may become part of a file name: no path separators, no control characters.
-Identifier = Annotated[str, AfterValidator(_identifier)]
+Identifier = Annotated[
+    str,
+    AfterValidator(_identifier),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": r"^[^/\\]+$"}
+    ),
+]
 
 
 def in_range(kind: str) -> Any:
@@ -171,7 +186,14 @@ def in_range(kind: str) -> Any:
             raise PydanticCustomError("range", problem)
         return int(value) if limits.whole else float(value)
 
-    return Annotated[float | int, BeforeValidator(check)]
+    bound = "exclusiveMinimum" if limits.low_open else "minimum"
+    schema = {
+        "type": "integer" if limits.whole else "number",
+        bound: limits.low,
+        "maximum": limits.high,
+        "description": limits.unit,
+    }
+    return Annotated[float | int, BeforeValidator(check), WithJsonSchema(schema)]
 
 
 def one_of(choices: Sequence[str] | frozenset[str], what: str) -> Any:
@@ -357,20 +379,58 @@ def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
     kind = detail["type"]
     if kind == "extra_forbidden":
         key = str(detail["loc"][-1])
-        return unknown_key_message(key, allowed_keys(model, tuple(detail["loc"][:-1])))
+        homes = [h for h in homes_of(model, key) if h != _table_of(detail["loc"][:-1])]
+        return unknown_key_message(key, allowed_keys(model, tuple(detail["loc"][:-1])), homes)
     if kind in _TYPE_WORDS:
         return _TYPE_WORDS[kind]
     message = str(detail["msg"])
     return message.removeprefix("Value error, ")
 
 
-def unknown_key_message(key: str, allowed: Sequence[str]) -> str:
-    """``unknown key `x`; did you mean `y`?`` (or the known keys when none is close)."""
+def unknown_key_message(key: str, allowed: Sequence[str], homes: Sequence[str] = ()) -> str:
+    """``unknown key `x`; did you mean `y`?`` (or the known keys when none is close).
+
+    ``homes`` are the tables where ``key`` is known (``-`` for the top level): a key put in
+    the wrong table is told where it belongs.
+    """
+    if homes:
+        where = " or ".join("the top level" if h == "-" else f"[{h}]" for h in homes)
+        return f"unknown key `{key}` here; it belongs in {where}"
     near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if near:
         return f"unknown key `{key}`; did you mean `{near[0]}`?"
     known = ", ".join(sorted(allowed)) or "none"
     return f"unknown key `{key}` (known: {known})"
+
+
+def _table_of(loc: Sequence[Any]) -> str:
+    """Dotted name of the table at an error location (``-`` for the top level)."""
+    parts = [str(p) for p in loc if not isinstance(p, int) and not _is_union_tag(p)]
+    return ".".join(parts) or "-"
+
+
+def homes_of(model: type[BaseModel], key: str) -> list[str]:
+    """Return the tables of ``model`` (dotted, ``-`` for the top) that have a field ``key``."""
+    found: list[str] = []
+    todo: list[tuple[str, Any]] = [("-", model)]
+    seen: set[Any] = set()
+    while todo:
+        where, current = todo.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        fields = _model_fields(current)
+        if key in fields:
+            found.append(where)
+        for name, annotation in fields.items():
+            inner = _unwrap(annotation)
+            if (
+                isinstance(inner, type)
+                and issubclass(inner, BaseModel)
+                and not _is_pattern_alias(name)
+            ):
+                todo.append((name if where == "-" else f"{where}.{name}", inner))
+    return found
 
 
 def allowed_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
