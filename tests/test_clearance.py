@@ -88,8 +88,8 @@ def test_a_clearance_point_for_the_wrong_country_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("change", "complaint"),
     [
-        ({"minuts": 135}, "unknown keys ['minuts']"),
-        ({"name": "  "}, "must be a list of two"),
+        ({"minuts": 135}, "unknown key `minuts`"),
+        ({"name": "  "}, "#0: name: must not be empty"),
         ({"minutes_to_border": 5000}, "minutes_to_border"),  # over a day
     ],
 )

@@ -122,21 +122,21 @@ RULE = '[[rule]]\nid = "x"\nname = "x"\nsource = "s"\n'
     [
         (
             RULE + 'group = "vip"',
-            "cover.toml: x: group: must be one of",
+            "cover.toml: x: group: unknown cover group 'vip'",
         ),
         (
             RULE + 'group = "foreign_insured"\nwhere = "moon"',
-            "cover.toml: x: where: must be one of",
+            "cover.toml: x: where: unknown place 'moon'",
         ),
         (
             RULE + 'group = "foreign_insured"\nservices = ["massage"]',
-            "cover.toml: x: services: unknown value 'massage'",
+            "cover.toml: x: services: unknown service 'massage'",
         ),
         (
             RULE + 'group = "foreign_insured"\nnationalities = ["kz"]',
-            "cover.toml: x: nationalities: unknown value 'kz'",
+            "cover.toml: x: nationalities: 'kz' is not an ISO 3166 alpha-2 code",
         ),
-        ("rule = 3", "cover.toml: -: rule: must hold [[rule]] tables"),
+        ("rule = 3", "cover.toml: -: rule: must be a list of [[rule]] tables"),
     ],
 )
 def test_bad_cover_rules_are_refused(tiny_copy, text, problem):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,23 @@ from shapely.geometry.base import BaseGeometry
 
 from corridor_planner import settings
 from corridor_planner.bundle.costs import COSTS_FILE, CostBook, read_cost_book
-from corridor_planner.bundle.cover_rules import DEFAULT_RULES, WHERE, CoverRule
+from corridor_planner.bundle.cover_rules import DEFAULT_RULES, CoverRule
 from corridor_planner.bundle.origins import ORIGINS_FILE, Origins, Settlement, read_origins
 from corridor_planner.bundle.posts import BorderPost, ClearancePoint
 from corridor_planner.bundle.scenario import ReferralRates, RoadChange, Scenario
-from corridor_planner.bundle.validation import CheckFn, FeatureChecker
+from corridor_planner.bundle.validation import (
+    Rule,
+    candidate_problems,
+    country_problems,
+    facility_problems,
+    post_problems,
+)
 from corridor_planner.errors import DataError, NotFoundError, Problem
+from corridor_planner.schema import layers
+from corridor_planner.schema.base import FileModel, ModelT, check
+from corridor_planner.schema.corridor import CorridorFile
+from corridor_planner.schema.cover import CoverFile, CoverRuleTable
+from corridor_planner.schema.scenario import ReferralRatesTable, ScenarioFile
 from corridor_planner.settings import LANGUAGES
 
 CORRIDOR_FILE = "corridor.toml"
@@ -72,7 +82,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     CANDIDATES_FILE: ("id", "name", "country", "services", "capacity", "cost", "reason", "source"),
 }
-ROAD_FORMATS = ("osm_xml", "lines")
 
 
 @dataclass
@@ -237,7 +246,7 @@ def load_corridor(id_or_path: str | Path, *, skip_bad_scenarios: bool = False) -
 
 
 class _BundleLoader:
-    """Reads each file of one bundle, collecting problems instead of stopping at the first."""
+    """Reads each file of one bundle through its model, collecting problems as it goes."""
 
     def __init__(self, path: Path, lenient: bool = False) -> None:
         self.path = path
@@ -251,21 +260,24 @@ class _BundleLoader:
     def problem(self, file: str, feature: str, fld: str, message: str) -> None:
         self.problems.append(Problem(file, feature, fld, message))
 
+    def checked(self, model: type[ModelT], data: Any, file: str) -> ModelT | None:
+        """Validate ``data`` against ``model``, keeping its problems."""
+        obj, problems = check(model, data, file)
+        self.problems.extend(problems)
+        return obj
+
     def load(self) -> Corridor:
-        meta = self._read_toml()
-        crs = self._crs(meta)
-        countries = meta.get("countries")
-        self.countries = (
-            tuple(c for c in countries if isinstance(c, str)) if isinstance(countries, list) else ()
-        )
-        self.bbox = self._bbox(meta)
-        roads = self._roads(meta)
-        speeds = self._speeds(meta)
-        self._check_numbers(meta)
-        facilities = self._points(FACILITIES_FILE, FeatureChecker.facility)
-        posts_gdf = self._points(POSTS_FILE, FeatureChecker.border_post)
-        population = self._points(POPULATION_FILE, FeatureChecker.settlement)
-        candidates = self._points(CANDIDATES_FILE, FeatureChecker.candidate)
+        meta = read_toml(self.path / CORRIDOR_FILE, CORRIDOR_FILE)
+        spec = self.checked(CorridorFile, meta, CORRIDOR_FILE)
+        self.countries = tuple(spec.countries) if spec else _raw_countries(meta)
+        self.bbox = spec.bbox if spec else self.bbox
+        self.problems += named_countries(CORRIDOR_FILE, "speeds", meta, self.countries)
+        self.problems += rate_countries(CORRIDOR_FILE, meta, self.countries)
+        roads_path = self._roads_path(spec)
+        facilities = self._points(FACILITIES_FILE, layers.FacilityProperties)
+        posts_gdf = self._points(POSTS_FILE, layers.BorderPostProperties)
+        population = self._points(POPULATION_FILE, layers.SettlementProperties)
+        candidates = self._points(CANDIDATES_FILE, layers.CandidateProperties)
         border = self._border()
         post_ids = _string_ids(posts_gdf)
         facility_ids = _string_ids(facilities)
@@ -274,35 +286,32 @@ class _BundleLoader:
         costs = self._costs(self.countries)
         origins = self._origins(population, post_ids | facility_ids)
         scenarios = self._scenarios(post_ids | origins.post_ids(), facility_ids)
-        rates = self._rates(meta.get("referral_rates", {}), CORRIDOR_FILE)
-        demo_route = self._demo_route(meta)
         if self.problems:
             raise DataError(self.problems, corridor=self.path.name)
-        posts = {row.id: _post_from_row(row) for row in posts_gdf.itertuples()}
-        assert crs is not None and roads is not None
+        assert spec is not None and roads_path is not None
         return Corridor(
-            id=str(meta["id"]),
-            name=str(meta["name"]),
+            id=spec.id,
+            name=spec.name,
             path=self.path,
             countries=self.countries,
             bbox=self.bbox,
-            crs=crs,
-            roads_path=roads["path"],
-            roads_format=roads["format"],
-            roads_class_column=roads["class_column"],
-            roads_country_column=roads["country_column"],
-            speeds=speeds,
-            snap_limit_m=float(meta.get("snap_limit_m", settings.SNAP_LIMIT_M)),
+            crs=pyproj.CRS.from_user_input(spec.crs),
+            roads_path=roads_path,
+            roads_format=spec.roads.format,
+            roads_class_column=spec.roads.class_column,
+            roads_country_column=spec.roads.country_column,
+            speeds=_speed_tables(spec),
+            snap_limit_m=float(spec.snap_limit_m),
             thresholds_min=tuple(meta.get("thresholds_minutes", settings.DEFAULT_THRESHOLDS_MIN)),
             facilities=facilities,
             population=population,
             candidates=candidates,
-            posts=posts,
+            posts={row.id: _post_from_row(row) for row in posts_gdf.itertuples()},
             posts_gdf=posts_gdf,
             border=border,
             scenarios=scenarios,
-            referral_rates=rates,
-            demo_route=demo_route,
+            referral_rates=_referral_rates(spec.referral_rates),
+            demo_route=spec.demo.route if spec.demo else None,
             cover_rules=cover_rules,
             costs=costs,
             origins=origins,
@@ -310,121 +319,18 @@ class _BundleLoader:
             metadata=meta,
         )
 
-    # corridor.toml -----------------------------------------------------------------------
-
-    def _read_toml(self) -> dict[str, Any]:
-        meta = read_toml(self.path / CORRIDOR_FILE, CORRIDOR_FILE)
-        for key, kind in (("id", str), ("name", str), ("countries", list), ("crs", str)):
-            if key not in meta:
-                self.problem(CORRIDOR_FILE, "-", key, "missing")
-            elif not isinstance(meta[key], kind):
-                self.problem(CORRIDOR_FILE, "-", key, f"must be a {kind.__name__}")
-        countries = meta.get("countries")
-        for code in countries if isinstance(countries, list) else []:
-            if not (isinstance(code, str) and len(code) == 2 and code.isupper()):
-                self.problem(
-                    CORRIDOR_FILE, "-", "countries", f"{code!r} is not an ISO alpha-2 code"
-                )
-        return meta
-
-    def _crs(self, meta: dict[str, Any]) -> pyproj.CRS | None:
-        value = meta.get("crs")
-        if not isinstance(value, str):
+    def _roads_path(self, spec: CorridorFile | None) -> Path | None:
+        if spec is None:
             return None
-        try:
-            crs = pyproj.CRS.from_user_input(value)
-        except pyproj.exceptions.CRSError:
-            self.problem(CORRIDOR_FILE, "-", "crs", f"unknown CRS {value!r}")
-            return None
-        if not crs.is_projected:
-            self.problem(CORRIDOR_FILE, "-", "crs", f"{value!r} is not a projected (metric) CRS")
-            return None
-        return crs
-
-    def _bbox(self, meta: dict[str, Any]) -> tuple[float, float, float, float]:
-        box: Any = meta.get("bbox")
-        ok = (
-            isinstance(box, list)
-            and len(box) == 4
-            and not any(settings.RANGES["longitude"].problem(v) for v in box[0::2])
-            and not any(settings.RANGES["latitude"].problem(v) for v in box[1::2])
-            and box[0] < box[2]
-            and box[1] < box[3]
-        )
-        if not ok:
-            self.problem(CORRIDOR_FILE, "-", "bbox", "must be [west, south, east, north] degrees")
-            return self.bbox
-        return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
-
-    def _roads(self, meta: dict[str, Any]) -> dict[str, Any] | None:
-        roads = meta.get("roads")
-        if not isinstance(roads, dict) or "file" not in roads:
-            self.problem(CORRIDOR_FILE, "-", "roads.file", "missing")
-            return None
-        fmt = roads.get("format", "osm_xml")
-        if fmt not in ROAD_FORMATS:
-            self.problem(CORRIDOR_FILE, "-", "roads.format", f"must be one of {ROAD_FORMATS}")
-            return None
-        path = self.path / str(roads["file"])
+        path = self.path / spec.roads.file
         if not path.is_file():
-            self.problem(str(roads["file"]), "-", "-", "road file not found")
+            self.problem(spec.roads.file, "-", "-", "road file not found")
             return None
-        return {
-            "path": path,
-            "format": fmt,
-            "class_column": str(roads.get("class_column", "highway")),
-            "country_column": str(roads.get("country_column", "country")),
-        }
+        return path
 
-    def _speeds(self, meta: dict[str, Any]) -> dict[str, dict[str, float]]:
-        tables: dict[str, dict[str, float]] = {"default": dict(settings.DEFAULT_SPEEDS_KPH)}
-        speeds = meta.get("speeds") or {}
-        if not isinstance(speeds, dict):
-            self.problem(CORRIDOR_FILE, "-", "speeds", "must be a table of speed tables")
-            return tables
-        for key, table in speeds.items():
-            if key != "default" and key not in self.countries:
-                self.problem(CORRIDOR_FILE, "-", f"speeds.{key}", "not 'default' nor a country")
-            if not isinstance(table, dict):
-                self.problem(CORRIDOR_FILE, "-", f"speeds.{key}", "must be {road class = km/h}")
-                continue
-            for road_class, kph in table.items():
-                complaint = settings.RANGES["speed_kph"].problem(kph)
-                if complaint:
-                    self.problem(CORRIDOR_FILE, "-", f"speeds.{key}.{road_class}", complaint)
-                    continue
-                tables.setdefault(key, {})[road_class] = float(kph)
-        return tables
+    # GeoJSON layers ----------------------------------------------------------------------
 
-    def _check_numbers(self, meta: dict[str, Any]) -> None:
-        if "snap_limit_m" in meta:
-            complaint = settings.RANGES["snap_limit_m"].problem(meta["snap_limit_m"])
-            if complaint:
-                self.problem(CORRIDOR_FILE, "-", "snap_limit_m", complaint)
-        thresholds = meta.get("thresholds_minutes", [])
-        if not isinstance(thresholds, list) or not thresholds:
-            self.problem(CORRIDOR_FILE, "-", "thresholds_minutes", "must be a list of minutes")
-            return
-        for value in thresholds:
-            complaint = settings.RANGES["threshold_minutes"].problem(value)
-            if complaint:
-                self.problem(CORRIDOR_FILE, "-", "thresholds_minutes", complaint)
-
-    def _demo_route(self, meta: dict[str, Any]) -> tuple[str, str] | None:
-        demo = meta.get("demo", {})
-        route = demo.get("route") if isinstance(demo, dict) else None
-        if route is None:
-            return None
-        if not (
-            isinstance(route, list) and len(route) == 2 and all(isinstance(r, str) for r in route)
-        ):
-            self.problem(CORRIDOR_FILE, "-", "demo.route", "must be two place names")
-            return None
-        return (route[0], route[1])
-
-    # GeoJSON point files -----------------------------------------------------------------
-
-    def _read_features(self, name: str, required: bool = True) -> list[dict[str, Any]] | None:
+    def _read_features(self, name: str, required: bool = True) -> list[Any] | None:
         file = self.path / name
         if not file.is_file():
             if required:
@@ -447,30 +353,37 @@ class _BundleLoader:
             return None
         return features
 
-    def _points(self, name: str, check: CheckFn) -> gpd.GeoDataFrame:
-        features = self._read_features(name) or []
-        checker = FeatureChecker(name, self.countries, self.problems)
+    def _points(self, name: str, model: type[FileModel]) -> gpd.GeoDataFrame:
+        """Read a point layer: each feature's properties through ``model``, then its rules."""
         rows: list[dict[str, Any]] = []
         geoms: list[BaseGeometry] = []
         seen: set[str] = set()
-        for index, feature in enumerate(features):
+        for index, feature in enumerate(self._read_features(name) or []):
             props = feature.get("properties") if isinstance(feature, dict) else None
-            props = props if isinstance(props, dict) else {}
-            fid = props.get("id")
+            fid = props.get("id") if isinstance(props, dict) else None
             label = fid if isinstance(fid, str) and fid else f"#{index}"
             if label in seen:
                 self.problem(name, label, "id", "duplicate id")
             seen.add(label)
             geom = self._point_geometry(name, label, feature)
-            check(checker, label, props)
+            self._feature_problems(name, label, model, props)
             if geom is not None:
-                rows.append(props)
+                rows.append(props if isinstance(props, dict) else {})
                 geoms.append(geom)
         table = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
         for column in FIELDS[name]:
             if column not in table.columns:
                 table[column] = pd.Series(dtype=object)
         return table
+
+    def _feature_problems(self, name: str, label: str, model: type[FileModel], props: Any) -> None:
+        obj, problems = check(model, props, name, feature=label)
+        self.problems += problems
+        if isinstance(props, dict) and "country" in model.model_fields:
+            self.problems += country_problems(name, label, props, self.countries)
+        rule = FEATURE_RULES.get(name)
+        if obj is not None and rule is not None:
+            self.problems += rule(name, label, obj, self.countries)
 
     def _point_geometry(self, name: str, label: str, feature: Any) -> Point | None:
         raw = feature.get("geometry") if isinstance(feature, dict) else None
@@ -498,86 +411,37 @@ class _BundleLoader:
             return None
         geoms = []
         for index, feature in enumerate(features):
+            label = f"#{index}"
+            props = feature.get("properties") if isinstance(feature, dict) else None
+            self.problems += check(layers.BorderLineProperties, props or {}, BORDER_FILE, label)[1]
             try:
                 geoms.append(shape(feature["geometry"]))
             except (KeyError, TypeError, ValueError, AttributeError):
-                self.problem(BORDER_FILE, f"#{index}", "geometry", "not a valid geometry")
+                self.problem(BORDER_FILE, label, "geometry", "not a valid geometry")
         return gpd.GeoDataFrame(geometry=geoms, crs="EPSG:4326")
 
     # scenarios ---------------------------------------------------------------------------
-
-    def _rates(self, value: Any, file: str) -> ReferralRates:
-        """Read ``[referral_rates]``: ``service = rate`` and ``[referral_rates.KZ]`` tables."""
-        if not isinstance(value, dict):
-            self.problem(file, "-", "referral_rates", "must be a table of service = rate")
-            return ReferralRates()
-        everywhere: dict[str, float] = {}
-        by_country: dict[str, dict[str, float]] = {}
-        for key, item in value.items():
-            if isinstance(item, dict):
-                if key not in self.countries:
-                    self.problem(file, "-", f"referral_rates.{key}", "not a corridor country")
-                    continue
-                by_country[key] = self._rate_table(item, file, f"referral_rates.{key}")
-            else:
-                everywhere.update(self._rate_table({key: item}, file, "referral_rates"))
-        return ReferralRates(everywhere, by_country)
-
-    def _rate_table(self, table: dict[str, Any], file: str, where: str) -> dict[str, float]:
-        rates = {}
-        for service, rate in table.items():
-            complaint = settings.RANGES["referral_rate"].problem(rate)
-            if service not in settings.SERVICES:
-                self.problem(file, "-", where, f"unknown service {service!r}")
-            elif complaint:
-                self.problem(file, "-", where, f"{service}: {complaint}")
-            else:
-                rates[service] = float(rate)
-        return rates
-
-    def _capacity(
-        self, value: Any, file: str, facility_ids: set[str]
-    ) -> dict[str, dict[str, float]]:
-        if not isinstance(value, dict):
-            self.problem(file, "-", "capacity", "must be a table of facility id = {service = n}")
-            return {}
-        out: dict[str, dict[str, float]] = {}
-        for facility, by_service in value.items():
-            if facility not in facility_ids:
-                self.problem(file, facility, "capacity", "no facility with this id")
-                continue
-            if not isinstance(by_service, dict):
-                self.problem(file, facility, "capacity", "must be {service = patients per year}")
-                continue
-            for service, amount in by_service.items():
-                complaint = settings.RANGES["capacity"].problem(amount)
-                if service not in settings.SERVICES:
-                    self.problem(file, facility, "capacity", f"unknown service {service!r}")
-                elif complaint:
-                    self.problem(file, facility, "capacity", f"{service}: {complaint}")
-                else:
-                    out.setdefault(facility, {})[service] = float(amount)
-        return out
 
     def _scenarios(self, post_ids: set[str], facility_ids: set[str]) -> dict[str, Scenario]:
         folder = self.path / "scenarios"
         scenarios: dict[str, Scenario] = {}
         for file in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            rel = f"scenarios/{file.name}"
             if not file.is_file():
                 kind = "a directory" if file.is_dir() else "not a readable file (broken link?)"
-                self.problem(f"scenarios/{file.name}", "-", "-", f"is {kind}, not a scenario file")
+                self.problem(rel, "-", "-", f"is {kind}, not a scenario file")
                 continue
-            before = len(self.problems)
             if not SCENARIO_NAME.fullmatch(file.stem):
                 self.problem(
-                    f"scenarios/{file.name}",
+                    rel,
                     "-",
                     "-",
                     "a scenario's file name must use letters, digits, '_' and '-' only "
                     "(it becomes its name on the command line and in maps)",
                 )
                 continue
-            scenario = self._scenario(file, post_ids, facility_ids)
+            before = len(self.problems)
+            scenario = self._scenario(file, rel, post_ids, facility_ids)
             if scenario is not None:
                 scenarios[scenario.name] = scenario
             elif self.lenient and file.stem not in REQUIRED_SCENARIOS:
@@ -589,103 +453,23 @@ class _BundleLoader:
                 self.problem(f"scenarios/{name}.toml", "-", "-", "required scenario missing")
         return scenarios
 
-    def _scenario(self, file: Path, post_ids: set[str], facility_ids: set[str]) -> Scenario | None:
-        rel = f"scenarios/{file.name}"
+    def _scenario(
+        self, file: Path, rel: str, post_ids: set[str], facility_ids: set[str]
+    ) -> Scenario | None:
         try:
             data = read_toml(file, rel)
         except DataError as exc:
             self.problems.extend(exc.problems)
             return None
-        before = len(self.problems)
-        default = data.get("default_regime", "open")
-        if not isinstance(default, str) or default not in settings.REGIMES:
-            self.problem(rel, "-", "default_regime", f"must be one of {sorted(settings.REGIMES)}")
-        regimes = data.get("posts", {})
-        if not isinstance(regimes, dict):
-            self.problem(rel, "-", "posts", "must be a table of post id = regime")
-            regimes = {}
-        for post_id, regime in regimes.items():
-            if post_id not in post_ids:
-                self.problem(rel, post_id, "posts", "no border post with this id")
-            if not isinstance(regime, str) or regime not in settings.REGIMES:
-                self.problem(
-                    rel, post_id, "posts", f"regime {regime!r} not in {sorted(settings.REGIMES)}"
-                )
-        restricted = data.get("restricted_profiles")
-        if restricted is not None and not isinstance(restricted, list):
-            self.problem(rel, "-", "restricted_profiles", "must be a list of profiles")
-            restricted = None
-        elif restricted is not None:
-            bad = [p for p in restricted if not isinstance(p, str) or p not in settings.PROFILES]
-            if bad:
-                self.problem(rel, "-", "restricted_profiles", f"unknown profiles {bad}")
-        multiplier = data.get("delay_multiplier", 1.0)
-        complaint = settings.RANGES["delay_multiplier"].problem(multiplier)
-        if complaint:
-            self.problem(rel, "-", "delay_multiplier", complaint)
-        road_changes = self._road_changes(data.get("road_changes", []), rel)
-        agreements = data.get("agreements", [])
-        if not isinstance(agreements, list) or not all(isinstance(a, str) for a in agreements):
-            self.problem(rel, "-", "agreements", "must be a list of cover rule ids")
-            agreements = []
-        for rule in agreements:
-            if rule not in self.rule_ids:
-                known = ", ".join(sorted(self.rule_ids))
-                self.problem(rel, "-", "agreements", f"no cover rule {rule!r} (known: {known})")
-        portable = data.get("cover_portable", False)
-        if not isinstance(portable, bool):
-            self.problem(rel, "-", "cover_portable", "must be true or false")
-        rates = self._rates(data.get("referral_rates", {}), rel)
-        capacity = self._capacity(data.get("capacity", {}), rel, facility_ids)
-        contracts = data.get("contracts", [])
-        if not isinstance(contracts, list) or not all(isinstance(c, str) for c in contracts):
-            self.problem(rel, "-", "contracts", "must be a list of facility ids")
-            contracts = []
-        for facility in contracts:
-            if facility not in facility_ids:
-                self.problem(rel, facility, "contracts", "no facility with this id")
-        translations = {
-            key.removeprefix("description_"): value
-            for key, value in data.items()
-            if key.startswith("description_")
-        }
-        for key, value in translations.items():
-            if (
-                key not in LANGUAGES
-                or key == "en"
-                or not isinstance(value, str)
-                or not value.strip()
-            ):
-                self.problem(
-                    rel,
-                    "-",
-                    f"description_{key}",
-                    f"must be a text in one of {', '.join(sorted(set(LANGUAGES) - {'en'}))}",
-                )
-        depart = _parse_depart(data.get("depart"))
-        if data.get("depart") is not None and depart is None:
-            self.problem(rel, "-", "depart", "must be an ISO date-time such as 2026-01-15T08:00")
-        if len(self.problems) > before:
+        spec, problems = check(ScenarioFile, data, rel)
+        problems += scenario_references(rel, data, post_ids, facility_ids, self.rule_ids)
+        problems += rate_countries(rel, data, self.countries)
+        self.problems += problems
+        if spec is None or problems:
             return None
-        kwargs: dict[str, Any] = {}
-        if restricted is not None:
-            kwargs["restricted_profiles"] = frozenset(restricted)
-        return Scenario(
-            name=file.stem,
-            description=str(data.get("description", "")),
-            default_regime=default,
-            post_regimes=dict(regimes),
-            delay_multiplier=float(multiplier),
-            depart=depart,
-            cover_portable=bool(portable),
-            referral_rates=rates,
-            capacity=capacity,
-            road_changes=road_changes,
-            agreements=frozenset(agreements),
-            translations={k: str(v) for k, v in translations.items()},
-            contracts=frozenset(contracts),
-            **kwargs,
-        )
+        return _scenario_from(file.stem, spec)
+
+    # optional files ----------------------------------------------------------------------
 
     def _optional_toml(self, name: str) -> dict[str, Any] | None:
         """Parse an optional TOML file of the bundle; None when absent or unreadable."""
@@ -730,107 +514,184 @@ class _BundleLoader:
         data = self._optional_toml(COVER_FILE)
         if data is None:
             return DEFAULT_RULES
-        items = data.get("rule")
-        if not isinstance(items, list) or not items:
-            self.problem(COVER_FILE, "-", "rule", "must hold [[rule]] tables")
+        spec, problems = check(CoverFile, data, COVER_FILE)
+        self.problems += _named_tables(problems, "rule", data.get("rule"))
+        if spec is None:
             return DEFAULT_RULES
-        rules = [r for i, item in enumerate(items) if (r := self._cover_rule(i, item))]
-        ids = [r.id for r in rules]
+        ids = [r.id for r in spec.rule]
         for rule_id in sorted({i for i in ids if ids.count(i) > 1}):
             self.problem(COVER_FILE, rule_id, "id", "duplicate id")
-        return tuple(rules)
+        return tuple(_cover_rule_from(rule) for rule in spec.rule)
 
-    def _cover_rule(self, index: int, item: Any) -> CoverRule | None:
-        label = str(item.get("id", f"#{index}")) if isinstance(item, dict) else f"#{index}"
-        if not isinstance(item, dict):
-            self.problem(COVER_FILE, label, "-", "must be a table")
-            return None
-        before = len(self.problems)
-        for key in ("id", "name", "group", "source"):
-            if not isinstance(item.get(key), str) or not item[key].strip():
-                self.problem(COVER_FILE, label, key, "must be a non-empty string")
-        if item.get("group") not in settings.COVER_GROUPS:
-            known = ", ".join(sorted(settings.COVER_GROUPS))
-            self.problem(COVER_FILE, label, "group", f"must be one of {known}")
-        if item.get("where", "any") not in WHERE:
-            self.problem(COVER_FILE, label, "where", f"must be one of {', '.join(WHERE)}")
-        if not isinstance(item.get("active", True), bool):
-            self.problem(COVER_FILE, label, "active", "must be true or false")
-        sets = {
-            "profiles": settings.PROFILES,
-            "services": settings.SERVICES,
-            "nationalities": None,
-            "facility_countries": None,
-        }
-        values = {
-            key: self._rule_set(label, key, item.get(key), allowed) for key, allowed in sets.items()
-        }
-        if len(self.problems) > before:
-            return None
-        return CoverRule(
-            id=item["id"],
-            name=item["name"],
-            group=item["group"],
-            where=item.get("where", "any"),
-            active=item.get("active", True),
-            source=item["source"],
-            **values,
-        )
 
-    def _rule_set(
-        self, label: str, key: str, value: Any, allowed: frozenset[str] | None
-    ) -> frozenset[str] | None:
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(COVER_FILE, label, key, "must be a list of names")
-            return None
-        for name in value:
-            ok = name in allowed if allowed is not None else len(name) == 2 and name.isupper()
-            if not ok:
-                self.problem(COVER_FILE, label, key, f"unknown value {name!r}")
-        return frozenset(value)
+#: Rules over one validated feature of a layer, beyond its model.
+FEATURE_RULES: dict[str, Rule] = {
+    FACILITIES_FILE: facility_problems,
+    POSTS_FILE: post_problems,
+    CANDIDATES_FILE: candidate_problems,
+}
 
-    def _road_changes(self, value: Any, file: str) -> tuple[RoadChange, ...]:
-        """Read ``[[road_changes]]``: ways closed or slowed (way ids are checked on build)."""
-        if not isinstance(value, list):
-            self.problem(file, "-", "road_changes", "must be a list of [[road_changes]] tables")
-            return ()
-        changes = []
-        for index, item in enumerate(value):
-            where = f"road_changes[{index}]"
-            if not isinstance(item, dict):
-                self.problem(file, where, "-", "must be a table")
-                continue
-            ways = item.get("ways")
-            if not isinstance(ways, list) or not ways or not all(_is_way_id(w) for w in ways):
-                self.problem(file, where, "ways", "must be a non-empty list of way ids")
-                continue
-            closed = item.get("closed", False)
-            factor = item.get("speed_factor", 1.0)
-            if not isinstance(closed, bool):
-                self.problem(file, where, "closed", "must be true or false")
-                continue
-            complaint = settings.RANGES["speed_factor"].problem(factor)
-            if complaint:
-                self.problem(file, where, "speed_factor", complaint)
-                continue
-            if not closed and factor == 1:
-                self.problem(file, where, "-", "give closed = true or a speed_factor below 1")
-                continue
-            for text in ("reason", "source"):
-                if not isinstance(item.get(text), str) or not item[text].strip():
-                    self.problem(file, where, text, "must be a non-empty string")
-            changes.append(
-                RoadChange(
-                    ways=tuple(str(w) for w in ways),
-                    closed=closed,
-                    speed_factor=float(factor),
-                    reason=str(item.get("reason", "")),
-                    source=str(item.get("source", "")),
-                )
+
+# cross-file checks -------------------------------------------------------------------------
+
+
+def _names(value: Any) -> list[str]:
+    """Return the keys of a table or the text items of a list (anything else: none)."""
+    if isinstance(value, dict):
+        return [str(k) for k in value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _raw_countries(meta: dict[str, Any]) -> tuple[str, ...]:
+    """Return the corridor's countries as written, when ``corridor.toml`` did not validate."""
+    return (
+        tuple(c for c in meta.get("countries", ()) if isinstance(c, str))
+        if isinstance(meta.get("countries"), list)
+        else ()
+    )
+
+
+def named_countries(
+    file: str, key: str, data: dict[str, Any], countries: Sequence[str]
+) -> list[Problem]:
+    """Check that each key of table ``key`` (``[speeds]``) is ``default`` or a country."""
+    return [
+        Problem(file, "-", f"{key}.{name}", "not 'default' nor a country")
+        for name in _names(data.get(key))
+        if name != "default" and name not in countries
+    ]
+
+
+def rate_countries(file: str, data: dict[str, Any], countries: Sequence[str]) -> list[Problem]:
+    """Check that each ``[referral_rates.XX]`` table names a corridor country."""
+    rates = data.get("referral_rates")
+    tables = [k for k, v in rates.items() if isinstance(v, dict)] if isinstance(rates, dict) else []
+    return [
+        Problem(file, "-", f"referral_rates.{key}", "not a corridor country")
+        for key in tables
+        if key not in countries
+    ]
+
+
+def scenario_references(
+    file: str,
+    data: dict[str, Any],
+    post_ids: set[str],
+    facility_ids: set[str],
+    rule_ids: set[str],
+) -> list[Problem]:
+    """Check that the posts, facilities, cover rules and languages a scenario names exist."""
+    problems = [
+        Problem(file, post, "posts", "no border post with this id")
+        for post in _names(data.get("posts"))
+        if post not in post_ids
+    ]
+    for key in ("capacity", "contracts"):
+        problems += [
+            Problem(file, facility, key, "no facility with this id")
+            for facility in _names(data.get(key))
+            if facility not in facility_ids
+        ]
+    known = ", ".join(sorted(rule_ids))
+    problems += [
+        Problem(file, "-", "agreements", f"no cover rule {rule!r} (known: {known})")
+        for rule in _names(data.get("agreements"))
+        if rule not in rule_ids
+    ]
+    languages = sorted(set(LANGUAGES) - {"en"})
+    problems += [
+        Problem(file, "-", key, f"must be a text in one of {', '.join(languages)}")
+        for key in data
+        if key.startswith("description_") and key.removeprefix("description_") not in languages
+    ]
+    return problems
+
+
+def _named_tables(problems: list[Problem], table: str, items: Any) -> list[Problem]:
+    """Name the feature of a problem in ``[[table]]`` #i by that table's ``id``."""
+    items = items if isinstance(items, list) else []
+    ids = {
+        f"{table} #{i}": item["id"]
+        for i, item in enumerate(items)
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"].strip()
+    }
+    return [replace(p, feature=ids.get(p.feature, p.feature)) for p in problems]
+
+
+# building the objects from validated models ------------------------------------------------
+
+
+def _speed_tables(spec: CorridorFile) -> dict[str, dict[str, float]]:
+    tables: dict[str, dict[str, float]] = {"default": dict(settings.DEFAULT_SPEEDS_KPH)}
+    for key, table in spec.speeds.items():
+        tables.setdefault(key, {}).update({k: float(v) for k, v in table.items()})
+    return tables
+
+
+def _referral_rates(table: ReferralRatesTable) -> ReferralRates:
+    return ReferralRates(
+        {service: float(rate) for service, rate in table.everywhere.items()},
+        {
+            country: {service: float(rate) for service, rate in rates.items()}
+            for country, rates in table.by_country.items()
+        },
+    )
+
+
+def _scenario_from(name: str, spec: ScenarioFile) -> Scenario:
+    kwargs: dict[str, Any] = {}
+    if spec.restricted_profiles is not None:
+        kwargs["restricted_profiles"] = frozenset(spec.restricted_profiles)
+    return Scenario(
+        name=name,
+        description=spec.description or "",
+        default_regime=spec.default_regime,
+        post_regimes=dict(spec.posts),
+        delay_multiplier=float(spec.delay_multiplier),
+        depart=spec.depart,
+        cover_portable=spec.cover_portable,
+        referral_rates=_referral_rates(spec.referral_rates),
+        capacity={
+            facility: {service: float(n) for service, n in amounts.items()}
+            for facility, amounts in spec.capacity.items()
+        },
+        road_changes=tuple(
+            RoadChange(
+                ways=tuple(str(w) for w in change.ways),
+                closed=change.closed,
+                speed_factor=float(change.speed_factor),
+                reason=change.reason,
+                source=change.source,
             )
-        return tuple(changes)
+            for change in spec.road_changes
+        ),
+        agreements=frozenset(spec.agreements),
+        translations={
+            key.removeprefix("description_"): text for key, text in spec.translations.items()
+        },
+        contracts=frozenset(spec.contracts),
+        **kwargs,
+    )
+
+
+def _cover_rule_from(rule: CoverRuleTable) -> CoverRule:
+    def optional(values: list[str] | None) -> frozenset[str] | None:
+        return None if values is None else frozenset(values)
+
+    return CoverRule(
+        id=rule.id,
+        name=rule.name,
+        group=rule.group,
+        where=rule.where,
+        profiles=optional(rule.profiles),
+        nationalities=optional(rule.nationalities),
+        facility_countries=optional(rule.facility_countries),
+        services=optional(rule.services),
+        active=rule.active,
+        source=rule.source,
+    )
 
 
 def read_toml(path: Path, label: str) -> dict[str, Any]:
@@ -857,28 +718,11 @@ def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number a bundle may hold")
 
 
-def _is_way_id(value: Any) -> bool:
-    return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and bool(value.strip())
-    )
-
-
 def _string_ids(table: gpd.GeoDataFrame) -> set[str]:
     """Ids of a point table that are strings (others were reported by the checker)."""
     if "id" not in table.columns:
         return set()
     return {i for i in table["id"] if isinstance(i, str)}
-
-
-def _parse_depart(value: Any) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _listed(value: Any) -> list[Any]:

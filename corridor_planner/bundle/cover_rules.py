@@ -27,9 +27,6 @@ from corridor_planner.translatable import N_
 #: Nationality code of a ``third_country`` patient: no corridor country's cover.
 THIRD_COUNTRY = "--"
 
-#: Where a rule applies: in the patient's own country, abroad, or both.
-WHERE = ("home", "abroad", "any")
-
 #: Group of a patient no rule covers.
 UNCOVERED = "foreign_uninsured"
 

@@ -11,6 +11,8 @@ from functools import lru_cache
 import opening_hours
 
 from corridor_planner import units
+from corridor_planner.schema.layers import opening_hours_error as opening_hours_error
+from corridor_planner.schema.layers import timezone_error as timezone_error
 from corridor_planner.settings import COUNTRY_TIMEZONES, PROFILES
 
 #: ``opening_hours`` of a crossing that is never open: an unposted road across a border, or
@@ -18,44 +20,9 @@ from corridor_planner.settings import COUNTRY_TIMEZONES, PROFILES
 CLOSED_HOURS = "off"
 
 
-def opening_hours_error(expression: str) -> str | None:
-    """Return why an OSM ``opening_hours`` expression is invalid, or None if it parses.
-
-    Parameters
-    ----------
-    expression : str
-        An expression such as ``24/7`` or ``Mo-Fr 09:00-18:00; Sa 10:00-14:00``.
-
-    Returns
-    -------
-    str or None
-        The parser's complaint on one line, or None.
-
-    """
-    if not isinstance(expression, str) or not expression.strip():
-        return "must be a non-empty opening_hours string such as '24/7'"
-    try:
-        opening_hours.OpeningHours(expression)
-    except opening_hours.ParserError as exc:  # type: ignore[attr-defined]
-        first = str(exc).strip().splitlines()[0]
-        return f"invalid opening_hours {expression!r} ({first})"
-    return None
-
-
 def is_closed_crossing(expression: object) -> bool:
     """Tell whether an ``opening_hours`` value marks a crossing that never opens (``off``)."""
     return isinstance(expression, str) and expression.strip().lower() == CLOSED_HOURS
-
-
-def timezone_error(name: object) -> str | None:
-    """Return why ``name`` is not an IANA time zone (``Asia/Almaty``), or None."""
-    if not isinstance(name, str) or not name.strip():
-        return f"must be an IANA time zone such as 'Asia/Almaty', got {name!r}"
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {name!r} (IANA names such as 'Asia/Almaty')"
-    return None
 
 
 #: A post that does not open within this long of a traveller's arrival counts as closed.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import types
 import typing
 import unicodedata
@@ -25,6 +26,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
+    model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
@@ -39,8 +42,26 @@ MAX_NAME = 200
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+#: ``json_schema_extra`` marker of a field holding the keys that match a pattern.
+_PATTERN = "x-key-pattern"
+
+
+def _pattern_properties(schema: dict[str, Any]) -> None:
+    """JSON Schema: a pattern field becomes ``patternProperties`` instead of a property."""
+    properties = schema.get("properties", {})
+    for key in [k for k, v in properties.items() if _PATTERN in v]:
+        value = properties.pop(key)
+        schema.setdefault("patternProperties", {})[value.pop(_PATTERN)] = value.get(
+            "additionalProperties", {}
+        )
+
+
 class FileModel(BaseModel):
-    """Base of every model of a user-written file or table: unknown keys are refused."""
+    """Base of every model of a user-written file or table: unknown keys are refused.
+
+    Keys that legitimately vary (``description_ru``, ``name_en``) are taken only where a
+    model declares a :func:`pattern_field` for them; every other unknown key is refused.
+    """
 
     model_config = ConfigDict(
         extra="forbid",
@@ -48,7 +69,45 @@ class FileModel(BaseModel):
         strict=True,
         populate_by_name=True,
         hide_input_in_errors=True,
+        json_schema_extra=_pattern_properties,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_pattern_keys(cls, data: Any) -> Any:
+        """Move the keys matching a pattern field's pattern into that field."""
+        patterns = _pattern_fields(cls)
+        if not patterns or not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for alias, pattern in patterns.items():
+            matched = {k: data.pop(k) for k in list(data) if re.fullmatch(pattern, str(k))}
+            if matched:
+                data[alias] = matched
+        return data
+
+
+def pattern_field(pattern: str) -> Any:
+    """Declare a field holding every key of the table that matches ``pattern`` (a regex).
+
+    The field's type is a ``dict`` of the matched keys to their values, e.g.
+    ``translations: dict[str, Text] = pattern_field(r"description_[a-z]{2}")``. Messages
+    name the key itself (``description_ru``), and the JSON Schema lists the pattern under
+    ``patternProperties``.
+    """
+    return Field(default_factory=dict, alias=f"<{pattern}>", json_schema_extra={_PATTERN: pattern})
+
+
+def _is_pattern_alias(part: Any) -> bool:
+    return isinstance(part, str) and part.startswith("<") and part.endswith(">")
+
+
+def _pattern_fields(model: type[BaseModel]) -> dict[str, str]:
+    return {
+        info.alias: info.alias[1:-1]
+        for info in model.model_fields.values()
+        if info.alias and _is_pattern_alias(info.alias)
+    }
 
 
 # values ----------------------------------------------------------------------------------
@@ -82,9 +141,17 @@ def _plain_text(limit: int) -> Callable[[str], str]:
 
 
 #: Free text: a description, a source, a note (not empty, at most MAX_TEXT characters).
-Text = Annotated[str, AfterValidator(_plain_text(MAX_TEXT))]
+Text = Annotated[
+    str,
+    AfterValidator(_plain_text(MAX_TEXT)),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_TEXT}),
+]
 #: A name or id shown to readers (not empty, at most MAX_NAME characters, one line).
-Name = Annotated[str, AfterValidator(_plain_text(MAX_NAME))]
+Name = Annotated[
+    str,
+    AfterValidator(_plain_text(MAX_NAME)),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_NAME}),
+]
 
 
 def _identifier(value: str) -> str:
@@ -97,7 +164,13 @@ def _identifier(value: str) -> str:
 
 
 #: An id that may become part of a file name: no path separators, no control characters.
-Identifier = Annotated[str, AfterValidator(_identifier)]
+Identifier = Annotated[
+    str,
+    AfterValidator(_identifier),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": r"^[^/\\]+$"}
+    ),
+]
 
 
 def in_range(kind: str) -> Any:
@@ -113,7 +186,14 @@ def in_range(kind: str) -> Any:
             raise PydanticCustomError("range", problem)
         return int(value) if limits.whole else float(value)
 
-    return Annotated[float | int, BeforeValidator(check)]
+    bound = "exclusiveMinimum" if limits.low_open else "minimum"
+    schema = {
+        "type": "integer" if limits.whole else "number",
+        bound: limits.low,
+        "maximum": limits.high,
+        "description": limits.unit,
+    }
+    return Annotated[float | int, BeforeValidator(check), WithJsonSchema(schema)]
 
 
 def one_of(choices: Sequence[str] | frozenset[str], what: str) -> Any:
@@ -131,7 +211,32 @@ def one_of(choices: Sequence[str] | frozenset[str], what: str) -> Any:
             )
         return value
 
-    return Annotated[str, BeforeValidator(check)]
+    return Annotated[
+        str, BeforeValidator(check), Field(json_schema_extra={"enum": typing.cast(Any, known)})
+    ]
+
+
+def list_of(item: Any, what: str, min_length: int = 0) -> Any:
+    """Return a list type of ``item`` refusing anything else as "must be a list of ``what``"."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, list):
+            raise PydanticCustomError("list_of", "must be a list of {what}", {"what": what})
+        return value
+
+    return Annotated[list[item], BeforeValidator(check), Field(min_length=min_length)]
+
+
+def _country_code(value: Any) -> str:
+    if not (isinstance(value, str) and re.fullmatch(r"[A-Z]{2}", value)):
+        raise PydanticCustomError(
+            "country", "{value} is not an ISO 3166 alpha-2 code such as KZ", {"value": repr(value)}
+        )
+    return value
+
+
+#: An ISO 3166 alpha-2 country code (``KZ``).
+CountryCode = Annotated[str, BeforeValidator(_country_code), Field(pattern=r"^[A-Z]{2}$")]
 
 
 def finite(value: float) -> float:
@@ -179,8 +284,11 @@ def check(
     file : str
         File name shown in problems (``corridor.toml``, ``scenarios/closed.toml``).
     feature : str, optional
-        Feature the whole of ``data`` belongs to (a feature id of a layer); otherwise the
-        feature is read from the location of each error (``charge #2``) or ``-``.
+        Feature the whole of ``data`` belongs to (the properties of one feature of a layer):
+        the field is then the property (``delay_minutes``) and the keys below it open the
+        message (``KZ->KG: citizen: must be ...``). Otherwise the feature is the table of a
+        list the error lies in (``charge #2``), or ``-``, and the field the dotted key path
+        (``speeds.KG.trunk``).
 
     Returns
     -------
@@ -199,47 +307,130 @@ def problems_from(
     """Turn pydantic's errors into ``file: feature: field: problem`` lines."""
     problems = []
     for detail in error.errors(include_url=False):
-        where, field = _where(tuple(detail["loc"]), feature)
-        problems.append(Problem(file, where, field, _message(detail, model)))
+        loc = tuple(p for p in detail["loc"] if not _is_union_tag(p))
+        message = _message(detail, model)
+        if feature is not None:
+            named = tuple(p for p in loc if not _is_pattern_alias(p))
+            problems.append(_property_problem(file, feature, named, message, detail))
+        else:
+            where, field = _where(loc, model)
+            problems.append(Problem(file, where, field, message))
     return problems
 
 
-def _where(loc: tuple[Any, ...], feature: str | None) -> tuple[str, str]:
-    """Split an error location into (feature, field): the last list item is the feature."""
-    loc = tuple(part for part in loc if not _is_union_tag(part))
-    if feature is not None:
-        return feature, ".".join(map(str, loc)) or "-"
-    last_index = max((i for i, part in enumerate(loc) if isinstance(part, int)), default=None)
-    if last_index is None:
+def _property_problem(
+    file: str, feature: str, loc: tuple[Any, ...], message: str, detail: ErrorDetails
+) -> Problem:
+    """``file: feature: property: key: key: message`` for the properties of one feature."""
+    if not loc:
+        return Problem(file, feature, "-", message)
+    inner = loc[1:]
+    if (detail["type"] == "extra_forbidden" or "[key]" in detail["loc"]) and inner:
+        inner = inner[:-1]  # the unknown or wrong key is named in the message
+    elif inner and isinstance(inner[-1], int):
+        inner = inner[:-1]  # an item of a list of values: the message quotes the value
+    prefix = "".join(f"#{p}: " if isinstance(p, int) else f"{p}: " for p in inner)
+    return Problem(file, feature, str(loc[0]), prefix + message)
+
+
+def _where(loc: tuple[Any, ...], model: type[BaseModel]) -> tuple[str, str]:
+    """Split an error location into (feature, field): the last table of a list is the feature.
+
+    An index into a list of values (``thresholds_minutes = [30, -1]``) is dropped: the
+    field is the list and the message quotes the value.
+    """
+    tables = [i for i, p in enumerate(loc) if isinstance(p, int) and _is_table(model, loc[: i + 1])]
+    loc = tuple(
+        p
+        for i, p in enumerate(loc)
+        if not _is_pattern_alias(p) and not (isinstance(p, int) and i not in tables)
+    )
+    last = max((i for i, p in enumerate(loc) if isinstance(p, int)), default=None)
+    if last is None:
         return "-", ".".join(map(str, loc)) or "-"
-    table = ".".join(map(str, loc[:last_index])) or "item"
-    field = ".".join(map(str, loc[last_index + 1 :])) or "-"
-    return f"{table} #{loc[last_index]}", field
+    table = ".".join(map(str, loc[:last])) or "item"
+    field = ".".join(map(str, loc[last + 1 :])) or "-"
+    return f"{table} #{loc[last]}", field
+
+
+def _is_table(model: type[BaseModel], path: tuple[Any, ...]) -> bool:
+    """Tell whether ``path`` (ending in a list index) points at a table (a model)."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            current = _unwrap(current)
+            continue
+        fields = _model_fields(current)
+        current = fields[part] if part in fields else _value_type(current)
+    found = _unwrap(current)
+    return isinstance(found, type) and issubclass(found, BaseModel)
 
 
 def _is_union_tag(part: Any) -> bool:
     """Pydantic adds the member type's name to the location of a union's errors."""
-    return isinstance(part, str) and ("[" in part or part in {"float", "int", "str", "bool"})
+    return isinstance(part, str) and (
+        ("[" in part and not _is_pattern_alias(part))
+        or part in {"float", "int", "str", "bool"}
+        or part.startswith("function-")
+    )
 
 
 def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
     kind = detail["type"]
     if kind == "extra_forbidden":
         key = str(detail["loc"][-1])
-        return unknown_key_message(key, allowed_keys(model, tuple(detail["loc"][:-1])))
+        homes = [h for h in homes_of(model, key) if h != _table_of(detail["loc"][:-1])]
+        return unknown_key_message(key, allowed_keys(model, tuple(detail["loc"][:-1])), homes)
     if kind in _TYPE_WORDS:
         return _TYPE_WORDS[kind]
     message = str(detail["msg"])
     return message.removeprefix("Value error, ")
 
 
-def unknown_key_message(key: str, allowed: Sequence[str]) -> str:
-    """``unknown key `x`; did you mean `y`?`` (or the known keys when none is close)."""
+def unknown_key_message(key: str, allowed: Sequence[str], homes: Sequence[str] = ()) -> str:
+    """``unknown key `x`; did you mean `y`?`` (or the known keys when none is close).
+
+    ``homes`` are the tables where ``key`` is known (``-`` for the top level): a key put in
+    the wrong table is told where it belongs.
+    """
+    if homes:
+        where = " or ".join("the top level" if h == "-" else f"[{h}]" for h in homes)
+        return f"unknown key `{key}` here; it belongs in {where}"
     near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if near:
         return f"unknown key `{key}`; did you mean `{near[0]}`?"
     known = ", ".join(sorted(allowed)) or "none"
     return f"unknown key `{key}` (known: {known})"
+
+
+def _table_of(loc: Sequence[Any]) -> str:
+    """Dotted name of the table at an error location (``-`` for the top level)."""
+    parts = [str(p) for p in loc if not isinstance(p, int) and not _is_union_tag(p)]
+    return ".".join(parts) or "-"
+
+
+def homes_of(model: type[BaseModel], key: str) -> list[str]:
+    """Return the tables of ``model`` (dotted, ``-`` for the top) that have a field ``key``."""
+    found: list[str] = []
+    todo: list[tuple[str, Any]] = [("-", model)]
+    seen: set[Any] = set()
+    while todo:
+        where, current = todo.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        fields = _model_fields(current)
+        if key in fields:
+            found.append(where)
+        for name, annotation in fields.items():
+            inner = _unwrap(annotation)
+            if (
+                isinstance(inner, type)
+                and issubclass(inner, BaseModel)
+                and not _is_pattern_alias(name)
+            ):
+                todo.append((name if where == "-" else f"{where}.{name}", inner))
+    return found
 
 
 def allowed_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
@@ -259,7 +450,8 @@ def _keys_of(model: Any) -> list[str]:
     fields = getattr(model, "model_fields", None)
     if not fields:
         return []
-    return [info.alias or name for name, info in fields.items()]
+    keys = [info.alias or name for name, info in fields.items()]
+    return [key for key in keys if not _is_pattern_alias(key)]
 
 
 def _model_fields(model: Any) -> dict[str, Any]:
