@@ -225,17 +225,32 @@ def _is_union_tag(part: Any) -> bool:
 def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
     kind = detail["type"]
     if kind == "extra_forbidden":
-        key = str(detail["loc"][-1])
-        return unknown_key_message(key, allowed_keys(model, tuple(detail["loc"][:-1])))
+        key, path = str(detail["loc"][-1]), tuple(detail["loc"][:-1])
+        here = ".".join(str(p) for p in path if not (isinstance(p, int) or _is_union_tag(p)))
+        elsewhere = [table for table in tables_with_key(model, key) if table != here]
+        return unknown_key_message(key, allowed_keys(model, path), elsewhere)
     if kind in _TYPE_WORDS:
         return _TYPE_WORDS[kind]
     message = str(detail["msg"])
     return message.removeprefix("Value error, ")
 
 
-def unknown_key_message(key: str, allowed: Sequence[str]) -> str:
-    """``unknown key `x`; did you mean `y`?`` (or the known keys when none is close)."""
+def describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
+    """Say one pydantic error of ``model`` in the package's words (the ``problem`` part)."""
+    return _message(detail, model)
+
+
+def unknown_key_message(key: str, allowed: Sequence[str], elsewhere: Sequence[str] = ()) -> str:
+    """``unknown key `x`; did you mean `y`?`` (or the known keys when none is close).
+
+    A key that is known in another table of the file (``elsewhere``, dotted paths, ``""``
+    for the top level) is said to belong there.
+    """
     near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if elsewhere:
+        tables = ", ".join(f"`{table}`" if table else "the top level" for table in elsewhere)
+        hint = f"; did you mean `{near[0]}`?" if near else ""
+        return f"unknown key `{key}` here: it belongs in {tables}{hint}"
     if near:
         return f"unknown key `{key}`; did you mean `{near[0]}`?"
     known = ", ".join(sorted(allowed)) or "none"
@@ -253,6 +268,24 @@ def allowed_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
         current = fields[part] if part in fields else _value_type(current)
         current = _unwrap(current)
     return sorted(_keys_of(_unwrap(current)))
+
+
+def tables_with_key(model: type[BaseModel], key: str) -> list[str]:
+    """Dotted paths of the tables of ``model`` (``""``: the top level) that allow ``key``."""
+    found: list[str] = []
+    seen: set[Any] = set()
+
+    def walk(current: Any, path: str) -> None:
+        if current in seen or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return
+        seen.add(current)
+        if key in _keys_of(current):
+            found.append(path)
+        for name, annotation in _model_fields(current).items():
+            walk(_unwrap(annotation), f"{path}.{name}" if path else name)
+
+    walk(model, "")
+    return found
 
 
 def _keys_of(model: Any) -> list[str]:
