@@ -63,10 +63,12 @@ def _control_characters(text: str) -> list[str]:
     ]
 
 
-def _plain_text(limit: int) -> Callable[[str], str]:
+def _plain_text(limit: int, one_line: bool = False) -> Callable[[str], str]:
     def check(value: str) -> str:
         if not value.strip():
             raise PydanticCustomError("blank", "must not be empty")
+        if one_line and any(c in value for c in "\n\r"):
+            raise PydanticCustomError("one_line", "must be one line (no line breaks)")
         if len(value) > limit:
             raise PydanticCustomError(
                 "too_long", "must be at most {limit} characters", {"limit": limit}
@@ -84,7 +86,7 @@ def _plain_text(limit: int) -> Callable[[str], str]:
 #: Free text: a description, a source, a note (not empty, at most MAX_TEXT characters).
 Text = Annotated[str, AfterValidator(_plain_text(MAX_TEXT))]
 #: A name or id shown to readers (not empty, at most MAX_NAME characters, one line).
-Name = Annotated[str, AfterValidator(_plain_text(MAX_NAME))]
+Name = Annotated[str, AfterValidator(_plain_text(MAX_NAME, one_line=True))]
 
 
 def _identifier(value: str) -> str:
