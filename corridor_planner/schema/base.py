@@ -246,13 +246,12 @@ def unknown_key_message(key: str, allowed: Sequence[str], elsewhere: Sequence[st
     """``unknown key `x`; did you mean `y`?`` (or the known keys when none is close).
 
     A key that is known in another table of the file (``elsewhere``, dotted paths, ``""``
-    for the top level) is said to belong there.
+    for the top level) is said to belong there: ``unknown key `x` here: it belongs in `y```.
     """
-    near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if elsewhere:
         tables = ", ".join(f"`{table}`" if table else "the top level" for table in elsewhere)
-        hint = f"; did you mean `{near[0]}`?" if near else ""
-        return f"unknown key `{key}` here: it belongs in {tables}{hint}"
+        return f"unknown key `{key}` here: it belongs in {tables}"
+    near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if near:
         return f"unknown key `{key}`; did you mean `{near[0]}`?"
     known = ", ".join(sorted(allowed)) or "none"
