@@ -316,6 +316,7 @@ RANGES: dict[str, Range] = {
     "distance_km": Range(0, 5_000, "km", low_open=True),
     "crossing_km": Range(0, 100, "km between the two places a crossing joins"),
     "leg_minutes": Range(0, 10_080, "minutes of driving (up to a week)", low_open=True),
+    "programme_centres": Range(1, 100, "centres in a programme", whole=True),
     "latitude": Range(-90, 90, "degrees"),
     "longitude": Range(-180, 180, "degrees"),
 }

@@ -79,7 +79,7 @@ def test_exposure_counts_people_by_what_they_pay():
     [
         ({"amount": float("inf")}, "amount", "must be"),
         ({"currency": "som"}, "currency", "ISO 4217"),
-        ({"groups": ["tourists"]}, "groups", "cover groups"),
+        ({"groups": ["tourists"]}, "groups", "unknown cover group 'tourists'"),
         ({"country": "XX"}, "country", "must be one of"),
     ],
 )
@@ -144,9 +144,13 @@ def test_a_free_hospital_costs_nothing_whatever_the_country_charges(gwadar):
 @pytest.mark.parametrize(
     ("text", "field", "complaint"),
     [
-        ('[[charge]]\ncountry = "KG"\ngroups = [["resident_insured"]]\n', "groups", "cover groups"),
-        ("[[chrage]]\n", "chrage", "unknown table"),
-        ("[[fare]]\namonut = 5\n", "amonut", "unknown key"),
+        (
+            '[[charge]]\ncountry = "KG"\ngroups = [["resident_insured"]]\n',
+            "groups",
+            "unknown cover group",
+        ),
+        ("[[chrage]]\n", "chrage", "unknown key `chrage`; did you mean `charge`?"),
+        ("[[fare]]\namonut = 5\n", "amonut", "unknown key `amonut` (known: "),
         (
             '[[exposure]]\ncountry = "ZZ"\nshare = 0.3\nyear = 2022\nsource = "s"\n',
             "country",

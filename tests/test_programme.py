@@ -186,13 +186,19 @@ def test_cli_names_the_programme_for_an_unknown_corridor(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("centres = 7", "centres = 0"), "p.toml: -: centres: must be a whole number"),
-        (("centres = 7", 'centres = "seven"'), "centres: must be a whole number"),
+        (("centres = 7", "centres = 0"), "p.toml: -: centres: must be from 1 to 100 centres"),
+        (
+            ("centres = 7", 'centres = "seven"'),
+            "centres: must be a number .centres in a programme.",
+        ),
         (("threshold_minutes = 60", "threshold_minutes = nan"), "threshold_minutes: must be"),
-        (('service = "emergency"', 'service = "magic"'), "service: must be a known service"),
-        (('scenario = "baseline"', 'scenaro = "baseline"'), "scenaro: unknown key"),
+        (('service = "emergency"', 'service = "magic"'), "service: unknown service 'magic'"),
+        (
+            ('scenario = "baseline"', 'scenaro = "baseline"'),
+            "scenaro: unknown key `scenaro`; did you mean `scenario`\\?",
+        ),
         (('"cpec_gwadar"]', '"cpec_karakoram"]'), "corridors: lists a corridor twice"),
-        (("corridors = [", 'corridors = "cpec_gwadar" #['), "corridors: must list corridor ids"),
+        (("corridors = [", 'corridors = "cpec_gwadar" #['), "corridors: must be a list"),
         (("centres = 7", "centres = 7 7"), "p.toml: -: -: not valid TOML"),
     ],
 )

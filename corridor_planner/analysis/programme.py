@@ -44,23 +44,13 @@ from corridor_planner.errors import DataError, NotFoundError, Problem
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.roads import way_id
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
+from corridor_planner.schema.programme import check_programme
 
 #: Road classes an ambulance base must cover (where crashes and emergencies on the way are).
 MAIN_ROADS = frozenset({"motorway", "trunk", "primary"})
 #: Longest piece of main road judged as one demand point (km).
 ROAD_PIECE_KM = 1.0
 PROGRAMMES_DIR = settings.PROGRAMMES_DIR
-PROGRAMME_KEYS = {
-    "id",
-    "name",
-    "corridors",
-    "centres",
-    "service",
-    "threshold_minutes",
-    "ambulance_minutes",
-    "scenario",
-    "source",
-}
 
 
 @dataclass(frozen=True)
@@ -158,40 +148,19 @@ def load_programme(name_or_path: str | Path) -> ProgrammeSpec:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError([Problem(path.name, "-", "-", f"not valid TOML: {exc}")]) from exc
-    problems = [Problem(path.name, "-", key, "unknown key") for key in set(data) - PROGRAMME_KEYS]
-    for key in ("id", "name", "service", "scenario", "source"):
-        if not isinstance(data.get(key), str) or not data[key].strip():
-            problems.append(Problem(path.name, "-", key, "must be a non-empty text"))
-    corridors = data.get("corridors")
-    if (
-        not isinstance(corridors, list)
-        or not corridors
-        or not all(isinstance(c, str) and c for c in corridors)
-    ):
-        problems.append(Problem(path.name, "-", "corridors", "must list corridor ids"))
-    elif len(set(corridors)) < len(corridors):
-        problems.append(Problem(path.name, "-", "corridors", "lists a corridor twice"))
-    centres = data.get("centres")
-    if isinstance(centres, bool) or not isinstance(centres, int) or not 1 <= centres <= 100:
-        problems.append(Problem(path.name, "-", "centres", "must be a whole number, 1 to 100"))
-    for key in ("threshold_minutes", "ambulance_minutes"):
-        complaint = settings.RANGES["threshold_minutes"].problem(data.get(key))
-        if complaint:
-            problems.append(Problem(path.name, "-", key, complaint))
-    if data.get("service") not in settings.SERVICES:
-        problems.append(Problem(path.name, "-", "service", "must be a known service"))
-    if problems:
+    checked, problems = check_programme(data, path.name)
+    if checked is None:
         raise DataError(problems)
     return ProgrammeSpec(
-        id=data["id"],
-        name=data["name"],
-        corridors=tuple(data["corridors"]),
-        centres=int(data["centres"]),
-        service=data["service"],
-        threshold_min=float(data["threshold_minutes"]),
-        ambulance_min=float(data["ambulance_minutes"]),
-        scenario=data["scenario"],
-        source=data["source"],
+        id=checked.id,
+        name=checked.name,
+        corridors=tuple(checked.corridors),
+        centres=int(checked.centres),
+        service=checked.service,
+        threshold_min=float(checked.threshold_minutes),
+        ambulance_min=float(checked.ambulance_minutes),
+        scenario=checked.scenario,
+        source=checked.source,
     )
 
 

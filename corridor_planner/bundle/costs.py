@@ -21,15 +21,13 @@ som for care and tenge for travel, and nothing here converts them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from corridor_planner import settings
 from corridor_planner.errors import Problem
-
-COSTS_FILE = "costs.toml"
+from corridor_planner.schema.costs import COSTS_FILE as COSTS_FILE
+from corridor_planner.schema.costs import check_costs
 
 
 @dataclass(frozen=True)
@@ -194,228 +192,47 @@ def _free(path: Any, fare: Fare | None) -> PathwayCost:
 # reading costs.toml ---------------------------------------------------------------------
 
 
-#: The keys each table of ``costs.toml`` may have (``rest_paid_by_<lang>`` aside).
-KEYS = {
-    "charge": {
-        "country",
-        "groups",
-        "services",
-        "amount",
-        "currency",
-        "year",
-        "what",
-        "rest_paid_by",
-        "source",
-        "confidence",
-    },
-    "fare": {"country", "per_km", "currency", "year", "what", "source", "confidence"},
-    "exposure": {"country", "share", "year", "source"},
-}
-
-
 def read_cost_book(
     data: dict[str, Any], countries: Sequence[str]
 ) -> tuple[CostBook, list[Problem]]:
     """Build a CostBook from a parsed ``costs.toml``; return it with the problems found.
 
-    Unknown tables and keys are problems (a misspelt key would drop a sourced figure
-    silently), as are two charges for the same patients that disagree.
+    The file is checked by :class:`corridor_planner.schema.costs.CostsFile`: unknown tables
+    and keys are problems (a misspelt key would drop a sourced figure silently), as are
+    two charges for the same patients that disagree. With any problem the book is empty.
     """
-    problems = _unknown_keys(data)
+    costs, problems = check_costs(data, countries)
+    if costs is None:
+        return CostBook(), problems
     charges = tuple(
-        c
-        for i, item in enumerate(_tables(data, "charge", problems))
-        if (c := _charge(i, item, countries, problems))
+        Charge(
+            country=c.country,
+            groups=frozenset(c.groups),
+            services=frozenset(c.services),
+            amount=float(c.amount),
+            currency=c.currency,
+            year=_year(c.year),
+            what=c.what,
+            rest_paid_by=c.rest_paid_by,
+            source=c.source,
+            confidence=c.confidence,
+            rest_paid_by_translations=dict(c.rest_paid_by_translations),
+        )
+        for c in costs.charge
     )
     fares = tuple(
-        f
-        for i, item in enumerate(_tables(data, "fare", problems))
-        if (f := _fare(i, item, countries, problems))
+        Fare(f.country, float(f.per_km), f.currency, _year(f.year), f.what, f.source, f.confidence)
+        for f in costs.fare
     )
     exposure = tuple(
-        e
-        for i, item in enumerate(_tables(data, "exposure", problems))
-        if (e := _exposure(i, item, countries, problems))
+        {"country": e.country, "share": float(e.share), "year": int(e.year), "source": e.source}
+        for e in costs.exposure
     )
-    problems += _conflicts(charges)
-    return CostBook(charges, fares, exposure), problems
+    return CostBook(charges, fares, exposure), []
 
 
-def _conflicts(charges: Sequence[Charge]) -> list[Problem]:
-    """Two charges for the same country, group and service with different amounts."""
-    problems = []
-    for i, a in enumerate(charges):
-        for b in charges[i + 1 :]:
-            same = a.country == b.country and a.groups & b.groups and a.services & b.services
-            if same and (a.amount, a.currency) != (b.amount, b.currency):
-                problems.append(
-                    Problem(
-                        COSTS_FILE,
-                        "charges",
-                        "amount",
-                        f"two charges disagree for {a.country}, {sorted(a.groups & b.groups)}, "
-                        f"{sorted(a.services & b.services)}: {a.amount:g} {a.currency} and "
-                        f"{b.amount:g} {b.currency}",
-                    )
-                )
-    return problems
-
-
-def _unknown_keys(data: dict[str, Any]) -> list[Problem]:
-    problems = []
-    for table in sorted(set(data) - set(KEYS)):
-        known = ", ".join(f"[[{k}]]" for k in KEYS)
-        problems.append(Problem(COSTS_FILE, "-", table, f"unknown table (known: {known})"))
-    for table, allowed in KEYS.items():
-        items = data.get(table, [])
-        for index, item in enumerate(items if isinstance(items, list) else []):
-            if not isinstance(item, dict):
-                continue
-            label = f"{table} #{index}"
-            for key in sorted(set(item) - allowed):
-                if table == "charge" and key.startswith("rest_paid_by_"):
-                    if not isinstance(item[key], str) or not item[key].strip():
-                        problems.append(Problem(COSTS_FILE, label, key, "must be a text"))
-                    continue
-                problems.append(Problem(COSTS_FILE, label, key, "unknown key"))
-    return problems
-
-
-def _tables(data: dict[str, Any], key: str, problems: list[Problem]) -> list[Any]:
-    items = data.get(key, [])
-    if not isinstance(items, list):
-        problems.append(Problem(COSTS_FILE, "-", key, f"must hold [[{key}]] tables"))
-        return []
-    return items
-
-
-def _text(item: dict[str, Any], key: str, label: str, problems: list[Problem]) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value.strip():
-        problems.append(Problem(COSTS_FILE, label, key, "must be a non-empty string"))
-        return ""
-    return value
-
-
-def _number(
-    item: dict[str, Any], key: str, range_name: str, label: str, problems: list[Problem]
-) -> float:
-    value = item.get(key)
-    problem = settings.RANGES[range_name].problem(value)
-    if problem:
-        problems.append(Problem(COSTS_FILE, label, key, problem))
-        return math.nan
-    return float(cast(float, value))
-
-
-def _common(
-    item: Any, label: str, countries: Sequence[str], problems: list[Problem]
-) -> dict[str, Any] | None:
-    if not isinstance(item, dict):
-        problems.append(Problem(COSTS_FILE, label, "-", "must be a table"))
-        return None
-    if item.get("country") not in countries:
-        problems.append(
-            Problem(COSTS_FILE, label, "country", f"must be one of {', '.join(countries)}")
-        )
-    currency = item.get("currency")
-    if not (isinstance(currency, str) and len(currency) == 3 and currency.isupper()):
-        problems.append(Problem(COSTS_FILE, label, "currency", "must be an ISO 4217 code (KGS)"))
-    for key in ("what", "source", "confidence"):
-        _text(item, key, label, problems)
-    if item.get("year") is not None:  # a source may not date its figure: then say so
-        _number(item, "year", "cost_year", label, problems)
-    return item
-
-
-def _charge(
-    index: int, item: Any, countries: Sequence[str], problems: list[Problem]
-) -> Charge | None:
-    label = f"charge #{index}"
-    before = len(problems)
-    if _common(item, label, countries, problems) is None:
-        return None
-    groups = item.get("groups")
-    if (
-        not isinstance(groups, list)
-        or not groups
-        or not all(isinstance(g, str) for g in groups)
-        or not set(groups) <= settings.COVER_GROUPS
-    ):
-        known = ", ".join(sorted(settings.COVER_GROUPS))
-        problems.append(Problem(COSTS_FILE, label, "groups", f"must list cover groups ({known})"))
-    services = item.get("services")
-    if (
-        not isinstance(services, list)
-        or not services
-        or not (set(services) <= settings.SERVICES | {"all"})
-    ):
-        problems.append(Problem(COSTS_FILE, label, "services", 'must list services or ["all"]'))
-    amount = _number(item, "amount", "charge_amount", label, problems)
-    rest = _text(item, "rest_paid_by", label, problems)
-    if len(problems) > before:
-        return None
-    return Charge(
-        country=item["country"],
-        groups=frozenset(groups),
-        services=frozenset(services),
-        amount=amount,
-        currency=item["currency"],
-        year=_year(item),
-        what=item["what"],
-        rest_paid_by=rest,
-        source=item["source"],
-        confidence=item["confidence"],
-        rest_paid_by_translations={
-            key.removeprefix("rest_paid_by_"): str(value)
-            for key, value in item.items()
-            if key.startswith("rest_paid_by_") and isinstance(value, str)
-        },
-    )
-
-
-def _year(item: dict[str, Any]) -> int | None:
-    return int(item["year"]) if item.get("year") is not None else None
-
-
-def _fare(index: int, item: Any, countries: Sequence[str], problems: list[Problem]) -> Fare | None:
-    label = f"fare #{index}"
-    before = len(problems)
-    if _common(item, label, countries, problems) is None:
-        return None
-    per_km = _number(item, "per_km", "fare_per_km", label, problems)
-    if len(problems) > before:
-        return None
-    return Fare(
-        country=item["country"],
-        per_km=per_km,
-        currency=item["currency"],
-        year=_year(item),
-        what=item["what"],
-        source=item["source"],
-        confidence=item["confidence"],
-    )
-
-
-def _exposure(
-    index: int, item: Any, countries: Sequence[str], problems: list[Problem]
-) -> dict[str, Any] | None:
-    label = f"exposure #{index}"
-    if not isinstance(item, dict):
-        problems.append(Problem(COSTS_FILE, label, "-", "must be a table"))
-        return None
-    before = len(problems)
-    share = _number(item, "share", "share", label, problems)
-    year = _number(item, "year", "cost_year", label, problems)
-    country = _text(item, "country", label, problems)
-    if country and country not in countries:
-        problems.append(
-            Problem(COSTS_FILE, label, "country", f"must be one of {', '.join(countries)}")
-        )
-    source = _text(item, "source", label, problems)
-    if len(problems) > before:
-        return None
-    return {"country": country, "share": share, "year": int(year), "source": source}
+def _year(year: float | None) -> int | None:
+    return None if year is None else int(year)
 
 
 def exposure_by_group(costs: Sequence[PathwayCost], people: dict[str, int]) -> list[dict[str, Any]]:

@@ -23,41 +23,18 @@ Scenarios apply to posts here as to the corridor's own (``default_regime``,
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any
 
 import networkx as nx
 import pyproj
 
-from corridor_planner import settings, units
+from corridor_planner.bundle.posts import CLOSED_HOURS, BorderPost, direction_key
 from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import Problem
-
-ORIGINS_FILE = "origins.toml"
-
-#: Keys each table may hold (a misspelt key would drop a sourced figure silently).
-KEYS: dict[str, set[str]] = {
-    "country": {"code", "name", "source"},
-    "place": {"id", "name", "country", "lat", "lon", "population", "year", "source"},
-    "tb_site": {"id", "name", "place", "services", "notes", "source", "confidence"},
-    "road": {"from", "to", "name", "km", "minutes", "source", "confidence"},
-    "post": {
-        "id",
-        "name",
-        "from",
-        "to",
-        "km",
-        "status",
-        "profiles_allowed",
-        "minutes",
-        "source",
-        "confidence",
-    },
-}
-TB_SERVICES = frozenset({"tb", "tb_mdr"})
-POST_STATUS = ("open", "closed")
+from corridor_planner.schema import origins as schema
+from corridor_planner.schema.origins import ORIGINS_FILE as ORIGINS_FILE
 
 
 @dataclass(frozen=True)
@@ -98,15 +75,18 @@ class Leg:
     minutes: float
     source: str
     confidence: str
-    post_id: str = ""  # set for a crossing: the post's id
-    status: str = "open"
-    profiles_allowed: frozenset[str] = frozenset()
-    countries: tuple[str, ...] = ()  # a crossing's two countries
+    #: a crossing's post (its rules are the corridor's posts' rules); None for a road
+    post: BorderPost | None = None
 
     @property
     def is_post(self) -> bool:
         """Tell whether this leg is a border crossing."""
-        return bool(self.post_id)
+        return self.post is not None
+
+    @property
+    def post_id(self) -> str:
+        """Id of the crossing's post, or ``""`` for a road."""
+        return self.post.id if self.post is not None else ""
 
 
 @dataclass(frozen=True)
@@ -219,12 +199,13 @@ class Origins:
         """Return the road legs and the posts this traveller may cross under the scenario."""
         graph = nx.Graph()
         for leg in self.legs:
-            if leg.is_post:
-                crossing = "citizen" if nationality in leg.countries else profile
-                minutes = _crossing_minutes(leg, crossing, scenario)
-                if minutes is None:
+            if leg.post is not None:
+                here, there = leg.post.countries
+                crossing = "citizen" if nationality in leg.post.countries else profile
+                seconds = scenario.crossing_seconds(leg.post, here, there, crossing)
+                if seconds is None:
                     continue
-                leg = replace(leg, minutes=minutes)
+                leg = replace(leg, minutes=seconds / 60.0)
             _add_faster(graph, leg)
         return graph
 
@@ -241,15 +222,6 @@ def _add_faster(graph: nx.Graph, leg: Leg) -> None:
     ):
         return
     graph.add_edge(leg.start, leg.end, minutes=leg.minutes, leg=leg)
-
-
-def _crossing_minutes(post: Leg, profile: str, scenario: Scenario) -> float | None:
-    """Minutes to cross a post here, or None when this profile cannot cross."""
-    if post.status != "open" or profile not in post.profiles_allowed:
-        return None
-    if not scenario.lets_cross(post.post_id, profile):
-        return None
-    return post.minutes * scenario.delay_multiplier
 
 
 # reading origins.toml ---------------------------------------------------------------------
@@ -288,23 +260,45 @@ def read_origins(
         Ids the corridor already uses (its posts and facilities): a scenario or a
         result could not tell an origins entry with the same id from them.
     """
-    reader = _Reader(data, settlements, corridor_countries, taken_ids)
-    return reader.origins(), reader.problems
+    checked, problems = schema.check_origins(data, corridor_countries)
+    if checked is None:
+        return Origins(), problems
+    links = _Links(checked, settlements, taken_ids)
+    origins = links.origins()
+    return (Origins() if links.problems else origins), links.problems
 
 
-class _Reader:
-    """Check every table of ``origins.toml`` and collect problems with file, entry, field."""
+def crossing(post: schema.Post, countries: tuple[str, str]) -> BorderPost:
+    """Return the border post of a crossing beyond the corridor, under the corridor's rules.
+
+    A ``closed`` crossing never opens (``opening_hours`` ``off``); its ``minutes`` are the
+    time to cross for every profile allowed, in both directions (the legs are two-way).
+    """
+    delays = {profile: float(post.minutes) for profile in post.profiles_allowed}
+    there, back = direction_key(*countries), direction_key(countries[1], countries[0])
+    return BorderPost(
+        id=post.id,
+        name=post.name,
+        countries=countries,
+        opening_hours=CLOSED_HOURS if post.status == "closed" else "24/7",
+        season=None,
+        delay_minutes={there: delays, back: dict(delays)},
+        profiles_allowed=frozenset(post.profiles_allowed),
+        source=post.source,
+    )
+
+
+class _Links:
+    """Check what joins the tables of a checked ``origins.toml``, and the corridor's ids."""
 
     def __init__(
         self,
-        data: dict[str, Any],
+        checked: schema.OriginsFile,
         settlements: Mapping[str, Settlement],
-        corridor: Sequence[str],
         taken_ids: set[str] | frozenset[str],
     ) -> None:
-        self.data = data
+        self.checked = checked
         self.settlements = settlements
-        self.corridor_countries = tuple(corridor)
         self.taken_ids = taken_ids
         self.problems: list[Problem] = []
 
@@ -313,108 +307,30 @@ class _Reader:
         self.problems.append(Problem(ORIGINS_FILE, entry, key, message))
 
     def origins(self) -> Origins:
-        """Read every table; what is wrong is in ``problems``."""
-        self._unknown_keys()
-        country_list = [
-            item for i, item in enumerate(self._tables("country")) if self._country(i, item)
-        ]
-        countries = {item["code"]: item["name"] for item in country_list}
-        codes = [item["code"] for item in country_list]
+        """Build the Origins; what is wrong is in ``problems``."""
+        file = self.checked
+        codes = [c.code for c in file.country]
         for code in sorted({c for c in codes if codes.count(c) > 1}):
             self.problem(f"country {code}", "code", "listed twice")
-        place_list = [
-            p for i, item in enumerate(self._tables("place")) if (p := self._place(i, item))
-        ]
-        places = {p.id: p for p in place_list}
-        self._ambiguous_names(place_list)
-        sites = tuple(
-            s
-            for i, item in enumerate(self._tables("tb_site"))
-            if (s := self._site(i, item, places))
-        )
-        roads = [
-            r for i, item in enumerate(self._tables("road")) if (r := self._road(i, item, places))
-        ]
-        posts = [
-            c for i, item in enumerate(self._tables("post")) if (c := self._post(i, item, places))
-        ]
-        ids = [p.id for p in place_list] + [s.id for s in sites] + [c.post_id for c in posts]
-        self._duplicates(ids)
+        places = {p.id: _place(p) for p in file.place}
+        for place in file.place:
+            if place.id in self.settlements or place.id in self.taken_ids:
+                self.problem(
+                    f"place {place.id}", "id", "is already the id of a settlement, facility or post"
+                )
+        self._ambiguous_names(file.place)
+        sites = tuple(s for s in (self._site(s, places) for s in file.tb_site) if s)
+        roads = [r for r in (self._road(r, places) for r in file.road) if r]
+        posts = [p for p in (self._post(p, places) for p in file.post) if p]
+        ids = [p.id for p in file.place] + [s.id for s in file.tb_site] + [p.id for p in file.post]
+        for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            self.problem(
+                dup, "id", "duplicate id (places, TB sites and posts share one set of ids)"
+            )
+        countries = {c.code: c.name for c in file.country}
         return Origins(countries, places, sites, (*roads, *posts))
 
-    # tables ------------------------------------------------------------------------------
-
-    def _unknown_keys(self) -> None:
-        for table in sorted(set(self.data) - set(KEYS)):
-            known = ", ".join(f"[[{k}]]" for k in KEYS)
-            self.problem("-", table, f"unknown table (known: {known})")
-        for table, allowed in KEYS.items():
-            items = self.data.get(table, [])
-            for index, item in enumerate(items if isinstance(items, list) else []):
-                if isinstance(item, dict):
-                    for key in sorted(set(item) - allowed):
-                        self.problem(_label(table, index, item), key, "unknown key")
-
-    def _tables(self, key: str) -> list[Any]:
-        items = self.data.get(key, [])
-        if not isinstance(items, list):
-            self.problem("-", key, f"must hold [[{key}]] tables")
-            return []
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                self.problem(f"{key} #{index}", "-", "must be a table")
-        return [item if isinstance(item, dict) else None for item in items]
-
-    def _country(self, index: int, item: dict[str, Any] | None) -> bool:
-        if item is None:
-            return False
-        label = _label("country", index, item)
-        before = len(self.problems)
-        if not _is_country_code(item.get("code")):
-            self.problem(label, "code", "must be an ISO 3166 alpha-2 code (TJ)")
-        elif item["code"] in self.corridor_countries:
-            self.problem(label, "code", "is a corridor country, not one beyond the corridor")
-        self._text(item, "name", label)
-        self._text(item, "source", label)
-        return len(self.problems) == before
-
-    def _place(self, index: int, item: dict[str, Any] | None) -> OriginPlace | None:
-        """Check a place; it may lie in any country (an origin, a transit or a corridor country)."""
-        if item is None:
-            return None
-        label = _label("place", index, item)
-        before = len(self.problems)
-        place_id, name, source = (self._text(item, k, label) for k in ("id", "name", "source"))
-        if place_id in self.settlements or place_id in self.taken_ids:
-            self.problem(label, "id", "is already the id of a settlement, facility or post")
-        country = item.get("country")
-        if not _is_country_code(country):
-            self.problem(label, "country", "must be an ISO 3166 alpha-2 code (TJ)")
-        lat = self._number(item, "lat", "latitude", label)
-        lon = self._number(item, "lon", "longitude", label)
-        population = year = None
-        if item.get("population") is not None or item.get("year") is not None:
-            if item.get("population") is None or item.get("year") is None:
-                self.problem(
-                    label, "year", "a population needs its year, and a year its population"
-                )
-            else:
-                population = self._number(item, "population", "population", label)
-                year = self._number(item, "year", "population_year", label)
-        if len(self.problems) > before:
-            return None
-        return OriginPlace(
-            id=place_id,
-            name=name,
-            country=str(country),
-            lat=lat,
-            lon=lon,
-            population=None if population is None else int(population),
-            year=None if year is None else int(year),
-            source=source,
-        )
-
-    def _ambiguous_names(self, places: Sequence[OriginPlace]) -> None:
+    def _ambiguous_names(self, places: Sequence[schema.Place]) -> None:
         """Two places of one country with one name: ``--home`` could not tell them apart."""
         seen: dict[tuple[str, str], str] = {}
         for place in places:
@@ -427,46 +343,29 @@ class _Reader:
                 )
             seen.setdefault(key, place.id)
 
-    def _site(
-        self, index: int, item: dict[str, Any] | None, places: Mapping[str, OriginPlace]
-    ) -> OriginTbSite | None:
-        if item is None:
-            return None
-        label = _label("tb_site", index, item)
+    def _site(self, site: schema.TbSite, places: Mapping[str, OriginPlace]) -> OriginTbSite | None:
+        label = f"tb_site {site.id}"
         before = len(self.problems)
-        site_id, name, source, confidence = (
-            self._text(item, k, label) for k in ("id", "name", "source", "confidence")
-        )
-        if site_id in self.taken_ids:
+        if site.id in self.taken_ids:
             self.problem(label, "id", "is already the id of a corridor facility or post")
-        place = item.get("place")
-        if not isinstance(place, str) or place not in places:
+        if site.place not in places:
             self.problem(label, "place", "must be the id of a [[place]]")
-        services = _strings(item.get("services"))
-        if not services or not set(services) <= TB_SERVICES:
-            self.problem(label, "services", 'must list "tb" and/or "tb_mdr"')
-        notes = item.get("notes", "")
-        if not isinstance(notes, str):
-            self.problem(label, "notes", "must be a text")
-        if len(self.problems) > before or services is None:
+        if len(self.problems) > before:
             return None
         return OriginTbSite(
-            site_id, name, str(place), frozenset(services), source, confidence, notes
+            site.id,
+            site.name,
+            site.place,
+            frozenset(site.services),
+            site.source,
+            site.confidence,
+            site.notes or "",
         )
 
-    def _road(
-        self, index: int, item: dict[str, Any] | None, places: Mapping[str, OriginPlace]
-    ) -> Leg | None:
-        if item is None:
-            return None
-        label = _label("road", index, item)
+    def _road(self, road: schema.Road, places: Mapping[str, OriginPlace]) -> Leg | None:
+        label = f"road {road.name}"
         before = len(self.problems)
-        name, source, confidence = (
-            self._text(item, k, label) for k in ("name", "source", "confidence")
-        )
-        ends = self._ends(item, label, places)
-        km = self._number(item, "km", "distance_km", label)
-        minutes = self._number(item, "minutes", "leg_minutes", label)
+        ends = self._ends(road, label, places)
         if ends is not None and ends.countries[0] != ends.countries[1]:
             self.problem(
                 label,
@@ -474,74 +373,48 @@ class _Reader:
                 f"a road between {ends.countries[0]} and {ends.countries[1]} with no post on "
                 "it: a crossing must be a [[post]]",
             )
-        if ends is not None and math.isfinite(km):
-            self._no_shorter_than_the_line(label, ends, km)
-        top = settings.RANGES["speed_kph"].high
-        if math.isfinite(km) and math.isfinite(minutes) and units.speed_kph(km, minutes) > top:
-            self.problem(
-                label, "minutes", f"{km:g} km in {minutes:g} min is faster than {top:g} km/h"
-            )
+        if ends is not None:
+            self._no_shorter_than_the_line(label, ends, float(road.km))
         if len(self.problems) > before or ends is None:
             return None
-        return Leg(ends.start, ends.end, name, km, minutes, source, confidence)
+        km, minutes = float(road.km), float(road.minutes)
+        return Leg(ends.start, ends.end, road.name, km, minutes, road.source, road.confidence)
 
-    def _post(
-        self, index: int, item: dict[str, Any] | None, places: Mapping[str, OriginPlace]
-    ) -> Leg | None:
-        if item is None:
-            return None
-        label = _label("post", index, item)
+    def _post(self, post: schema.Post, places: Mapping[str, OriginPlace]) -> Leg | None:
+        label = f"post {post.id}"
         before = len(self.problems)
-        post_id, name, source, confidence = (
-            self._text(item, k, label) for k in ("id", "name", "source", "confidence")
-        )
-        if post_id in self.taken_ids:
+        if post.id in self.taken_ids:
             self.problem(label, "id", "is already the id of a corridor post or facility")
-        ends = self._ends(item, label, places)
+        ends = self._ends(post, label, places)
         if ends is not None and ends.countries[0] == ends.countries[1]:
             self.problem(
                 label, "to", f"a post joins two countries; both ends are in {ends.countries[0]}"
             )
-        status = item.get("status")
-        if status not in POST_STATUS:
-            self.problem(label, "status", f"must be one of {', '.join(POST_STATUS)}")
-        profiles = _strings(item.get("profiles_allowed"))
-        if not profiles or not set(profiles) <= settings.PROFILES:
-            known = ", ".join(sorted(settings.PROFILES))
-            self.problem(label, "profiles_allowed", f"must list traveller profiles ({known})")
-        minutes = self._number(item, "minutes", "delay_minutes", label)
-        km = self._number(item, "km", "crossing_km", label) if "km" in item else 0.0
-        if ends is not None and math.isfinite(km):
-            self._no_shorter_than_the_line(label, ends, km)
-        if len(self.problems) > before or ends is None or profiles is None:
+        if ends is not None:
+            self._no_shorter_than_the_line(label, ends, float(post.km))
+        if len(self.problems) > before or ends is None:
             return None
         return Leg(
             ends.start,
             ends.end,
-            name,
-            km,
-            minutes,
-            source,
-            confidence,
-            post_id=post_id,
-            status=str(status),
-            profiles_allowed=frozenset(profiles),
-            countries=ends.countries,
+            post.name,
+            float(post.km),
+            float(post.minutes),
+            post.source,
+            post.confidence,
+            post=crossing(post, ends.countries),
         )
 
-    # fields ------------------------------------------------------------------------------
-
     def _ends(
-        self, item: dict[str, Any], label: str, places: Mapping[str, OriginPlace]
+        self, leg: schema.Road | schema.Post, label: str, places: Mapping[str, OriginPlace]
     ) -> _Ends | None:
         """Return the two ends of a leg (a corridor settlement may be one end)."""
         found = []
-        for key in ("from", "to"):
-            end = item.get(key)
-            if isinstance(end, str) and end in places:
+        for key, end in (("from", leg.start), ("to", leg.end)):
+            if end in places:
                 place = places[end]
                 found.append((end, place.country, place.lat, place.lon))
-            elif isinstance(end, str) and end in self.settlements:
+            elif end in self.settlements:
                 town = self.settlements[end]
                 found.append((end, town.country, town.lat, town.lon))
             else:
@@ -567,30 +440,18 @@ class _Reader:
                 "straight line",
             )
 
-    def _text(self, item: dict[str, Any], key: str, label: str) -> str:
-        value = item.get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.problem(label, key, "must be a non-empty text")
-            return ""
-        if len(value) > 2000:
-            self.problem(label, key, "must be at most 2,000 characters")
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-            self.problem(label, key, "must be one line with no control characters")
-        return value
 
-    def _number(self, item: dict[str, Any], key: str, range_name: str, label: str) -> float:
-        value = item.get(key)
-        complaint = settings.RANGES[range_name].problem(value)
-        if complaint:
-            self.problem(label, key, complaint)
-            return math.nan
-        return float(cast(float, value))
-
-    def _duplicates(self, ids: Sequence[str]) -> None:
-        for dup in sorted({i for i in ids if ids.count(i) > 1}):
-            self.problem(
-                dup, "id", "duplicate id (places, TB sites and posts share one set of ids)"
-            )
+def _place(place: schema.Place) -> OriginPlace:
+    return OriginPlace(
+        id=place.id,
+        name=place.name,
+        country=place.country,
+        lat=float(place.lat),
+        lon=float(place.lon),
+        population=None if place.population is None else int(place.population),
+        year=None if place.year is None else int(place.year),
+        source=place.source,
+    )
 
 
 @dataclass(frozen=True)
@@ -605,19 +466,3 @@ def _km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in km."""
     geod = pyproj.Geod(ellps="WGS84")
     return float(geod.inv(lon1, lat1, lon2, lat2)[2]) / 1000.0
-
-
-def _strings(value: Any) -> list[str] | None:
-    """Return the value as a list of texts, or None when it is anything else."""
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(value)
-    return None
-
-
-def _label(table: str, index: int, item: dict[str, Any]) -> str:
-    name = item.get("id") or item.get("name")
-    return f"{table} {name}" if isinstance(name, str) and name else f"{table} #{index}"
-
-
-def _is_country_code(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper()

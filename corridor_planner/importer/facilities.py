@@ -21,7 +21,8 @@ import pandas as pd
 from corridor_planner.errors import DataError, Problem
 from corridor_planner.importer.boundaries import Countries
 from corridor_planner.importer.inputs import read_gis, require_file
-from corridor_planner.settings import LEVELS, OPERATORS, RANGES, SERVICES
+from corridor_planner.schema.import_mapping import check_mapping
+from corridor_planner.settings import RANGES
 
 #: OSM ``amenity`` / ``healthcare`` kinds kept, and the level each is given.
 KIND_LEVEL = {
@@ -186,36 +187,16 @@ def read_mapping(path: Path) -> Mapping:
         data = tomllib.loads(require_file(path, "facility mapping").read_text(encoding="utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DataError(Problem(path.name, "-", "-", f"not valid TOML ({exc})")) from exc
-    columns = data.get("columns", {})
-    problems = [
-        Problem(path.name, "columns", key, "missing")
-        for key in ("name", "level")
-        if key not in columns
-    ]
-    problems += [
-        Problem(path.name, "levels", word, f"{level!r} is not one of {list(LEVELS)}")
-        for word, level in data.get("levels", {}).items()
-        if level not in LEVELS
-    ]
-    problems += [
-        Problem(path.name, "services", word, f"{service!r} is not a known service")
-        for word, service in data.get("services", {}).items()
-        if service not in SERVICES
-    ]
-    problems += [
-        Problem(path.name, "operators", word, f"{op!r} is not one of {sorted(OPERATORS)}")
-        for word, op in data.get("operators", {}).items()
-        if op not in OPERATORS
-    ]
-    if problems:
+    mapping, problems = check_mapping(data, path.name)
+    if mapping is None:
         raise DataError(problems)
     return Mapping(
-        columns=dict(columns),
-        levels={k.lower(): v for k, v in data.get("levels", {}).items()},
-        services={k.lower(): v for k, v in data.get("services", {}).items()},
-        operators={k.lower(): v for k, v in data.get("operators", {}).items()},
-        separator=str(data.get("separator", ";")),
-        precision_m=float(data.get("location_precision_m", 1_000.0)),
+        columns=mapping.columns.model_dump(exclude_none=True),
+        levels={k.lower(): v for k, v in mapping.levels.items()},
+        services={k.lower(): v for k, v in mapping.services.items()},
+        operators={k.lower(): v for k, v in mapping.operators.items()},
+        separator=mapping.separator,
+        precision_m=float(mapping.location_precision_m),
     )
 
 

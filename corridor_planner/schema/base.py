@@ -122,10 +122,12 @@ def _control_characters(text: str) -> list[str]:
     ]
 
 
-def _plain_text(limit: int) -> Callable[[str], str]:
+def _plain_text(limit: int, one_line: bool = False) -> Callable[[str], str]:
     def check(value: str) -> str:
         if not value.strip():
             raise PydanticCustomError("blank", "must not be empty")
+        if one_line and any(c in value for c in "\n\r"):
+            raise PydanticCustomError("one_line", "must be one line (no line breaks)")
         if len(value) > limit:
             raise PydanticCustomError(
                 "too_long", "must be at most {limit} characters", {"limit": limit}
@@ -149,7 +151,7 @@ Text = Annotated[
 #: A name or id shown to readers (not empty, at most MAX_NAME characters, one line).
 Name = Annotated[
     str,
-    AfterValidator(_plain_text(MAX_NAME)),
+    AfterValidator(_plain_text(MAX_NAME, one_line=True)),
     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_NAME}),
 ]
 
@@ -385,6 +387,11 @@ def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
         return _TYPE_WORDS[kind]
     message = str(detail["msg"])
     return message.removeprefix("Value error, ")
+
+
+def describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
+    """Say one pydantic error of ``model`` in the package's words (the ``problem`` part)."""
+    return _message(detail, model)
 
 
 def unknown_key_message(key: str, allowed: Sequence[str], homes: Sequence[str] = ()) -> str:

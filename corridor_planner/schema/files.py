@@ -9,7 +9,11 @@ from __future__ import annotations
 from corridor_planner.schema import layers
 from corridor_planner.schema.base import FileModel
 from corridor_planner.schema.corridor import CorridorFile
+from corridor_planner.schema.costs import CostsFile
 from corridor_planner.schema.cover import CoverFile
+from corridor_planner.schema.import_mapping import FacilityMapping
+from corridor_planner.schema.origins import OriginsFile
+from corridor_planner.schema.programme import ProgrammeFile
 from corridor_planner.schema.scenario import ScenarioFile
 
 #: File kind (the name of its schema file) -> model.
@@ -17,6 +21,10 @@ FILES: dict[str, type[FileModel]] = {
     "corridor.toml": CorridorFile,
     "scenario.toml": ScenarioFile,
     "cover.toml": CoverFile,
+    "costs.toml": CostsFile,
+    "origins.toml": OriginsFile,
+    "programme.toml": ProgrammeFile,
+    "import-mapping.toml": FacilityMapping,
     "facilities.geojson.properties": layers.FacilityProperties,
     "border_posts.geojson.properties": layers.BorderPostProperties,
     "population.geojson.properties": layers.SettlementProperties,
