@@ -31,7 +31,9 @@ class Pieces:
     nodes : list of int
         Nodes in each piece, by piece number.
     km : list of float
-        Road length of each piece (a two-way road counted once).
+        Road length within each piece (a two-way road counted once).
+    between_km : float
+        Road length joining two pieces (one way only, so in none; left out with them).
     kept_all : bool
         True when the network keeps every piece (``keep_all_pieces``).
     posts_left_out : list of str
@@ -41,6 +43,7 @@ class Pieces:
     piece_of: dict[Hashable, int] = field(default_factory=dict)
     nodes: list[int] = field(default_factory=list)
     km: list[float] = field(default_factory=list)
+    between_km: float = 0.0
     kept_all: bool = False
     posts_left_out: list[str] = field(default_factory=list)
 
@@ -56,8 +59,8 @@ class Pieces:
 
     @property
     def left_out_km(self) -> float:
-        """Road length outside the largest piece (km)."""
-        return sum(self.km[1:])
+        """Road length not within the largest piece (km)."""
+        return sum(self.km[1:]) + self.between_km
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready counts (``pieces``, ``left_out``, ``left_out_nodes``, ``left_out_km``)."""
@@ -109,15 +112,20 @@ def road_pieces(graph: nx.MultiDiGraph) -> Pieces:
     )
     piece_of = {node: index for index, component in enumerate(components) for node in component}
     metres = [0.0] * len(components)
+    between = 0.0
     for u, v, data in graph.edges(data=True):
-        if edge_kind(data) != "road" or piece_of[u] != piece_of[v]:
+        if edge_kind(data) != "road":
             continue
-        both_ways = graph.has_edge(v, u)
-        metres[piece_of[u]] += float(data.get("length", 0.0)) / (2.0 if both_ways else 1.0)
+        share = float(data.get("length", 0.0)) / (2.0 if graph.has_edge(v, u) else 1.0)
+        if piece_of[u] == piece_of[v]:
+            metres[piece_of[u]] += share
+        else:
+            between += share
     return Pieces(
         piece_of=piece_of,
         nodes=[len(c) for c in components],
         km=[m / 1000.0 for m in metres],
+        between_km=between / 1000.0,
     )
 
 
@@ -133,10 +141,17 @@ def keep_main_piece(
 
 
 def piece_of_node(graph: nx.MultiDiGraph, pieces: Pieces, node: Hashable) -> int | None:
-    """Piece of a road node, or of the road node a point node is attached to."""
-    if node in pieces.piece_of:
-        return pieces.piece_of[node]
-    for neighbour in graph.successors(node):
-        if neighbour in pieces.piece_of:
-            return pieces.piece_of[neighbour]
+    """Piece of a road node, or of the road a node added by snapping lies on.
+
+    Nodes added by snapping (feet of perpendiculars, point nodes) were not counted; the
+    first counted node along the roads leaving them gives their piece.
+    """
+    seen = {node}
+    frontier = [node]
+    while frontier:
+        for current in frontier:
+            if current in pieces.piece_of:
+                return pieces.piece_of[current]
+        frontier = [n for c in frontier for n in graph.successors(c) if n not in seen]
+        seen.update(frontier)
     return None
