@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
+from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import InvalidArgumentError, NoRouteError, NotFoundError
+from corridor_planner.network.graph import build_network
 from corridor_planner.routing.routes import find_route, resolve_place
+
+TINY = Path(__file__).parent / "data" / "tiny_corridor"
 
 # Hand-computed in tests/data/README.md (minutes, km, posts)
 CASES = [
@@ -41,8 +48,41 @@ class TestHandComputedRoutes:
                 scenario=tiny.scenario("p_restricted"),
             )
 
+    def test_no_route_names_each_post_and_why(self, tiny, tiny_network):
+        with pytest.raises(NoRouteError) as barred:
+            find_route(
+                tiny_network,
+                "Town A",
+                "Town D",
+                profile="third_country",
+                scenario=tiny.scenario("p_restricted"),
+            )
+        assert str(barred.value).endswith(
+            "scenario p_restricted: border post Post P is restricted under scenario "
+            "p_restricted (only citizen cross); border post Post Q does not let a "
+            "third_country traveller through (cargo, citizen only)"
+        )
+
+    def test_a_closed_road_is_named(self, tmp_path):
+        bundle = tmp_path / "tiny"
+        shutil.copytree(TINY, bundle)
+        (bundle / "scenarios" / "works.toml").write_text(
+            'default_regime = "open"\n[posts]\npost_q = "closed"\n'
+            '[[road_changes]]\nways = [3]\nclosed = true\nreason = "a landslide"\n'
+            'source = "test"\n',
+            encoding="utf-8",
+        )
+        corridor = load_corridor(bundle)
+        network = build_network(corridor)
+        with pytest.raises(NoRouteError) as exc:
+            find_route(network, "Town A", "Town D", scenario=corridor.scenario("works"))
+        assert str(exc.value).endswith(
+            "border post Post Q is closed under scenario works; "
+            "road P - C (way 3) is closed under scenario works: a landslide"
+        )
+
     def test_borders_closed(self, tiny, tiny_network):
-        with pytest.raises(NoRouteError, match="scenario borders_closed"):
+        with pytest.raises(NoRouteError, match="Post P is closed under scenario borders_closed"):
             find_route(tiny_network, "Town A", "Town D", scenario=tiny.scenario("borders_closed"))
         same_side = find_route(
             tiny_network, "Town A", "Site B", scenario=tiny.scenario("borders_closed")

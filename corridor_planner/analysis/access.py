@@ -17,6 +17,7 @@ from corridor_planner.bundle.facilities import offers, supply
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.outputs import json_records
+from corridor_planner.routing.reasons import Explainer
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import ACCESS_METHODS, GROUPS, SERVICES
 
@@ -82,8 +83,8 @@ def nearest_facility_times(times: CorridorTravelTimes, service: str) -> gpd.GeoD
     GeoDataFrame
         One row per attached settlement: ``id``, ``name``, ``country``, ``population``,
         ``border_community``, ``migrant_share``, ``minutes`` (``inf`` if unreachable),
-        ``facility_id``, ``facility_name``, ``facility_country``, ``crosses_border``;
-        WGS84 points.
+        ``facility_id``, ``facility_name``, ``facility_country``, ``crosses_border``,
+        ``unreachable`` (why no facility can be reached, None where one can); WGS84 points.
     """
     network = times.network
     facilities = offering(network, service)
@@ -102,7 +103,51 @@ def nearest_facility_times(times: CorridorTravelTimes, service: str) -> gpd.GeoD
         values = facilities[source].to_numpy()[best]
         out[column] = np.where(reached, values, None)
     out["crosses_border"] = reached & (out["facility_country"] != out["country"])
+    out["unreachable"] = _unreachable_causes(times, settlements, facilities, reached, service)
     return out
+
+
+def _unreachable_causes(
+    times: CorridorTravelTimes,
+    settlements: pd.DataFrame,
+    facilities: pd.DataFrame,
+    reached: np.ndarray,
+    service: str,
+) -> list[str | None]:
+    """Why each settlement out of reach of every facility is so (None where one is reached)."""
+    if reached.all():
+        return [None] * len(settlements)
+    explainer = Explainer(times, list(facilities["node"]), f"any facility offering {service}")
+    return [
+        None if ok else explainer.why([node], str(name))[0]
+        for node, name, ok in zip(settlements["node"], settlements["name"], reached, strict=True)
+    ]
+
+
+def unreachable_summary(settlements: pd.DataFrame) -> dict[str, Any]:
+    """Settlements and people no facility can be reached from, counted by cause.
+
+    Parameters
+    ----------
+    settlements : DataFrame
+        Output of :func:`nearest_facility_times`.
+
+    Returns
+    -------
+    dict
+        ``settlements``, ``population`` and ``causes`` (``[{cause, settlements,
+        population}]``, most people first).
+    """
+    out = settlements[settlements["unreachable"].notna()]
+    causes = out.groupby("unreachable")["population"].agg(["count", "sum"]).sort_values("sum")[::-1]
+    return {
+        "settlements": len(out),
+        "population": int(out["population"].sum()),
+        "causes": [
+            {"cause": str(cause), "settlements": int(row["count"]), "population": int(row["sum"])}
+            for cause, row in causes.iterrows()
+        ],
+    }
 
 
 def coverage(settlements: pd.DataFrame, thresholds_min: Sequence[float]) -> pd.DataFrame:
@@ -554,6 +599,11 @@ class AccessReport:
         Capacity-aware measure added beside E2SFCA (``e2sfca``: none beside it).
     measure : dict
         That measure's figures (RAAM: tau, rho, equilibrium gap).
+    left_out : dict
+        Settlements not attached to the network (:meth:`CorridorNetwork.left_out`).
+    unreachable : dict
+        Attached settlements from which no facility can be reached, by cause
+        (:func:`unreachable_summary`).
     """
 
     service: str
@@ -568,6 +618,7 @@ class AccessReport:
     left_out: dict[str, Any] = field(default_factory=dict)
     method: str = "e2sfca"
     measure: dict[str, Any] = field(default_factory=dict)
+    unreachable: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary: ``coverage``, ``settlements``, ``gain``, ``left_out``..."""
@@ -586,6 +637,7 @@ class AccessReport:
             payload["compare"] = self.compare
             payload["gain"] = json_records(self.gain)
         payload["left_out"] = self.left_out
+        payload["unreachable"] = self.unreachable
         return payload
 
 
@@ -659,4 +711,5 @@ def access_report(
         left_out=times.network.left_out("settlement"),
         method=method,
         measure=measure,
+        unreachable=unreachable_summary(settlements),
     )

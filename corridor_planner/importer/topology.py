@@ -267,3 +267,81 @@ def _number(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if np.isfinite(number) and number > 0 else None
+
+
+@dataclass
+class LinePieces:
+    """Strongly connected pieces of the imported road lines (one-way lines one way)."""
+
+    pieces: int = 0
+    main_nodes: int = 0
+    main_km: float = 0.0
+    left_out_nodes: int = 0
+    left_out_km: float = 0.0
+    kept_all: bool = False
+
+    @property
+    def left_out(self) -> int:
+        """Pieces other than the largest."""
+        return max(self.pieces - 1, 0)
+
+    def text(self) -> str:
+        """One line for the import summary and SOURCES.md."""
+        if not self.left_out:
+            return "road network: one connected piece (every junction reaches every other)"
+        what = "kept (keep_all_pieces)" if self.kept_all else "left out of roads.gpkg"
+        return (
+            f"road network: largest connected piece {self.main_nodes:,} junctions, "
+            f"{self.main_km:,.1f} km; {self.left_out:,} pieces cut off from it (no way "
+            f"there and back) {what}: {self.left_out_nodes:,} junctions, "
+            f"{self.left_out_km:,.1f} km"
+        )
+
+
+def connected_lines(
+    lines: gpd.GeoDataFrame, keep_all: bool = False
+) -> tuple[gpd.GeoDataFrame, LinePieces]:
+    """Keep the lines of the largest strongly connected piece of the road network.
+
+    Line ends at the same place (to 1e-7 degree) are one junction, as the bundle loader
+    joins them; a ``oneway`` line runs from its first point to its last only.
+
+    Parameters
+    ----------
+    lines : GeoDataFrame
+        Road lines (WGS84) with a ``oneway`` column.
+    keep_all : bool
+        Keep every line; the pieces are still counted.
+
+    Returns
+    -------
+    lines : GeoDataFrame
+        The lines kept.
+    pieces : LinePieces
+        Counts of the pieces, in junctions and km.
+    """
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    ends = []
+    for geom, oneway in zip(lines.geometry, lines["oneway"], strict=True):
+        coords = geom.coords
+        u = (round(coords[0][0], 7), round(coords[0][1], 7))
+        v = (round(coords[-1][0], 7), round(coords[-1][1], 7))
+        ends.append((u, v))
+        graph.add_edge(u, v)
+        if not oneway:
+            graph.add_edge(v, u)
+    components = sorted(nx.strongly_connected_components(graph), key=len, reverse=True)
+    main = components[0] if components else set()
+    on_main = np.array([u in main and v in main for u, v in ends], dtype=bool)
+    km = np.array([_GEOD.geometry_length(g) / 1000.0 for g in lines.geometry])
+    pieces = LinePieces(
+        pieces=len(components),
+        main_nodes=len(main),
+        main_km=float(km[on_main].sum()),
+        left_out_nodes=graph.number_of_nodes() - len(main),
+        left_out_km=float(km[~on_main].sum()),
+        kept_all=keep_all,
+    )
+    return (lines if keep_all else lines[on_main].reset_index(drop=True)), pieces

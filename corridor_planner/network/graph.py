@@ -11,6 +11,7 @@ import osmnx as ox
 
 from corridor_planner.bundle.corridor import Corridor
 from corridor_planner.errors import DataError, Problem
+from corridor_planner.network.pieces import Pieces, keep_main_piece, piece_of_node, road_pieces
 from corridor_planner.network.post_edges import add_border_posts, unposted_crossings
 from corridor_planner.network.roads import (
     add_travel_times,
@@ -43,7 +44,10 @@ class CorridorNetwork:
     snaps : GeoDataFrame
         One row per facility, settlement and candidate: ``kind``, ``id``, ``name``,
         ``country``, ``node`` (None if not attached), ``road_node``, ``access_m``,
-        ``snapped``; geometry in the working CRS.
+        ``snapped``, ``piece`` (0: the largest connected piece); geometry in the working CRS.
+    pieces : Pieces
+        The strongly connected pieces of the roads as read; unless the network was built
+        with ``keep_all_pieces``, only the largest is in ``graph``.
 
     """
 
@@ -51,6 +55,7 @@ class CorridorNetwork:
     graph: nx.MultiDiGraph
     post_edges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     snaps: gpd.GeoDataFrame | None = None
+    pieces: Pieces = field(default_factory=Pieces)
     _road_index: RoadIndex | None = field(default=None, repr=False)
     _point_nodes: dict[tuple[str, str], int] | None = field(default=None, repr=False)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -125,16 +130,25 @@ class CorridorNetwork:
             "road_km": round(sum(d["length"] for d in road_edges) / 2000.0, 1),
             "border_posts": len(self.post_edges),
             "snapped": by_kind,
+            "pieces": self.pieces.to_dict(),
+            "notes": [self.pieces.text()],
         }
 
 
-def build_network(corridor: Corridor) -> CorridorNetwork:
+def build_network(corridor: Corridor, keep_all_pieces: bool = False) -> CorridorNetwork:
     """Build the projected road graph of a corridor with posts and snapped points.
+
+    The graph keeps the largest strongly connected piece of the roads (every node of it
+    reaches every other), so every point is attached to a road that leads somewhere; the
+    pieces left out are counted in ``network.pieces``.
 
     Parameters
     ----------
     corridor : Corridor
         A loaded bundle.
+    keep_all_pieces : bool
+        Keep every piece of road, however cut off; points then attach to the nearest road
+        of any piece, and a route between two pieces fails naming that cause.
 
     Returns
     -------
@@ -169,7 +183,11 @@ def build_network(corridor: Corridor) -> CorridorNetwork:
     if problems:
         raise DataError(problems, corridor=corridor.id)
     graph = ox.project_graph(graph, to_crs=corridor.crs)
-    network = CorridorNetwork(corridor=corridor, graph=graph, post_edges=post_edges)
+    pieces = road_pieces(graph)
+    pieces.kept_all = keep_all_pieces
+    if not keep_all_pieces:
+        keep_main_piece(graph, pieces, post_edges)
+    network = CorridorNetwork(corridor=corridor, graph=graph, post_edges=post_edges, pieces=pieces)
     network.snaps = snap_points(
         graph,
         (
@@ -180,6 +198,10 @@ def build_network(corridor: Corridor) -> CorridorNetwork:
         corridor.crs,
         corridor.snap_limit_m,
     )
+    network.snaps["piece"] = [
+        piece_of_node(graph, pieces, node) if snapped else None
+        for node, snapped in zip(network.snaps["road_node"], network.snaps["snapped"], strict=True)
+    ]
     return network
 
 

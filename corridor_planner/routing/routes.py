@@ -20,6 +20,7 @@ from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.places import Place, resolve_place
 from corridor_planner.network.roads import edge_kind, way_id
 from corridor_planner.network.snapping import Entry
+from corridor_planner.routing.reasons import why_unreachable
 from corridor_planner.routing.traveltimes import CorridorTravelTimes, CrossingUse, RoutedPath
 
 
@@ -101,19 +102,28 @@ def find_route(
     if times is None:
         times = CorridorTravelTimes(network, profile, scenario, depart=depart)
     way_factors = scenario.way_time_factors()
-    leave = _open_options(start.options(network, leaving=True), network, way_factors)
-    arrive = _open_options(end.options(network, leaving=False), network, way_factors)
-    no_route = NoRouteError(
-        f"no route from {start.label} to {end.label} for a {profile} traveller under "
-        f"scenario {scenario.name} (a border post or road on the way may be closed to them)"
-    )
-    if not leave or not arrive:
-        raise no_route
+    leave_all = start.options(network, leaving=True)
+    arrive_all = end.options(network, leaving=False)
+    leave = _open_options(leave_all, network, way_factors)
+    arrive = _open_options(arrive_all, network, way_factors)
+
+    def no_route(cause: str) -> NoRouteError:
+        return NoRouteError(
+            f"no route from {start.label} to {end.label} for a {profile} traveller under "
+            f"scenario {scenario.name}: {cause}"
+        )
+
+    for place, options, kept in ((start, leave_all, leave), (end, arrive_all, arrive)):
+        if not kept:
+            raise no_route(_closed_road(network, place.label, options, scenario))
     first, last = _best_pair(times, leave, arrive)
     try:
         routed = times.route(first.node, last.node)
     except NoRouteError as exc:
-        raise no_route from exc
+        cause = why_unreachable(
+            times, [e.node for e in leave], [e.node for e in arrive], start.label, end.label
+        )
+        raise no_route(cause) from exc
     legs = _legs(network, routed, way_factors)
     if first.edge is not None:
         legs.insert(0, _leg_for(network.graph.edges[first.edge], share=first))
@@ -182,6 +192,15 @@ def _open_options(
         if factor != float("inf"):
             kept.append(Entry(entry.node, entry.seconds * factor, entry.metres, entry.edge))
     return kept
+
+
+def _closed_road(
+    network: CorridorNetwork, label: str, options: list[Entry], scenario: Scenario
+) -> str:
+    """Why a point beside a road cannot get onto it: the scenario closes that road."""
+    data = network.graph.edges[options[0].edge] if options and options[0].edge else {}
+    name = str(data.get("name") or data.get("ref") or "its road")
+    return f"{label} lies on {name} (way {way_id(data)}), closed under scenario {scenario.name}"
 
 
 def _best_pair(
