@@ -197,6 +197,9 @@ class FacilityProperties(_Placed):
     notes: Text | None = None
     operator: Operator | None = None
     payers: Payers | None = None
+    #: Written by ``import``: ``{service: rule}`` for services guessed from tags or the name
+    #: (an estimate; the rules are in SOURCES.md).
+    services_estimated: dict[Service, Name] | None = None
 
 
 class ClearancePointProperties(FileModel):
