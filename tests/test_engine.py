@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corridor_planner.routing import engine as engine_module
 from corridor_planner.errors import NoRouteError, NotFoundError
 from corridor_planner.network.synthetic import road_like_graph
+from corridor_planner.routing import engine as engine_module
 from corridor_planner.routing.engine import TravelTimeEngine
 
 

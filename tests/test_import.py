@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-from cli import main
 from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.cli import main
 from corridor_planner.errors import DataError, NoRouteError
 from corridor_planner.importer import ImportOptions, import_bundle
 from corridor_planner.network.graph import build_network
