@@ -8,13 +8,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from corridor_planner.translatable import N_
 
+
+def _bundled_data() -> Path:
+    """Return the folder of the bundled corridors and programmes.
+
+    An installed wheel holds them as package data (``corridor_planner/data/``, found with
+    :mod:`importlib.resources`); a source checkout keeps them at the repository root
+    (``data/``), where ``pyproject.toml`` maps them from.
+    """
+    installed = resources.files("corridor_planner").joinpath("data")
+    if isinstance(installed, Path) and installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "data"
+
+
 #: Folder holding the bundled corridors (one sub-folder per corridor).
-BUNDLED_CORRIDORS_DIR = Path(__file__).resolve().parent.parent / "data" / "corridors"
+BUNDLED_CORRIDORS_DIR = _bundled_data() / "corridors"
 #: Programme files (centres planned across corridors), beside the bundles.
 PROGRAMMES_DIR = BUNDLED_CORRIDORS_DIR.parent / "programmes"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
 from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.cli import main
 from corridor_planner.errors import DataError
 from corridor_planner.network.graph import build_network
 from corridor_planner.routing.routes import find_route

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from corridor_planner.cli import main
 from tests.helpers import edit_feature
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,12 +107,12 @@ class TestErrors:
         assert "no scenario 'summer'" in result.output
 
     def test_unexpected_failure_is_one_line_not_a_traceback(self, monkeypatch):
-        import cli
+        from corridor_planner.bundle import corridor
 
         def broken(_):
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setattr(cli, "load_corridor", broken)
+        monkeypatch.setattr(corridor, "load_corridor", broken)
         result = run("validate", "almaty_bishkek")
         assert result.exit_code == 3
         assert "error: unexpected RuntimeError: disk on fire (a bug" in result.output

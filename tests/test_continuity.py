@@ -87,7 +87,7 @@ def test_with_the_kyrgyz_tajik_border_closed_there_is_no_way_home(almaty_bishkek
 def test_closed_borders_leave_no_way_home_and_say_so(tmp_path):
     from click.testing import CliRunner
 
-    import cli
+    from corridor_planner import cli
 
     result = CliRunner().invoke(
         cli.main,

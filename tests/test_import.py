@@ -21,10 +21,10 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-from cli import main
 from corridor_planner import settings
 from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.bundle.drivable import drivable, filter_terms, matches_filter
+from corridor_planner.cli import main
 from corridor_planner.errors import DataError, NoRouteError
 from corridor_planner.importer import ImportOptions, import_bundle
 from corridor_planner.network.graph import build_network

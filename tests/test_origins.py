@@ -356,7 +356,7 @@ def test_scenario_may_set_the_regime_of_a_post_beyond_the_corridor(tiny_copy):
 def test_cli_refuses_an_unknown_profile():
     from click.testing import CliRunner
 
-    import cli
+    from corridor_planner import cli
 
     args = ["tb-continuity", "almaty_bishkek", "--nationality", "TJ", "--home", "Dushanbe"]
     result = CliRunner().invoke(cli.main, [*args, "--profile", "bogus"])
@@ -389,7 +389,7 @@ def test_tables_that_are_not_tables_are_refused():
 def test_cli_lists_the_legs_beyond_the_corridor_once_with_their_sources():
     from click.testing import CliRunner
 
-    import cli
+    from corridor_planner import cli
 
     args = ["tb-continuity", "almaty_bishkek", "--nationality", "TJ", "--home", "Isfara"]
     result = CliRunner().invoke(cli.main, args)

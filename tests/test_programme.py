@@ -157,7 +157,7 @@ def test_a_programme_may_not_list_one_bundle_twice_or_lack_its_scenario(gwadar):
 def test_cli_programme_table_and_json():
     from click.testing import CliRunner
 
-    import cli
+    from corridor_planner import cli
 
     result = CliRunner().invoke(cli.main, ["programme", "cpec_emergency_care", "--centres", "2"])
     assert result.exit_code == 0, result.output
@@ -172,7 +172,7 @@ def test_cli_programme_table_and_json():
 def test_cli_names_the_programme_for_an_unknown_corridor(tmp_path):
     from click.testing import CliRunner
 
-    import cli
+    from corridor_planner import cli
     from corridor_planner.analysis.programme import PROGRAMMES_DIR
 
     text = (PROGRAMMES_DIR / "cpec_emergency_care.toml").read_text(encoding="utf-8")

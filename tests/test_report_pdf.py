@@ -40,7 +40,7 @@ def fonts_used(path) -> set[str]:
 def test_pdf_report_is_a4_with_page_numbers(lang, tmp_path):
     from click.testing import CliRunner
 
-    import cli
+    from corridor_planner import cli
 
     pdfium = pytest.importorskip("pypdfium2")
     out = tmp_path / f"report_{lang}.pdf"
@@ -79,7 +79,7 @@ def test_pdf_report_is_a4_with_page_numbers(lang, tmp_path):
 def test_urdu_pdf_without_an_urdu_font_is_refused(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    import cli
+    from corridor_planner import cli
 
     if shutil.which("fc-list") is None:
         pytest.skip("fontconfig's fc-list is not installed")
@@ -102,7 +102,7 @@ def test_urdu_pdf_without_an_urdu_font_is_refused(tmp_path, monkeypatch):
 def test_a_broken_chromium_is_named(tmp_path, monkeypatch, executable, complaint):
     from click.testing import CliRunner
 
-    import cli
+    from corridor_planner import cli
 
     fake = tmp_path / executable
     if executable.endswith(".sh"):  # a "browser" that exits at once

@@ -7,10 +7,10 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from cli import main
 from corridor_planner.analysis import access, referral, scoring, sweep
 from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.bundle.cover_rules import Patient
+from corridor_planner.cli import main
 from corridor_planner.network.graph import build_network
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
 

@@ -68,6 +68,17 @@ def migrant_profile(nationality: str) -> str:
     return "eaeu_worker" if nationality in EAEU_MEMBERS else "third_country"
 
 
+def migrant_stock_caveat(nationality: str) -> str:
+    """Say what the continuity rows cannot tell: how many migrants each host holds.
+
+    Every output of :func:`continuity_pathways` must carry it (tables and JSON alike).
+    """
+    return (
+        f"How many {nationality} migrants live in each host is not in the bundle (settlements "
+        "record no migrant stock by nationality); the rows are per host settlement."
+    )
+
+
 def continuity_pathways(
     times: CorridorTravelTimes,
     nationality: str,

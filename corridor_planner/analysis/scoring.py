@@ -105,6 +105,24 @@ def candidates_for(network: CorridorNetwork, service: str) -> gpd.GeoDataFrame:
     return candidates
 
 
+#: Sites chosen when the request names no count.
+DEFAULT_SITES = 3
+#: Cap on the count under a budget when none is given: in effect, as many as the budget buys.
+BUDGET_MAX_SITES = 10_000
+
+
+def site_request(method: str, k: int | None, budget: float | None) -> tuple[str, int]:
+    """Return the method and site count a request means.
+
+    A budget means the exact budget MCLP, whatever ``method`` says, and ``k`` (if given)
+    caps the count, else the budget alone decides (:data:`BUDGET_MAX_SITES`). Without a
+    budget, ``k`` defaults to :data:`DEFAULT_SITES`.
+    """
+    if budget is not None:
+        return "budget", k or BUDGET_MAX_SITES
+    return method, k or DEFAULT_SITES
+
+
 def score_sites(
     times: CorridorTravelTimes,
     service: str,

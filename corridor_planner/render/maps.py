@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -24,6 +25,7 @@ from corridor_planner.analysis.referral import Pathway
 from corridor_planner.analysis.referral import pathways as referral_pathways
 from corridor_planner.analysis.scoring import SiteScores, candidates_for, score_sites
 from corridor_planner.bundle.cover_rules import Patient
+from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.roads import edge_kind
 from corridor_planner.render.map_context import NATURAL_EARTH_CREDIT, country_areas
@@ -738,3 +740,57 @@ def planner_map(
     if referral_specialty:
         found, _ = referral_pathways(times, referral_specialty, Patient(times.profile), top=1)
     return corridor_map(times, service, thresholds, scores=scores, pathways=found, offline=offline)
+
+
+def default_map_path(
+    corridor_id: str, scenario: str = "", compare_with: str | None = None, offline: bool = False
+) -> Path:
+    """Return where a map goes by default: ``maps/ID[_SCENARIO_vs_OTHER][_offline].html``."""
+    suffix = (f"_{scenario}_vs_{compare_with}" if compare_with else "") + (
+        "_offline" if offline else ""
+    )
+    return Path("maps") / f"{corridor_id}{suffix}.html"
+
+
+def check_map_request(
+    path: Path, compare_with: str | None, with_sites: bool, referral_specialty: str | None
+) -> None:
+    """Refuse, before any work, a map request that cannot be drawn.
+
+    Raises
+    ------
+    CorridorPlannerError
+        If ``path`` is not an ``.html`` file.
+    InvalidArgumentError
+        If a comparison is asked for with sites or referral routes (it draws access only).
+    """
+    if path.suffix.lower() != ".html":
+        raise CorridorPlannerError(f"cannot write {path}: a map is an .html file")
+    if compare_with and (with_sites or referral_specialty):
+        raise InvalidArgumentError(
+            "--compare draws access only: drop --with-sites/--with-referrals"
+        )
+
+
+def render_map(
+    times: CorridorTravelTimes,
+    service: str,
+    thresholds: Sequence[float],
+    *,
+    compare: CorridorTravelTimes | None = None,
+    with_sites: bool = False,
+    referral_specialty: str | None = None,
+    offline: bool = False,
+) -> str:
+    """Return a map's HTML page: :func:`compare_map` with ``compare``, else :func:`planner_map`."""
+    if compare is not None:
+        return compare_map(times, compare, service, thresholds, offline=offline).render()
+    fmap = planner_map(
+        times,
+        service,
+        thresholds,
+        with_sites=with_sites,
+        referral_specialty=referral_specialty,
+        offline=offline,
+    )
+    return fmap.get_root().render()

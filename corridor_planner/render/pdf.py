@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corridor_planner.errors import CorridorPlannerError
+from corridor_planner.extras import require
 
 #: Environment variable naming the Chromium executable, when it is not on the PATH.
 CHROMIUM_VARIABLE = "CORRIDOR_PLANNER_CHROMIUM"
@@ -101,6 +102,7 @@ def html_to_pdf(html: str) -> bytes:
     bytes
         The PDF.
     """
+    require("pdf", "corridor_planner.render.pdf.html_to_pdf")
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -22,9 +23,9 @@ from corridor_planner.bundle.costs import exposure_by_group
 from corridor_planner.bundle.cover_rules import Patient
 from corridor_planner.bundle.facilities import unknown_capacity
 from corridor_planner.bundle.scenario import Scenario
-from corridor_planner.errors import InvalidArgumentError, NotFoundError
+from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
-from corridor_planner.outputs import json_records
+from corridor_planner.outputs import json_records, write_bytes, write_text
 from corridor_planner.render.i18n import RIGHT_TO_LEFT, Formats, translations
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import DEFAULT_PROFILE, HEADLINE_THRESHOLD_MIN
@@ -468,3 +469,49 @@ _MARKDOWN_SPECIAL = str.maketrans(
 def markdown_escape(value: Any) -> str:
     """Escape a data string for Markdown: no markup, no raw HTML, no table breaks."""
     return str(value).translate(_MARKDOWN_SPECIAL).replace("\n", " ")
+
+
+#: The report's formats, by file suffix.
+REPORT_SUFFIXES = (".html", ".pdf", ".md")
+
+
+def default_report_path(corridor_id: str, lang: str = "en") -> Path:
+    """Return where a report goes by default: ``reports/ID.html``, ``reports/ID_LANG.html``."""
+    return Path("reports") / f"{corridor_id}{'' if lang == 'en' else '_' + lang}.html"
+
+
+def check_report_path(path: Path, lang: str = "en") -> str:
+    """Return the report's format (its suffix) or refuse, before any work, what cannot be written.
+
+    A PDF needs Chromium and, for a language with its own script, a font with its letters.
+
+    Raises
+    ------
+    CorridorPlannerError
+        If the suffix is not one of :data:`REPORT_SUFFIXES`, or the PDF cannot be printed.
+    InvalidArgumentError
+        If a Markdown report is asked for in another language than English.
+    """
+    kind = path.suffix.lower()
+    if kind not in REPORT_SUFFIXES:
+        raise CorridorPlannerError(f"cannot write {path}: the report is .html, .pdf or .md")
+    if kind == ".md" and lang != "en":
+        raise InvalidArgumentError("the Markdown report is in English; use .html or .pdf")
+    if kind == ".pdf":
+        from corridor_planner.render import pdf
+
+        pdf.find_chromium()
+        pdf.check_fonts(lang)
+    return kind
+
+
+def write_report(data: ReportData, path: Path, lang: str = "en") -> Path:
+    """Write the report in the format its suffix names (:func:`check_report_path`)."""
+    kind = check_report_path(path, lang)
+    if kind == ".md":
+        return write_text(render_markdown(data), path)
+    if kind == ".html":
+        return write_text(render_html(data, lang), path)
+    from corridor_planner.render import pdf
+
+    return write_bytes(pdf.html_to_pdf(render_html(data, lang)), path)

@@ -43,6 +43,11 @@ class SweepPage:
     failed: list[dict[str, Any]] = field(default_factory=list)
 
 
+def default_path(corridor: str) -> Path:
+    """Return where ``report --sweep`` writes by default: ``reports/NAME_sweep.html``."""
+    return Path("reports") / f"{Path(corridor).name}_sweep.html"
+
+
 def read(path: Path) -> SweepPage:
     """Read a sweep's Parquet table and compute the charts.
 

@@ -14,6 +14,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from corridor_planner import settings
 from corridor_planner.errors import InvalidArgumentError, NoRouteError, NotFoundError
+from corridor_planner.extras import missing, require
 
 if TYPE_CHECKING:
     from corridor_planner.routing.hierarchy import Hierarchy
@@ -79,6 +80,7 @@ class TravelTimeEngine:
     def hierarchy(self) -> Hierarchy:
         """Return the graph's contraction hierarchy: built once, kept in ``cache_dir`` if set."""
         if self._hierarchy is None:
+            require("fast", "the contraction hierarchy (engine backend 'ch')")
             from corridor_planner.routing import (
                 hierarchy,  # numba compiles on first use only
             )
@@ -96,16 +98,20 @@ class TravelTimeEngine:
         """``ch`` or ``dijkstra`` for a matrix of this shape (see ``backend``).
 
         ``auto`` takes the hierarchy for a large graph (``CH_MIN_NODES``) and a wide
-        matrix (both sides at least ``CH_MIN_SIDE``), or when one is already built;
-        Dijkstra otherwise (a small corridor, or a narrow query, where it is faster than
-        building a hierarchy).
+        matrix (both sides at least ``CH_MIN_SIDE``) when numba (extra ``fast``) is
+        installed, or when one is already built; Dijkstra otherwise (a small corridor, or
+        a narrow query, where it is faster than building a hierarchy).
         """
         if self.backend != "auto":
             return self.backend
         if self._hierarchy is not None:
             return "ch"
         wide = min(n_sources, n_targets) >= CH_MIN_SIDE
-        return "ch" if self.n_nodes >= CH_MIN_NODES and wide else "dijkstra"
+        if self.n_nodes >= CH_MIN_NODES and wide:
+            if not missing("fast"):
+                return "ch"
+            LOG.info("no numba (extra 'fast'): Dijkstra answers this matrix of a large graph")
+        return "dijkstra"
 
     # construction ---------------------------------------------------------------------
 

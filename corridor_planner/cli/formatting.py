@@ -1,0 +1,422 @@
+"""Text output of the commands: tables for people, JSON for programs (one module for both).
+
+Library types are imported for type checking only, and library helpers inside the
+functions, so that importing the command line stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from corridor_planner.analysis.access import AccessReport
+    from corridor_planner.analysis.continuity import ContinuityPathway
+    from corridor_planner.analysis.programme import Programme, ProgrammeSpec
+    from corridor_planner.analysis.referral import ReferralAnalysis
+    from corridor_planner.analysis.scoring import SiteScores
+    from corridor_planner.importer import ImportSummary
+    from corridor_planner.routing.routes import Route
+
+
+def print_corridors(rows: Sequence[dict[str, Any]], fmt: str) -> None:
+    """Print the bundled corridors (``id``, ``name``, ``countries``)."""
+    if fmt == "json":
+        print_json({"corridors": list(rows)})
+        return
+    table(
+        [(r["id"], r["name"], "/".join(r["countries"])) for r in rows], ("id", "name", "countries")
+    )
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """Print a validation summary (:func:`validation_summary`)."""
+    counts, graph = summary["counts"], summary["graph"]
+    click.echo(f"{summary['name']} ({summary['corridor']})")
+    click.echo(
+        f"  {counts['facilities']} facilities, {counts['border_posts']} border posts, "
+        f"{counts['settlements']} settlements ({counts['population']:,} people), "
+        f"{counts['candidates']} candidate sites"
+    )
+    click.echo(f"  scenarios: {', '.join(counts['scenarios'])}")
+    click.echo(
+        f"  road graph: {graph['nodes']} nodes, {graph['road_edges']} road edges, "
+        f"{graph['road_km']} km of road, {graph['border_posts']} border posts as edges"
+    )
+    for kind, numbers in graph["snapped"].items():
+        click.echo(f"  {kind}: {numbers['snapped']} of {numbers['total']} attached to the network")
+    for row in summary["not_snapped"]:
+        click.echo(
+            f"  NOT attached: {row['kind']} {row['id']} ({row['name']}) is {row['distance_km']} km "
+            f"from the nearest road of its country (limit {summary['snap_limit_km']:g} km)"
+        )
+    for note in summary["notes"]:
+        click.echo(f"  note: {note}")
+    click.echo("  valid" if summary["valid"] else "  problems found")
+
+
+def print_route(result: Route, fmt: str) -> None:
+    """Print a route as JSON or as a line and a table of legs."""
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    posts = ", ".join(result.border_posts) or "none"
+    when = f", departing {result.depart}" if result.depart else ""
+    click.echo(
+        f"{result.origin} -> {result.destination} ({result.profile}, scenario {result.scenario}"
+        f"{when}): {result.minutes:.0f} min, {result.km:.1f} km; border posts: {posts}"
+    )
+    for wait in result.waits:
+        if wait["wait_minutes"] > 0:
+            click.echo(
+                f"  waits {wait['wait_minutes']:.0f} min at {wait['border_post']} "
+                f"(arrives {wait['arrive']}, post closed)"
+            )
+    table(
+        [
+            (leg.kind, leg.ref, leg.name, f"{leg.km:.1f}", f"{leg.minutes:.1f}")
+            for leg in result.legs
+        ],
+        ("leg", "ref", "name", "km", "min"),
+    )
+
+
+def print_left_out(left_out: dict[str, Any]) -> None:
+    """Say which settlements (and how many people) no figure above includes, and why."""
+    if not left_out.get("points"):
+        return
+    names = ", ".join(left_out["names"][:8]) + (" ..." if len(left_out["names"]) > 8 else "")
+    click.echo(
+        f"Left out of every figure: {left_out['points']} settlement(s), "
+        f"{left_out['population']:,} people ({names}): {left_out['reason']}."
+    )
+
+
+def print_access(corridor_id: str, result: AccessReport) -> None:
+    """Print an access report: coverage, standards, farthest settlements, gain."""
+    import pandas as pd
+
+    from corridor_planner.analysis.coverage import standards_for
+
+    when = f", departing {result.depart.isoformat()}" if result.depart else ""
+    click.echo(
+        f"Access to {result.service} in {corridor_id} "
+        f"({result.profile}, scenario {result.scenario}{when})"
+    )
+    coverage = result.coverage
+    table(
+        [
+            (
+                f"{r.threshold_minutes:g}",
+                r.country,
+                r.group,
+                f"{r.population:,}",
+                f"{r.covered:,}",
+                "-" if pd.isna(r.share) else f"{r.share:.1%}",
+            )
+            for r in coverage.itertuples()
+            if r.population > 0
+        ],
+        ("within min", "country", "group", "population", "covered", "share"),
+    )
+    empty = sorted(set(coverage.loc[coverage["population"] == 0, "group"]))
+    if empty:
+        click.echo(f"(no population known for: {', '.join(empty)}; see the bundle's SOURCES.md)")
+    for standard in standards_for(result.service, coverage["threshold_minutes"]):
+        click.echo(f"{standard}.")
+    click.echo("Farthest settlements:")
+    for row in result.settlements.sort_values("minutes", ascending=False).head(5).itertuples():
+        across = " (across the border)" if row.crosses_border else ""
+        target = row.facility_name if isinstance(row.facility_name, str) else "none reachable"
+        click.echo(f"  {row.name} ({row.country}): {row.minutes:.0f} min to {target}{across}")
+    click.echo(f"E2SFCA supply measured in: {result.supply_basis}")
+    print_left_out(result.left_out)
+    if result.gain is None:
+        return
+    click.echo(f"Gain of {result.scenario} over {result.compare} (people newly covered):")
+    rows = result.gain[result.gain["gain"] != 0]
+    if rows.empty:
+        click.echo("  none at these thresholds")
+        return
+    table(
+        [
+            (f"{r.threshold_minutes:g}", r.country, r.group, f"{r.gain:,}")
+            for r in rows.itertuples()
+        ],
+        ("within min", "country", "group", "gain"),
+    )
+
+
+def print_scores(corridor_id: str, scores: SiteScores) -> None:
+    """Print ranked sites and what the model says about them."""
+    when = f", departing {scores.depart.isoformat()}" if scores.depart else ""
+    click.echo(
+        f"{scores.result.method}: new {scores.service} sites in {corridor_id} within "
+        f"{scores.threshold_min:g} min ({scores.profile}, scenario {scores.scenario}{when})"
+    )
+    click.echo(
+        f"Existing facilities cover {scores.already_covered:,.0f} of "
+        f"{scores.population:,.0f} people."
+    )
+    if scores.method != "budget" and scores.requested_k > len(scores.sites):
+        click.echo(
+            f"Asked for {scores.requested_k} sites; only {len(scores.sites)} candidate(s) offer "
+            f"{scores.service} and are on the network, so all of them are ranked."
+        )
+    print_left_out(scores.left_out)
+    capacitated = "served" in scores.sites.columns
+    header = ["rank", "site", "country", "newly covered", "of them border", "total covered"]
+    if capacitated:
+        header += ["capacity", "served"]
+    rows = []
+    for r in scores.sites.itertuples():
+        row = [
+            str(r.rank),
+            f"{r.name} ({r.id})",
+            r.country,
+            f"{r.newly_covered:,}",
+            f"{r.newly_covered_border_community:,}",
+            f"{r.total_covered:,}",
+        ]
+        if capacitated:
+            row += [f"{r.capacity:,.0f}", f"{r.served:,.0f}"]
+        rows.append(row)
+    table(rows, header)
+    extra = scores.result.extra
+    if "gap" in extra:
+        click.echo(f"greedy gap to the LP upper bound: {extra['gap']:.1%} ({extra['guarantee']})")
+    if "mean_time" in extra:
+        click.echo(f"mean travel time to the nearest facility: {extra['mean_time']:.1f} min")
+    if "spent" in extra:
+        spent = ", ".join(
+            f"{r.name}: {r.cost:,.0f} ({r.covered_per_cost:,.2f} people per unit)"
+            for r in scores.sites.itertuples()
+        )
+        click.echo(f"spent {extra['spent']:,.0f} of a budget of {extra['budget']:,.0f}: {spent}")
+    if "within_reach_over_capacity" in extra:
+        click.echo(
+            f"within reach of a chosen site but over its capacity: "
+            f"{extra['within_reach_over_capacity']:,.0f} (weighted people)"
+        )
+
+
+def print_referrals(corridor_id: str, analysis: ReferralAnalysis) -> None:
+    """Print referral pathways, refusals, costs and capacity."""
+    patient = analysis.patient
+    when = f", departing {analysis.depart.isoformat()}" if analysis.depart else ""
+    click.echo(
+        f"Referrals for {analysis.specialty} in {corridor_id}: {patient.profile} patients, "
+        f"scenario {analysis.scenario}{when}"
+    )
+    click.echo(f"Cover: {analysis.cover_rule}")
+    click.echo(f"Cover rules in force: {'; '.join(analysis.rules_in_force) or 'none'}")
+    rows = []
+    for p in analysis.pathways:
+        waits = sum(w["wait_minutes"] for w in p.waits)
+        posts = ", ".join(p.border_posts) or "-"
+        if waits:
+            posts += f" (waits {waits:.0f} min)"
+        rows.append(
+            (
+                p.origin,
+                str(p.rank),
+                p.destination,
+                f"{p.minutes:.0f}",
+                f"{p.km:.0f}",
+                posts,
+                f"{p.cover_group} ({p.cover_rule})",
+            )
+        )
+    table(rows, ("origin", "#", "destination", "min", "km", "border posts", "cover"))
+    for r in analysis.refusals:
+        click.echo(f"  {r.origin}: no pathway: {r.reason}")
+    print_costs(analysis.costs)
+    print_left_out(analysis.left_out)
+    click.echo(
+        f"People concerned: {analysis.people:,} {analysis.patient.profile} "
+        f"({analysis.people_basis})"
+    )
+    if not analysis.sized:
+        click.echo(
+            f"No referral rate for {analysis.specialty} in the bundle or scenario: "
+            "pass --rate (per 100,000 people per year) to size flows against capacity."
+        )
+        return
+    click.echo(
+        f"Expected referrals: {analysis.demand:,.1f} a year at {analysis.rate_text} "
+        f"({analysis.rate_basis}); assigned {analysis.assigned:,.1f}, "
+        f"unserved {analysis.unserved:,.1f}; capacity adds {analysis.extra_minutes:,.0f} "
+        "patient-minutes."
+    )
+    table(
+        [
+            (
+                c["facility"],
+                c["country"],
+                "unknown" if c["capacity"] is None else f"{c['capacity']:,.0f}",
+                f"{c['assigned']:,.1f}",
+                c["capacity_basis"],
+            )
+            for c in analysis.capacity
+        ],
+        ("receiver", "country", "capacity", "assigned", "capacity from"),
+    )
+
+
+def print_costs(costs: Sequence[Any]) -> None:
+    """Who pays: the patient's charge for care, the return fare, and who pays the rest."""
+    if not costs or all(c.care is None and c.travel is None for c in costs):
+        return
+    click.echo("Who pays (the bundle's costs.toml; amounts in their own currency):")
+
+    def money(amount: float | None, currency: str) -> str:
+        if amount is None:
+            return "not sourced"
+        return f"{amount:,.0f} {currency}".strip() + (" (free)" if not currency else "")
+
+    table(
+        [
+            (
+                c.origin,
+                c.destination,
+                money(c.care, c.care_currency),
+                c.rest_paid_by,
+                money(c.travel, c.travel_currency),
+            )
+            for c in costs
+        ],
+        ("origin", "destination", "patient pays for care", "the rest paid by", "return fare"),
+    )
+
+
+def print_beyond_corridor(rows: Sequence[ContinuityPathway]) -> None:
+    """List the legs beyond the corridor once for each distinct way home."""
+    from corridor_planner.analysis.continuity import describe_leg
+
+    ways = list(dict.fromkeys(tuple(map(describe_leg, r.beyond_corridor)) for r in rows))
+    ways = [way for way in ways if way]
+    if ways:
+        click.echo(
+            "Beyond the corridor (sourced leg times, not the road graph; posts there have "
+            "no opening-hours clock):"
+        )
+    for number, way in enumerate(ways, start=1):
+        if len(ways) > 1:
+            click.echo(f"  way {number}:")
+        for leg in way:
+            click.echo(f"    {leg}")
+
+
+def print_json(payload: Any, **options: Any) -> None:
+    """Print JSON, non-ASCII letters as they are, indented."""
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2, **options))
+
+
+def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
+    """Print rows under a header, columns padded to their widest cell."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
+    for line in (header, *rows):
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=False)).rstrip())
+
+
+def print_continuity(rows: Sequence[ContinuityPathway], title: str, caveat: str) -> None:
+    """Print TB continuity rows: where treatment starts, the way home, follow-up at home."""
+    click.echo(title)
+    click.echo(caveat)
+
+    def minutes(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    table(
+        [
+            (
+                r.host,
+                r.start_site or "none",
+                minutes(r.start_minutes),
+                ", ".join(r.border_posts) or "-",
+                minutes(r.home_minutes),
+                r.follow_up_site or "none",
+            )
+            for r in rows
+        ],
+        ("host", "treatment starts at", "min", "way home via", "min home", "follow-up at home"),
+    )
+    for r in rows:
+        for line in (*r.gaps, *r.notes):
+            click.echo(f"  {r.host}: {line}")
+    print_beyond_corridor(rows)
+
+
+def print_programme(spec: ProgrammeSpec, plan: Programme) -> None:
+    """Print a programme plan: centres by phase, per corridor, ambulance bases, notes."""
+    click.echo(
+        f"{spec.name}: {len(plan.centres)} {spec.service} centres across "
+        f"{', '.join(spec.corridors)}, {spec.threshold_min:g} min threshold, scenario "
+        f"{spec.scenario}"
+    )
+    table(
+        [
+            (
+                c.phase,
+                c.site,
+                c.corridor,
+                f"{c.newly_covered:,.0f}",
+                f"{c.covered_after:,.0f}",
+                ", ".join(c.ambulance_bases) or "-",
+            )
+            for c in plan.centres
+        ],
+        ("phase", "site", "corridor", "newly covered", "covered after", "bases bringing patients"),
+    )
+    for row in plan.per_corridor:
+        click.echo(
+            f"{row['corridor']}: {row['centres']} of {row['candidates']} candidate sites; "
+            f"{row['covered_before']:,.0f} -> {row['covered_after']:,.0f} of "
+            f"{row['population']:,.0f} people within {spec.threshold_min:g} min"
+        )
+    click.echo(
+        f"People within {spec.threshold_min:g} min: {plan.covered_before:,.0f} today, "
+        f"{plan.covered_after:,.0f} after, of {plan.population:,.0f}."
+    )
+    click.echo(
+        f"Ambulance bases ({spec.ambulance_min:g} min response, main roads): "
+        f"{plan.road_km_covered:,.0f} of {plan.road_km:,.0f} km covered."
+    )
+    table(
+        [
+            (
+                b.place,
+                b.corridor,
+                f"{b.road_km_newly_covered:,.1f}",
+                b.brings_patients_to or "none reachable",
+                "-" if b.minutes_to_destination is None else f"{b.minutes_to_destination:.0f}",
+            )
+            for b in plan.bases
+        ],
+        ("base", "corridor", "road km newly covered", "brings patients to", "min"),
+    )
+    for row in plan.per_corridor:
+        if row["left_out"]["points"]:
+            click.echo(
+                f"{row['corridor']}: {row['left_out']['points']} settlements "
+                f"({row['left_out']['population']:,} people) left out: {row['left_out']['reason']}"
+            )
+    for note in plan.notes:
+        click.echo(f"Note: {note}")
+
+
+def print_import(dest: Any, summary: ImportSummary) -> None:
+    """Print what ``import`` wrote: its summary lines and each border crossing found."""
+    click.echo(f"wrote {dest}")
+    for line in summary.lines:
+        click.echo(f"  {line}")
+    for crossing in summary.crossings:
+        state = "CLOSED (no post)" if crossing["closed"] else f"post {crossing['post']}"
+        click.echo(
+            f"  crossing {'-'.join(crossing['countries'])} at {crossing['lat']}, "
+            f"{crossing['lon']} ({crossing['road']}): {state}"
+        )
+    click.echo(f"next: corridor-planner validate {dest}")

@@ -1,0 +1,97 @@
+"""``corridor-planner referrals``: referral pathways for a specialty."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from corridor_planner.cli.formatting import print_json, print_referrals
+from corridor_planner.cli.options import (
+    DEPART_OPTION,
+    FORMAT_OPTION,
+    PROFILE_OPTION,
+    SCENARIO_OPTION,
+    Plausible,
+    friendly_errors,
+    out_option,
+    steps,
+)
+
+
+@click.command(name="referrals")
+@click.argument("corridor")
+@click.option(
+    "--specialty", required=True, help="Service referred for: cardiology, oncology, tb_mdr..."
+)
+@click.option(
+    "--from", "origin", default=None, help="One settlement or facility (default: all settlements)."
+)
+@PROFILE_OPTION
+@click.option(
+    "--nationality",
+    default=None,
+    help="Country whose cover the patient holds (default: the origin's; for eaeu_worker, the "
+    "corridor's other country).",
+)
+@SCENARIO_OPTION
+@DEPART_OPTION
+@click.option(
+    "--rate",
+    type=Plausible("referral_rate"),
+    default=None,
+    help="Referrals per 100,000 people per year (default: the scenario's or corridor's).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Destinations per origin.",
+)
+@out_option("Write the pathways: .csv, .geojson (route lines) or .gpkg.")
+@FORMAT_OPTION
+@friendly_errors
+def command(
+    corridor: str,
+    specialty: str,
+    origin: str | None,
+    profile: str,
+    nationality: str | None,
+    scenario: str,
+    depart: dt.datetime | None,
+    rate: float | None,
+    top: int,
+    out: Path | None,
+    fmt: str,
+) -> None:
+    """Referral pathways for SPECIALTY: where patients go, how long, which posts, capacity."""
+    from corridor_planner.analysis import referral
+    from corridor_planner.bundle.corridor import load_corridor
+    from corridor_planner.bundle.cover_rules import Patient
+    from corridor_planner.network.graph import build_network
+    from corridor_planner.outputs import write_table
+    from corridor_planner.routing.traveltimes import CorridorTravelTimes
+
+    with steps("referrals", 2) as advance:
+        loaded = load_corridor(corridor)
+        network = build_network(loaded)
+        advance()
+        analysis = referral.analyse_referrals(
+            CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),
+            specialty,
+            Patient(profile, nationality),
+            origin=origin,
+            rate_per_100k=rate,
+            top=top,
+        )
+        advance()
+    if out is not None:
+        write_table(referral.pathway_table(analysis.pathways), out)
+    if fmt == "json":
+        print_json({"corridor": loaded.id, **analysis.to_dict()})
+        return
+    print_referrals(loaded.id, analysis)
+    if out is not None:
+        click.echo(f"wrote {out}")

@@ -1,0 +1,95 @@
+"""``corridor-planner report``: the ministry report (HTML, PDF or Markdown)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from corridor_planner.cli.options import (
+    PROFILE_OPTION,
+    DeferredChoice,
+    friendly_errors,
+    out_option,
+    steps,
+)
+from corridor_planner.extras import require
+
+
+@click.command(name="report")
+@click.argument("corridor")
+@click.option(
+    "--scenario",
+    "scenario_names",
+    multiple=True,
+    help="Scenarios to compare (repeatable; the first is the reference). "
+    "Default: baseline, borders_closed and agreement where the bundle has them.",
+)
+@click.option(
+    "--specialty",
+    "specialties",
+    multiple=True,
+    help="Specialties for the referral sections (repeatable). Default: those offered.",
+)
+@PROFILE_OPTION
+@click.option(
+    "--sweep",
+    "sweep_table",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Draw the comparison charts of a sweep's table (corridor-planner sweep --out) instead.",
+)
+@click.option(
+    "--lang",
+    type=DeferredChoice("corridor_planner.render.i18n", "LANGUAGES", sort=True),
+    default="en",
+    show_default=True,
+    help="Language of the HTML or PDF report (numbers and dates follow it).",
+)
+@out_option("Output file, .html, .pdf or .md (default: reports/CORRIDOR.html).")
+@friendly_errors
+def command(
+    corridor: str,
+    scenario_names: tuple[str, ...],
+    specialties: tuple[str, ...],
+    profile: str,
+    sweep_table: Path | None,
+    lang: str,
+    out: Path | None,
+) -> None:
+    """Write the ministry report: a summary page per country, charts, tables, sources.
+
+    A .pdf is printed by headless Chromium (A4, page numbers).
+    """
+    if sweep_table is not None:
+        require("sweep", "corridor-planner report --sweep")
+        from corridor_planner.outputs import write_text
+        from corridor_planner.render import sweep_report
+
+        path = out or sweep_report.default_path(corridor)
+        write_text(sweep_report.render(sweep_report.read(sweep_table)), path)
+        click.echo(f"wrote {path}")
+        return
+    from corridor_planner.bundle.corridor import load_corridor
+    from corridor_planner.network.graph import build_network
+    from corridor_planner.render import report
+
+    loaded = load_corridor(corridor)
+    path = out or report.default_report_path(loaded.id, lang)
+    if path.suffix.lower() == ".pdf":
+        require("pdf", "corridor-planner report --out FILE.pdf")
+    kind = report.check_report_path(path, lang)  # fail before the work, not after
+    with steps("report", 3 if kind == ".pdf" else 2) as advance:
+        network = build_network(loaded)
+        advance()
+        scenarios = (
+            [loaded.scenario(n) for n in scenario_names]
+            if scenario_names
+            else report.default_scenarios(loaded)
+        )
+        data = report.build_report(network, scenarios, specialties or None, profile=profile)
+        advance()
+        report.write_report(data, path, lang)
+        if kind == ".pdf":
+            advance()
+    click.echo(f"wrote {path}")

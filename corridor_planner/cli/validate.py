@@ -1,0 +1,32 @@
+"""``corridor-planner validate``: check a bundle and its road graph."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from corridor_planner.cli.formatting import print_json, print_summary
+from corridor_planner.cli.options import FORMAT_OPTION, friendly_errors
+
+
+@click.command(name="validate")
+@click.argument("corridor")
+@FORMAT_OPTION
+@friendly_errors
+def command(corridor: str, fmt: str) -> None:
+    """Check a corridor bundle and its road graph; list every problem.
+
+    CORRIDOR is a bundled id (e.g. almaty_bishkek) or the path of a bundle folder.
+    """
+    from corridor_planner.bundle import corridor as bundle
+    from corridor_planner.network.graph import build_network, validation_summary
+
+    network = build_network(bundle.load_corridor(corridor))
+    summary = validation_summary(network)
+    if fmt == "json":
+        print_json(summary)
+    else:
+        print_summary(summary)
+    if summary["not_snapped"]:
+        sys.exit(2)
