@@ -294,24 +294,15 @@ class TravelTimeEngine:
             found_t.append(t)
             found_s.append(dist[u, t])
         by_unique = np.concatenate(found_u)
-        targets_at = np.concatenate(found_t)
-        seconds = np.concatenate(found_s)
-        # each source position takes the rows of its unique node
-        order = np.argsort(inverse, kind="stable")
-        counts = np.bincount(by_unique, minlength=len(unique))
-        starts = np.concatenate([[0], np.cumsum(counts)])
-        sort = np.argsort(by_unique, kind="stable")
-        by_unique, targets_at, seconds = by_unique[sort], targets_at[sort], seconds[sort]
-        pos, tgt, sec = [], [], []
-        for p in order:
-            u = inverse[p]
-            lo, hi = starts[u], starts[u + 1]
-            pos.append(np.full(hi - lo, p))
-            tgt.append(targets_at[lo:hi])
-            sec.append(seconds[lo:hi])
-        if not pos:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        return np.concatenate(pos), np.concatenate(tgt), np.concatenate(sec)
+        # each pair of a unique source stands for every position holding that source
+        positions = np.argsort(inverse, kind="stable")
+        per_unique = np.bincount(inverse, minlength=len(unique))
+        first = np.concatenate([[0], np.cumsum(per_unique)[:-1]])
+        repeat = per_unique[by_unique]
+        entry = np.repeat(np.arange(len(by_unique)), repeat)
+        offset = np.arange(len(entry)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+        source_at = positions[first[by_unique[entry]] + offset]
+        return source_at, np.concatenate(found_t)[entry], np.concatenate(found_s)[entry]
 
     def nearest(
         self, sources: Sequence[Hashable], cutoff: float | None = None, to_sources: bool = True
