@@ -10,6 +10,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_array, issparse
 
 from corridor_planner import units
 from corridor_planner.analysis.coverage import group_people, within
@@ -89,9 +90,8 @@ def nearest_facility_times(times: CorridorTravelTimes, service: str) -> gpd.GeoD
     network = times.network
     facilities = offering(network, service)
     settlements = settlements_on_network(network)
-    matrix = times.matrix(list(settlements["node"]), list(facilities["node"]))
-    best = matrix.argmin(axis=1)
-    minutes = units.minutes(matrix[np.arange(len(best)), best])
+    seconds, best = times.nearest(list(settlements["node"]), list(facilities["node"]))
+    minutes = units.minutes(seconds)
     reached = np.isfinite(minutes)
     out = settlements.drop(columns=["node"]).copy()
     out["minutes"] = minutes
@@ -100,7 +100,7 @@ def nearest_facility_times(times: CorridorTravelTimes, service: str) -> gpd.GeoD
         ("facility_name", "name"),
         ("facility_country", "country"),
     ):
-        values = facilities[source].to_numpy()[best]
+        values = facilities[source].to_numpy()[np.maximum(best, 0)]
         out[column] = np.where(reached, values, None)
     out["crosses_border"] = reached & (out["facility_country"] != out["country"])
     out["unreachable"] = _unreachable_causes(times, settlements, facilities, reached, service)
@@ -267,8 +267,9 @@ def e2sfca_scores(
 
     Parameters
     ----------
-    minutes : numpy.ndarray
-        ``settlements x facilities`` travel times.
+    minutes : numpy.ndarray or scipy.sparse array
+        ``settlements x facilities`` travel times; or, sparse, the pairs within the
+        catchment only (:func:`bounded_minutes`: a missing pair is out of reach).
     population : numpy.ndarray
         People per settlement.
     supply : numpy.ndarray
@@ -287,12 +288,52 @@ def e2sfca_scores(
     """
     if decay not in DECAYS:
         raise InvalidArgumentError(f"unknown decay {decay!r}; known: {', '.join(DECAYS)}")
+    if issparse(minutes):
+        return _sparse_e2sfca(csr_array(minutes), population, supply, catchment_min, decay)
     weights = DECAYS[decay](np.where(np.isfinite(minutes), minutes, np.inf), catchment_min)
     demand = population @ weights
     with np.errstate(divide="ignore"):
         ratios = np.where(demand > 0, supply / demand, np.inf)
     scores = weights @ np.where(np.isfinite(ratios), ratios, 0.0)
     return scores, ratios
+
+
+def _with_data(matrix: csr_array, data: np.ndarray) -> csr_array:
+    """Return a matrix with the stored pairs of ``matrix`` and other values."""
+    return csr_array((data, matrix.indices, matrix.indptr), shape=matrix.shape)
+
+
+def _sparse_e2sfca(
+    minutes: csr_array,
+    population: np.ndarray,
+    supply: np.ndarray,
+    catchment_min: float,
+    decay: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """E2SFCA on the stored pairs only (see :func:`bounded_minutes`)."""
+    weights = _with_data(minutes, DECAYS[decay](minutes.data, catchment_min))
+    demand = weights.T @ np.asarray(population, dtype=float)
+    with np.errstate(divide="ignore"):
+        ratios = np.where(demand > 0, supply / demand, np.inf)
+    scores = weights @ np.where(np.isfinite(ratios), ratios, 0.0)
+    return np.asarray(scores, dtype=float), ratios
+
+
+def bounded_minutes(
+    times: CorridorTravelTimes,
+    origins: Sequence[Any],
+    destinations: Sequence[Any],
+    catchment_min: float,
+) -> csr_array:
+    """Minutes of the pairs within ``catchment_min`` (a bounded, sparse query).
+
+    The search goes a hair beyond the catchment (one part in 10^9) so no pair that the
+    minutes put on its edge is lost to rounding between seconds and minutes; the decay
+    functions give such pairs their weight, and 0 beyond.
+    """
+    bound = units.seconds(float(catchment_min)) * (1 + 1e-9)
+    matrix = times.within(origins, destinations, bound)
+    return _with_data(matrix, units.minutes(matrix.data))
 
 
 #: Wan, Zou & Sternberg (2012) travel-time weights of 3SFCA, pysal access's default:
@@ -331,8 +372,10 @@ def three_sfca_scores(
 
     Parameters
     ----------
-    minutes : numpy.ndarray
-        ``settlements x facilities`` travel times (``inf``: unreachable).
+    minutes : numpy.ndarray or scipy.sparse array
+        ``settlements x facilities`` travel times (``inf``: unreachable); or, sparse,
+        the pairs within :func:`three_sfca_reach_min` (a callable decay then sees them
+        densely, missing pairs unreachable).
     population : numpy.ndarray
         People per settlement.
     supply : numpy.ndarray
@@ -350,6 +393,10 @@ def three_sfca_scores(
     ratios : numpy.ndarray
         Supply per weighted person at each facility (``inf``: no demand in reach).
     """
+    if issparse(minutes) and not callable(decay):
+        return _sparse_three_sfca(csr_array(minutes), population, supply, catchment_min, decay)
+    if issparse(minutes):
+        minutes = _densify(csr_array(minutes))
     times = np.where(np.isfinite(minutes), minutes, np.inf)
     if callable(decay):
         weights = np.where(np.isfinite(times), decay(np.where(np.isfinite(times), times, 0)), 0.0)
@@ -368,6 +415,44 @@ def three_sfca_scores(
         ratios = np.where(demand > 0, supply / demand, np.inf)
     scores = reach @ np.where(np.isfinite(ratios), ratios, 0.0)
     return scores, ratios
+
+
+def _densify(minutes: csr_array) -> np.ndarray:
+    """Return a dense matrix of the stored minutes, ``inf`` elsewhere."""
+    dense = np.full(minutes.shape, np.inf)
+    coo = minutes.tocoo()
+    dense[coo.row, coo.col] = coo.data
+    return dense
+
+
+def three_sfca_reach_min(catchment_min: float, decay: str) -> float:
+    """Minutes within which 3SFCA's weights can be non-zero (its query's bound)."""
+    return max(catchment_min, WAN_STEPS[-1][0]) if decay == "wan" else catchment_min
+
+
+def _sparse_three_sfca(
+    minutes: csr_array,
+    population: np.ndarray,
+    supply: np.ndarray,
+    catchment_min: float,
+    decay: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """3SFCA on the stored pairs: they must hold every pair of non-zero weight."""
+    if decay not in THREE_STEP_DECAYS:
+        known = ", ".join(THREE_STEP_DECAYS)
+        raise InvalidArgumentError(f"unknown decay {decay!r}; known: {known}")
+    values = np.asarray(THREE_STEP_DECAYS[decay](minutes.data, catchment_min), dtype=float)
+    weights = _with_data(minutes, values)
+    totals = np.asarray(weights.sum(axis=1), dtype=float)
+    per_row = np.repeat(totals, np.diff(minutes.indptr))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        selection = np.where(per_row > 0, values / per_row, 0.0)
+    reach = _with_data(minutes, selection * values * (minutes.data <= catchment_min))
+    demand = reach.T @ np.asarray(population, dtype=float)
+    with np.errstate(divide="ignore"):
+        ratios = np.where(demand > 0, supply / demand, np.inf)
+    scores = reach @ np.where(np.isfinite(ratios), ratios, 0.0)
+    return np.asarray(scores, dtype=float), ratios
 
 
 @dataclass
@@ -517,7 +602,9 @@ def e2sfca(
     network = times.network
     facilities = offering(network, service)
     settlements = settlements_on_network(network)
-    minutes = units.minutes(times.matrix(list(settlements["node"]), list(facilities["node"])))
+    minutes = bounded_minutes(
+        times, list(settlements["node"]), list(facilities["node"]), catchment_min
+    )
     amounts, basis = supply(facilities, service, times.scenario)
     scores, _ = e2sfca_scores(
         minutes, settlements["population"].to_numpy(dtype=float), amounts, catchment_min, decay
@@ -563,10 +650,12 @@ def capacity_measure(
     network = times.network
     facilities = offering(network, service)
     settlements = settlements_on_network(network)
-    minutes = units.minutes(times.matrix(list(settlements["node"]), list(facilities["node"])))
+    origins, destinations = list(settlements["node"]), list(facilities["node"])
     amounts, basis = supply(facilities, service, times.scenario)
     people = settlements["population"].to_numpy(dtype=float)
     if method == "raam":
+        # RAAM lets people travel to any facility they reach: the whole matrix
+        minutes = units.minutes(times.matrix(origins, destinations))
         tau = catchment_min if tau_min is None else tau_min
         result = raam_scores(minutes, people, amounts, tau_min=tau)
         details = {
@@ -576,8 +665,10 @@ def capacity_measure(
             "sweeps": result.sweeps,
         }
         return result.cost, basis, details
+    reach = three_sfca_reach_min(catchment_min, "zones")
+    bounded = bounded_minutes(times, origins, destinations, reach)
     measure = e2sfca_scores if method == "e2sfca" else three_sfca_scores
-    scores, _ = measure(minutes, people, amounts, catchment_min)
+    scores, _ = measure(bounded, people, amounts, catchment_min)
     return scores * 1000.0, basis, {"catchment_minutes": catchment_min}
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from corridor_planner import units
-from corridor_planner.analysis.access import offering, settlements_on_network
+from corridor_planner.analysis.access import bounded_minutes, offering, settlements_on_network
 from corridor_planner.analysis.coverage import demand_weights, group_people, within
 from corridor_planner.analysis.covering import BackupSetCovering, PCenter, SetCovering
 from corridor_planner.analysis.siting import (
@@ -180,7 +180,9 @@ def score_sites(
     existing = offering(network, service)
     origins = list(settlements["node"])
     costs = units.minutes(times.matrix(origins, list(candidates["node"])))
-    existing_costs = units.minutes(times.matrix(origins, list(existing["node"])))
+    existing_costs = _existing_minutes(
+        times, origins, list(existing["node"]), method, threshold_min
+    )
     weights = demand_weights(settlements, group_weights or {})
     extra: np.ndarray | None = None
     if method in CAPACITATED:
@@ -221,6 +223,34 @@ def score_sites(
         requested_k=k,
         left_out=network.left_out("settlement"),
     )
+
+
+def _existing_minutes(
+    times: CorridorTravelTimes,
+    origins: list[Any],
+    facilities: list[Any],
+    method: str,
+    threshold_min: float,
+) -> np.ndarray:
+    """Minutes from each settlement to the existing facilities, as much as the model needs.
+
+    The uncapacitated models only ask how near the nearest existing facility is (``min``,
+    or whether any is within the threshold): one column, from one multi-source search.
+    ``lscpb`` counts the existing facilities within the threshold: each row holds the
+    times of those within it (a bounded query), padded with ``inf``. Only the capacitated
+    p-median, which assigns people to each facility, takes the whole matrix.
+    """
+    if method == "pmedian-capacitated":
+        return units.minutes(times.matrix(origins, facilities))
+    if method == "lscpb":
+        near = bounded_minutes(times, origins, facilities, threshold_min)
+        per_row = np.diff(near.indptr)
+        padded = np.full((len(origins), max(int(per_row.max(initial=0)), 1)), np.inf)
+        slot = np.arange(near.nnz) - np.repeat(near.indptr[:-1], per_row)
+        padded[np.repeat(np.arange(len(origins)), per_row), slot] = near.data
+        return padded
+    seconds, _ = times.nearest(origins, facilities)
+    return units.minutes(seconds)[:, None]
 
 
 def _site_capacities(candidates: pd.DataFrame, service: str, default: float | None) -> np.ndarray:

@@ -445,6 +445,13 @@ class PMedian(LocationProblem):
     def _solve(self) -> SitingResult:
         """Choose ``k`` sites minimising sum of weight x time to the nearest facility.
 
+        Exact, on a reduced formulation: a point's assignment variables are only the
+        sites no farther than its nearest existing facility (a farther site never serves
+        it), and points no site comes that near are served by the existing facility
+        (their weighted time a constant). With facilities spread over a country most
+        points keep a few pairs or none, so the MILP grows with the points a new site
+        could win, not with points x candidates.
+
         Demand that no site nor existing facility can reach is left out and reported in
         ``extra["unreachable_weight"]``. ``newly_covered`` holds, per site, the weight
         that the site serves (its catchment in the solution).
@@ -455,9 +462,14 @@ class PMedian(LocationProblem):
             else np.full(len(self.weights), np.inf)
         )
         reachable = np.isfinite(base) | np.isfinite(self.costs).any(axis=1)
-        rows = np.flatnonzero(reachable)
+        # reduced formulation (exact): a site farther than the nearest existing facility
+        # never serves a point, so only the pairs up to that time are variables, and a
+        # point no site comes that near is served by its existing facility, a constant
+        useful = np.isfinite(self.costs) & (self.costs <= base[:, None])
+        fixed = np.flatnonzero(reachable & ~useful.any(axis=1))
+        rows = np.flatnonzero(reachable & useful.any(axis=1))
         n_sites, n_rows = self.costs.shape[1], len(rows)
-        pi, pj = np.nonzero(np.isfinite(self.costs[rows]))
+        pi, pj = np.nonzero(useful[rows])
         keep_base = np.isfinite(base[rows])
         bi = np.flatnonzero(keep_base)
         n_pairs, n_base = len(pi), len(bi)
@@ -495,8 +507,8 @@ class PMedian(LocationProblem):
         served = np.zeros(n_sites)
         np.add.at(served, pj, w[pi] * x[n_sites : n_sites + n_pairs])
         order = sorted(chosen, key=lambda j: -served[j])
-        total = float(self.weights[rows].sum())
-        objective = float(c @ x)
+        total = float(self.weights[rows].sum() + self.weights[fixed].sum())
+        objective = float(c @ x) + float(self.weights[fixed] @ base[fixed])
         return SitingResult(
             selected=order,
             covered_weight=total,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
-from scipy.sparse import csr_array
+from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from corridor_planner import settings
@@ -255,6 +255,61 @@ class TravelTimeEngine:
             out[start : start + len(block)] = dist[:, targets]
         return out[inverse]
 
+    def within(
+        self,
+        origins: Sequence[Hashable],
+        destinations: Sequence[Hashable],
+        cutoff: float,
+    ) -> csr_array:
+        """Travel times (s) of the pairs no farther apart than ``cutoff``, kept sparse.
+
+        Bounded Dijkstra searches (never the hierarchy) from the smaller side, as
+        :meth:`matrix` does on Dijkstra, so a stored time equals the dense matrix's
+        bit for bit there; nothing beyond the cutoff is ever held densely.
+
+        Returns
+        -------
+        scipy.sparse.csr_array
+            ``len(origins) x len(destinations)``; a stored entry (zeros included: a
+            settlement on a facility's node) is a pair within ``cutoff``, a missing one is
+            farther or unreachable.
+        """
+        rows, cols = self.indices(origins), self.indices(destinations)
+        shape = (len(rows), len(cols))
+        if not len(rows) or not len(cols):
+            return csr_array(shape)
+        LOG.info("bounded travel times %d x %d within %.0f s", *shape, cutoff)
+        if len(np.unique(cols)) < len(np.unique(rows)):
+            j, i, t = self._bounded(self.backward, cols, rows, float(cutoff))
+        else:
+            i, j, t = self._bounded(self.forward, rows, cols, float(cutoff))
+        return csr_array(coo_array((t, (i, j)), shape=shape))
+
+    def _bounded(
+        self, graph: csr_array, sources: np.ndarray, targets: np.ndarray, cutoff: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(source position, target position, seconds) of the pairs within ``cutoff``."""
+        unique, inverse = np.unique(sources, return_inverse=True)
+        chunk = max(1, CHUNK_BYTES // (8 * self.n_nodes))
+        found_u, found_t, found_s = [], [], []
+        for start in range(0, len(unique), chunk):
+            block = unique[start : start + chunk]
+            dist = dijkstra(graph, directed=True, indices=block, limit=cutoff)[:, targets]
+            u, t = np.nonzero(np.isfinite(dist))
+            found_u.append(u + start)
+            found_t.append(t)
+            found_s.append(dist[u, t])
+        by_unique = np.concatenate(found_u)
+        # each pair of a unique source stands for every position holding that source
+        positions = np.argsort(inverse, kind="stable")
+        per_unique = np.bincount(inverse, minlength=len(unique))
+        first = np.concatenate([[0], np.cumsum(per_unique)[:-1]])
+        repeat = per_unique[by_unique]
+        entry = np.repeat(np.arange(len(by_unique)), repeat)
+        offset = np.arange(len(entry)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+        source_at = positions[first[by_unique[entry]] + offset]
+        return source_at, np.concatenate(found_t)[entry], np.concatenate(found_s)[entry]
+
     def nearest(
         self, sources: Sequence[Hashable], cutoff: float | None = None, to_sources: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -275,21 +330,18 @@ class TravelTimeEngine:
         times : numpy.ndarray
             Seconds, one per engine node (order of :attr:`node_ids`).
         which : numpy.ndarray
-            Position in ``sources`` of the nearest source, ``-1`` where none is reachable.
+            Position in ``sources`` of the nearest source, ``-1`` where none is reachable;
+            of equally near sources the first (as ``matrix(...).argmin(axis=1)`` names).
         """
         idx = self.indices(sources)
         if len(idx) == 0:
             return np.full(self.n_nodes, np.inf), np.full(self.n_nodes, -1)
         graph = self.backward if to_sources else self.forward
         limit = np.inf if cutoff is None else float(cutoff)
-        times, _, origin = dijkstra(
-            graph, directed=True, indices=idx, limit=limit, min_only=True, return_predecessors=True
-        )
-        position = {int(node): i for i, node in reversed(list(enumerate(idx)))}
-        lookup = np.full(self.n_nodes, -1, dtype=np.int64)
-        lookup[list(position)] = list(position.values())
-        which = np.where(origin >= 0, lookup[np.maximum(origin, 0)], -1)
-        return times, which
+        times = dijkstra(graph, directed=True, indices=idx, limit=limit, min_only=True)
+        from corridor_planner.routing.ties import first_of_equals  # numba compiles on first use
+
+        return times, first_of_equals(graph, idx, times)
 
     def path(self, origin: Hashable, destination: Hashable) -> list[Hashable]:
         """Node ids along a fastest path from ``origin`` to ``destination``.

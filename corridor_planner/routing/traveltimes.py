@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.sparse import coo_array, csr_array
 
 from corridor_planner.bundle.posts import BorderPost
 from corridor_planner.bundle.scenario import Scenario
@@ -245,6 +246,84 @@ class CorridorTravelTimes:
             times[times > cutoff] = np.inf
         return times
 
+    def nearest(
+        self, origins: Sequence[Hashable], destinations: Sequence[Hashable]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds from each origin to its nearest destination, and which one it is.
+
+        The same numbers as ``matrix(origins, destinations).min(axis=1)`` without the
+        dense matrix: the road part is one multi-source search rooted at the destinations
+        on the reversed graph; crossings (border posts, changed roads) are added exactly
+        as :meth:`matrix` adds them (origin to each crossing, then each crossing's exit to
+        its nearest destination).
+
+        Returns
+        -------
+        seconds : numpy.ndarray
+            One per origin, ``inf`` where no destination can be reached.
+        which : numpy.ndarray
+            Position in ``destinations`` of the nearest (the first of equal nodes),
+            ``-1`` where none is reached.
+        """
+        n = len(origins)
+        if not n or not len(destinations):
+            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        rows = self.roads.indices(origins)
+        if len(np.unique(rows)) <= len(np.unique(self.roads.indices(destinations))):
+            # few origins: the dense matrix is small, and searched from the origins
+            dense = self.matrix(origins, destinations)
+            best = dense.argmin(axis=1)
+            seconds = dense[np.arange(n), best]
+            return seconds, np.where(np.isfinite(seconds), best, -1)
+        road, which = self.roads.nearest(destinations)
+        seconds, which = road[rows], which[rows]
+        if self.crossings:
+            to_entries = self.roads.matrix(origins, [c.entry for c in self.crossings])
+            from_exits = self.roads.matrix([c.exit for c in self.crossings], destinations)
+            onward = from_exits.argmin(axis=1)
+            after = from_exits[np.arange(len(onward)), onward]
+            via = self.exit_times(to_entries) + after[None, :]
+            best_via = via.argmin(axis=1)
+            via_seconds = via[np.arange(n), best_via]
+            via_which = onward[best_via]
+            better = via_seconds < seconds
+            tie = (via_seconds == seconds) & np.isfinite(seconds)
+            which = np.where(better, via_which, which)
+            which = np.where(tie, np.minimum(which, via_which), which)
+            seconds = np.minimum(seconds, via_seconds)
+        return seconds, np.where(np.isfinite(seconds), which, -1)
+
+    def within(
+        self, origins: Sequence[Hashable], destinations: Sequence[Hashable], cutoff: float
+    ) -> csr_array:
+        """Seconds of the origin-destination pairs within ``cutoff``, crossings included.
+
+        The entries of ``matrix(origins, destinations, cutoff)`` that are finite, as a
+        sparse matrix (zeros stored: a stored entry is a pair within the cutoff): bounded
+        road searches, plus the crossings' legs that stay within the cutoff.
+        """
+        shape = (len(origins), len(destinations))
+        road = self.roads.within(origins, destinations, cutoff).tocoo()
+        if not self.crossings or not shape[0] or not shape[1]:
+            return csr_array(road)
+        rows, cols, secs = [road.row], [road.col], [road.data]
+        to_entries = self.roads.matrix(origins, [c.entry for c in self.crossings])
+        from_exits = self.roads.matrix([c.exit for c in self.crossings], destinations)
+        exits = self.exit_times(to_entries)
+        for c in range(len(self.crossings)):
+            near = np.flatnonzero(exits[:, c] <= cutoff)
+            far = np.flatnonzero(from_exits[c] <= cutoff)
+            if not len(near) or not len(far):
+                continue
+            total = exits[near, c, None] + from_exits[None, c, far]
+            i, j = np.nonzero(total <= cutoff)
+            rows.append(near[i])
+            cols.append(far[j])
+            secs.append(total[i, j])
+        return _min_per_pair(
+            np.concatenate(rows), np.concatenate(cols), np.concatenate(secs), shape
+        )
+
     # one route --------------------------------------------------------------------------
 
     def route(self, origin: Hashable, destination: Hashable) -> RoutedPath:
@@ -312,3 +391,14 @@ class CorridorTravelTimes:
             here = crossing.exit
         nodes += self.roads.path(here, destination)[1:]
         return RoutedPath(nodes, seconds, uses)
+
+
+def _min_per_pair(
+    rows: np.ndarray, cols: np.ndarray, seconds: np.ndarray, shape: tuple[int, int]
+) -> csr_array:
+    """Build a sparse matrix holding the smallest of the times given for each pair."""
+    order = np.lexsort((seconds, cols, rows))
+    rows, cols, seconds = rows[order], cols[order], seconds[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return csr_array(coo_array((seconds[first], (rows[first], cols[first])), shape=shape))
