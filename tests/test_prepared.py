@@ -53,7 +53,7 @@ def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def bundle(tmp_path: Path) -> Path:
     target = tmp_path / "tiny"
-    shutil.copytree(TINY, target)
+    shutil.copytree(TINY, target, ignore=shutil.ignore_patterns(".cache"))  # sweeps write one
     return target
 
 

@@ -467,14 +467,12 @@ def _network_from(
     graph.add_nodes_from(zip(nodes.column("id").to_numpy().tolist(), node_attrs, strict=True))
     edges = tables["edges"]
     edge_attrs = _decode_records(edges, meta["edge_columns"])
-    graph.add_edges_from(
-        zip(
-            edges.column("u").to_numpy().tolist(),
-            edges.column("v").to_numpy().tolist(),
-            edges.column("key").to_numpy().tolist(),
-            edge_attrs,
-            strict=True,
-        )
+    _add_edges(
+        graph,
+        edges.column("u").to_numpy().tolist(),
+        edges.column("v").to_numpy().tolist(),
+        edges.column("key").to_numpy().tolist(),
+        edge_attrs,
     )
     stored = meta["pieces"]
     piece_table = tables["pieces"]
@@ -499,6 +497,31 @@ def _network_from(
     network = CorridorNetwork(corridor=corridor, graph=graph, post_edges=post_edges, pieces=pieces)
     network.snaps = _snaps_from(tables["snaps"], meta["snaps"])
     return network
+
+
+def _add_edges(
+    graph: nx.MultiDiGraph,
+    tails: list[int],
+    heads: list[int],
+    keys: list[int],
+    attrs: list[dict[str, Any]],
+) -> None:
+    """Add edges with their keys and attribute dicts, in order, between existing nodes.
+
+    Fills the adjacency as ``MultiDiGraph.add_edge`` does (one key dict shared by
+    ``_succ[u][v]`` and ``_pred[v][u]``) without its per-edge checks and views, which
+    take most of the load time of a large graph (``add_edges_from``: 2.7 of 4.6 s at
+    360k edges). Raises KeyError for an edge whose end is not a node.
+    """
+    succ, pred = graph._succ, graph._pred
+    for u, v, key, data in zip(tails, heads, keys, attrs, strict=True):
+        keydict = succ[u].get(v)
+        if keydict is None:
+            if v not in pred:
+                raise KeyError(f"edge ({u}, {v}) ends at no node")
+            keydict = succ[u][v] = pred[v][u] = graph.edge_key_dict_factory()
+        keydict[key] = data
+    graph.__networkx_cache__.clear()
 
 
 def _graph_value(value: Any) -> Any:
