@@ -2,8 +2,9 @@
 
 A sweep asks one question (access, referrals or site scoring) across many combinations.
 Each (scenario, profile, service) is one Dask task; the thresholds of access share that
-task's travel times. Every worker loads the corridor and builds its network once (a
-per-process cache keyed by the bundle path); travel times are built once per profile and
+task's travel times. Every worker loads the corridor and reads its prepared network
+once (a per-process cache keyed by the bundle path; the first worker to need it builds
+and stores it, the others wait for that file); travel times are built once per profile and
 scenario and reused by every service of the task. Results are one tidy table with the
 same numbers as the single-run commands; a task that fails records its combination and
 error in that table (``status`` ``error``), and the others still finish.
@@ -26,7 +27,8 @@ from corridor_planner.analysis import access, referral, scoring
 from corridor_planner.bundle.corridor import Corridor, load_corridor, resolve_corridor_path
 from corridor_planner.bundle.cover_rules import Patient
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
-from corridor_planner.network.graph import CorridorNetwork, build_network
+from corridor_planner.network.graph import CorridorNetwork
+from corridor_planner.network.prepared import prepared_network
 from corridor_planner.outputs import write_parquet
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import PROFILES
@@ -111,10 +113,14 @@ _CACHE: dict[str, tuple[Corridor, CorridorNetwork]] = {}
 
 
 def corridor_network(path: str) -> tuple[Corridor, CorridorNetwork]:
-    """Return the corridor and its network, built once per process (one per Dask worker)."""
+    """Return the corridor and its network, read once per process (one per Dask worker).
+
+    The network is the prepared one (:func:`~corridor_planner.network.prepared.
+    prepared_network`): workers that start together build it once and share the file.
+    """
     if path not in _CACHE:
         corridor = load_corridor(path, skip_bad_scenarios=True)
-        _CACHE[path] = (corridor, build_network(corridor))
+        _CACHE[path] = (corridor, prepared_network(corridor))
     return _CACHE[path]
 
 

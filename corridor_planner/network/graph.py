@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -24,6 +26,9 @@ from corridor_planner.network.roads import (
     way_id,
 )
 from corridor_planner.network.snapping import POINT_KINDS, RoadIndex, RoadPoint, snap_points
+from corridor_planner.progress import Progress, step
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,6 +53,11 @@ class CorridorNetwork:
     pieces : Pieces
         The strongly connected pieces of the roads as read; unless the network was built
         with ``keep_all_pieces``, only the largest is in ``graph``.
+    prepared_from : str
+        ``built`` (made by :func:`build_network` in this process) or ``cache`` (read from
+        the prepared network's file, see :mod:`corridor_planner.network.prepared`).
+    cache_dir : Path or None
+        Folder of the bundle's derived files (prepared network, hierarchies), when known.
 
     """
 
@@ -56,6 +66,8 @@ class CorridorNetwork:
     post_edges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     snaps: gpd.GeoDataFrame | None = None
     pieces: Pieces = field(default_factory=Pieces)
+    prepared_from: str = "built"
+    cache_dir: Path | None = None
     _road_index: RoadIndex | None = field(default=None, repr=False)
     _point_nodes: dict[tuple[str, str], int] | None = field(default=None, repr=False)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -135,7 +147,9 @@ class CorridorNetwork:
         }
 
 
-def build_network(corridor: Corridor, keep_all_pieces: bool = False) -> CorridorNetwork:
+def build_network(
+    corridor: Corridor, keep_all_pieces: bool = False, progress: Progress | None = None
+) -> CorridorNetwork:
     """Build the projected road graph of a corridor with posts and snapped points.
 
     The graph keeps the largest strongly connected piece of the roads (every node of it
@@ -149,6 +163,9 @@ def build_network(corridor: Corridor, keep_all_pieces: bool = False) -> Corridor
     keep_all_pieces : bool
         Keep every piece of road, however cut off; points then attach to the nearest road
         of any piece, and a route between two pieces fails naming that cause.
+    progress : callable, optional
+        Called with a message as each step starts (reading roads, border posts,
+        projecting, snapping); each step's time goes to the debug log.
 
     Returns
     -------
@@ -162,46 +179,53 @@ def build_network(corridor: Corridor, keep_all_pieces: bool = False) -> Corridor
 
     """
     road_file = corridor.roads_path.name
-    if corridor.roads_format == "osm_xml":
-        graph = graph_from_osm_xml(corridor.roads_path)
-    else:
-        graph = graph_from_lines(
-            corridor.roads_path,
-            class_column=corridor.roads_class_column,
-            country_column=corridor.roads_country_column,
+    with step(progress, f"reading roads from {road_file}", log):
+        if corridor.roads_format == "osm_xml":
+            graph = graph_from_osm_xml(corridor.roads_path)
+        else:
+            graph = graph_from_lines(
+                corridor.roads_path,
+                class_column=corridor.roads_class_column,
+                country_column=corridor.roads_country_column,
+            )
+        problems = check_road_attributes(graph, road_file, corridor.countries)
+        if problems:
+            raise DataError(problems, corridor=corridor.id)
+        apply_published_distances(graph)
+        add_travel_times(graph, corridor.speed_kph)
+    with step(progress, "placing border posts", log):
+        post_edges, problems = add_border_posts(graph, corridor)
+        problems += unposted_crossings(
+            graph, road_file, country_field(corridor.roads_format, corridor.roads_country_column)
         )
-    problems = check_road_attributes(graph, road_file, corridor.countries)
-    if problems:
-        raise DataError(problems, corridor=corridor.id)
-    apply_published_distances(graph)
-    add_travel_times(graph, corridor.speed_kph)
-    post_edges, problems = add_border_posts(graph, corridor)
-    problems += unposted_crossings(
-        graph, road_file, country_field(corridor.roads_format, corridor.roads_country_column)
-    )
-    problems += _unknown_ways(graph, corridor)
-    if problems:
-        raise DataError(problems, corridor=corridor.id)
-    graph = ox.project_graph(graph, to_crs=corridor.crs)
-    pieces = road_pieces(graph)
-    pieces.kept_all = keep_all_pieces
-    if not keep_all_pieces:
-        keep_main_piece(graph, pieces, post_edges)
+        problems += _unknown_ways(graph, corridor)
+        if problems:
+            raise DataError(problems, corridor=corridor.id)
+    with step(progress, f"projecting to {corridor.crs} and finding connected pieces", log):
+        graph = ox.project_graph(graph, to_crs=corridor.crs)
+        pieces = road_pieces(graph)
+        pieces.kept_all = keep_all_pieces
+        if not keep_all_pieces:
+            keep_main_piece(graph, pieces, post_edges)
     network = CorridorNetwork(corridor=corridor, graph=graph, post_edges=post_edges, pieces=pieces)
-    network.snaps = snap_points(
-        graph,
-        (
-            ("facility", corridor.facilities),
-            ("settlement", corridor.population),
-            ("candidate", corridor.candidates),
-        ),
-        corridor.crs,
-        corridor.snap_limit_m,
-    )
-    network.snaps["piece"] = [
-        piece_of_node(graph, pieces, node) if snapped else None
-        for node, snapped in zip(network.snaps["road_node"], network.snaps["snapped"], strict=True)
-    ]
+    points = len(corridor.facilities) + len(corridor.population) + len(corridor.candidates)
+    with step(progress, f"snapping {points:,} points to the roads", log):
+        network.snaps = snap_points(
+            graph,
+            (
+                ("facility", corridor.facilities),
+                ("settlement", corridor.population),
+                ("candidate", corridor.candidates),
+            ),
+            corridor.crs,
+            corridor.snap_limit_m,
+        )
+        network.snaps["piece"] = [
+            piece_of_node(graph, pieces, node) if snapped else None
+            for node, snapped in zip(
+                network.snaps["road_node"], network.snaps["snapped"], strict=True
+            )
+        ]
     return network
 
 

@@ -13,11 +13,18 @@ Dijkstra's up to the order of floating-point sums.
 from __future__ import annotations
 
 import hashlib
+import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numba as nb
 import numpy as np
+
+from corridor_planner import cachefiles
+
+log = logging.getLogger(__name__)
 
 #: A witness search gives up after settling this many nodes (the shortcut is then added:
 #: never wrong, at worst one shortcut too many).
@@ -560,25 +567,51 @@ class Hierarchy:
     # persistence --------------------------------------------------------------------------
 
     def save(self, path: Path) -> Path:
-        """Save the arrays to ``path`` (.npz, no pickle), written whole or not at all."""
-        tmp = path.with_name(f".{path.name}.tmp.npz")
+        """Save the arrays to ``path`` (.npz, no pickle), written whole or not at all.
+
+        The arrays go to a temporary file of a unique name beside ``path``, renamed over
+        it once complete: a reader sees the old file or the new one, never part of one.
+        """
         arrays = {k: v for k, v in self.__dict__.items() if isinstance(v, np.ndarray)}
         arrays["version"] = np.array([FILE_VERSION])
         arrays["key"] = np.array([self.key])
-        np.savez(tmp, **arrays)  # type: ignore[arg-type]
-        tmp.replace(path)
-        return path
+
+        def write(handle: BinaryIO) -> None:
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
+
+        return cachefiles.write_atomically(path, write)
 
     @classmethod
-    def load(cls, path: Path, key: str) -> Hierarchy | None:
-        """Load a saved hierarchy, or None if absent, unreadable or for another graph."""
+    def load(cls, path: Path, key: str, *, warn: bool = True) -> Hierarchy | None:
+        """Load a saved hierarchy, or None if absent, damaged or for another graph.
+
+        A file that exists but cannot be used (truncated, not an ``.npz``, another
+        ``FILE_VERSION`` or graph) is logged as a warning naming it when ``warn``.
+        """
         try:
             with np.load(path, allow_pickle=False) as data:
-                if int(data["version"][0]) != FILE_VERSION or str(data["key"][0]) != key:
+                version, stored = int(data["version"][0]), str(data["key"][0])
+                if version != FILE_VERSION or stored != key:
+                    why = (
+                        f"file version {version}, not {FILE_VERSION}"
+                        if version != FILE_VERSION
+                        else "made for another graph"
+                    )
+                    if warn:
+                        log.warning("contraction hierarchy %s: %s; building it again", path, why)
                     return None
                 names = [n for n in cls.__dataclass_fields__ if n != "key"]
                 return cls(**{n: data[n] for n in names}, key=key)
-        except (OSError, KeyError, ValueError):
+        except FileNotFoundError:
+            return None
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError, KeyError, IndexError) as exc:
+            if warn:
+                log.warning(
+                    "contraction hierarchy %s is damaged (%s: %s); building it again",
+                    path,
+                    type(exc).__name__,
+                    exc,
+                )
             return None
 
 
@@ -593,15 +626,27 @@ def graph_key(n: int, tails: np.ndarray, heads: np.ndarray, weights: np.ndarray)
 def cached(
     folder: Path, n: int, tails: np.ndarray, heads: np.ndarray, weights: np.ndarray
 ) -> Hierarchy:
-    """Return a graph's hierarchy from ``folder`` if saved there, else build and save it."""
+    """Return a graph's hierarchy from ``folder`` if saved there, else build and save it.
+
+    The file is saved as soon as it is built. Processes that need the same hierarchy at
+    once build it once: the first holds a lock beside the file while it builds, the
+    others wait, then load what it saved. A damaged file is rebuilt with a warning.
+    """
     key = graph_key(n, tails, heads, weights)
     path = folder / f"hierarchy-{key[:16]}.npz"
-    found = Hierarchy.load(path, key) if path.exists() else None
+    found = Hierarchy.load(path, key, warn=False)  # unlocked: a saved file is complete
     if found is not None:
         return found
-    built = Hierarchy.build(n, tails, heads, weights)
     folder.mkdir(parents=True, exist_ok=True)
-    built.save(path)
+    with cachefiles.file_lock(path.with_name(path.name + ".lock")):
+        found = Hierarchy.load(path, key)
+        if found is not None:
+            return found
+        built = Hierarchy.build(n, tails, heads, weights)
+        try:
+            built.save(path)
+        except OSError as exc:
+            log.warning("could not save the contraction hierarchy to %s: %s", path, exc)
     return built
 
 

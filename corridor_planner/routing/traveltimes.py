@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import logging
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.sparse import coo_array, csr_array
 
+from corridor_planner import cachefiles
 from corridor_planner.bundle.posts import BorderPost
 from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import NoRouteError
@@ -26,9 +29,12 @@ from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.roads import edge_kind, way_id
 from corridor_planner.routing.engine import TravelTimeEngine
 
+log = logging.getLogger(__name__)
+
 #: Folder of a bundle where contraction hierarchies of its road graph are kept (large
-#: graphs only: see ``engine.CH_MIN_NODES``); safe to delete.
-HIERARCHY_CACHE = ".cache"
+#: graphs only: see ``engine.CH_MIN_NODES``); safe to delete. A bundle that cannot be
+#: written keeps them in the user's cache (:func:`corridor_planner.cachefiles.bundle_cache_dir`).
+HIERARCHY_CACHE = cachefiles.BUNDLE_CACHE
 
 
 def changeable_ways(network: CorridorNetwork) -> frozenset[str]:
@@ -44,8 +50,9 @@ def road_engine(network: CorridorNetwork) -> TravelTimeEngine:
     ways a scenario closes or slows; :class:`CorridorTravelTimes` adds both back as
     crossings, so no scenario needs another engine (nor another contraction hierarchy).
     The graph must not change after :func:`build_network`. A large graph's hierarchy is
-    saved in the bundle's ``.cache`` folder, keyed by the graph's SHA-256, so later
-    commands reuse it.
+    saved in the network's cache folder (the bundle's ``.cache``, or the user's cache
+    when the bundle cannot be written), keyed by the graph's SHA-256, so later commands
+    reuse it.
     """
     if "road_engine" not in network.cache:
         held_out = changeable_ways(network)
@@ -56,10 +63,23 @@ def road_engine(network: CorridorNetwork) -> TravelTimeEngine:
             return float(data["travel_time"])
 
         network.cache["road_engine"] = TravelTimeEngine.from_graph(
-            network.graph, weight, cache_dir=network.corridor.path / HIERARCHY_CACHE
+            network.graph, weight, cache_dir=_hierarchy_folder(network)
         )
     engine: TravelTimeEngine = network.cache["road_engine"]
     return engine
+
+
+def _hierarchy_folder(network: CorridorNetwork) -> Path | None:
+    """Where the road engine keeps its hierarchy; None (not kept) if nowhere is writable."""
+    if network.cache_dir is not None:
+        return network.cache_dir
+    try:
+        return cachefiles.bundle_cache_dir(network.corridor.path)
+    except OSError as exc:
+        log.warning(
+            "no cache folder for %s (%s): hierarchies are not kept", network.corridor.id, exc
+        )
+        return None
 
 
 @dataclass(frozen=True)
