@@ -36,8 +36,14 @@ def _unsafe(char: str, keep_newlines: bool) -> bool:
     return unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in BIDI_CONTROLS
 
 
+#: Escapes ``repr`` writes by name.
+NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def _escaped(char: str) -> str:
     code = ord(char)
+    if char in NAMED_ESCAPES:
+        return NAMED_ESCAPES[char]
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
@@ -183,8 +189,10 @@ def print_access(corridor_id: str, result: AccessReport) -> None:
     say("Farthest settlements:")
     for row in result.settlements.sort_values("minutes", ascending=False).head(5).itertuples():
         across = " (across the border)" if row.crosses_border else ""
-        target = row.facility_name if isinstance(row.facility_name, str) else "none reachable"
-        say(f"  {row.name} ({row.country}): {row.minutes:.0f} min to {target}{across}")
+        if not isinstance(row.facility_name, str):
+            say(f"  {row.name} ({row.country}): no facility reachable")
+            continue
+        say(f"  {row.name} ({row.country}): {row.minutes:.0f} min to {row.facility_name}{across}")
     say(f"E2SFCA supply measured in: {result.supply_basis}")
     print_measure(result)
     print_unreachable(result.unreachable)
@@ -298,7 +306,8 @@ def print_scores(corridor_id: str, scores: SiteScores) -> None:
         if capacitated:
             row += [f"{r.service_capacity:,.0f}", f"{r.served:,.0f}"]
         rows.append(row)
-    table(rows, header)
+    if rows:
+        table(rows, header)
     print_objective(scores)
     extra = scores.result.extra
     if "gap" in extra:
@@ -345,7 +354,7 @@ def print_objective(scores: SiteScores) -> None:
     within = f"within {scores.threshold_min:g} min"
     if scores.method in COUNTING_METHODS:
         count = extra.get("sites", len(scores.sites))
-        say(f"sites needed to bring everyone {within}: {count:,.0f}")
+        say(f"sites needed to bring everyone a site can reach {within}: {count:,.0f}")
     if scores.method == "lscpb":
         say(
             f"covered twice: {extra['backup_points']:,} settlements "
