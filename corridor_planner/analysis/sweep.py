@@ -373,7 +373,7 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Any:
             f"(tried for at most {timeout:g} s)"
         ) from exc
     try:
-        client = Client(address, timeout=f"{timeout}s", set_as_default=False)
+        client = Client(address, timeout=f"{timeout}s")
     except Exception as exc:  # a service that is not a scheduler; a handshake timeout
         raise CorridorPlannerError(
             f"{address} does not answer as a Dask scheduler within {timeout:g} s "
