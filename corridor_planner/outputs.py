@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,34 @@ def refuse_bundle_file(path: Path, bundle: Path) -> None:
             f"cannot write {path}: it is inside the corridor bundle {bundle} being read, "
             "and would replace or add to its input files; write outside the bundle"
         )
+
+
+#: Longest file name made from an id (most file systems allow 255 bytes).
+MAX_STEM = 120
+
+
+def file_stem(name: str) -> str:
+    """Make an id safe as one file name in a default output path (``reports/<id>.html``).
+
+    Path separators, control and format characters, and anything but letters, digits,
+    ``-``, ``_`` and ``.`` become ``_``; leading dots go (no hidden file, no ``..``), and
+    the result is at most :data:`MAX_STEM` characters. A bundle's ``id`` is already
+    validated as a plain identifier; this keeps the default path a file in its folder
+    whatever the caller passes.
+
+    Examples
+    --------
+    >>> file_stem("../../etc/x")
+    'etc_x'
+    >>> file_stem("almaty_bishkek")
+    'almaty_bishkek'
+    """
+    cleaned = "".join(
+        c if (c.isalnum() or c in "-_.") and unicodedata.category(c)[0] != "C" else "_"
+        for c in unicodedata.normalize("NFC", name)
+    )
+    cleaned = re.sub(r"_+", "_", cleaned).lstrip("._")[:MAX_STEM]
+    return cleaned or "corridor"
 
 
 def write_table(table: pd.DataFrame, path: Path, layer: str = "results") -> Path:

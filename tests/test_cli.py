@@ -23,7 +23,7 @@ class TestCommands:
     def test_corridors_json(self):
         result = run("corridors", "--format", "json")
         assert result.exit_code == 0
-        ids = [c["id"] for c in json.loads(result.output)["corridors"]]
+        ids = [c["id"] for c in json.loads(result.stdout)["corridors"]]
         assert "almaty_bishkek" in ids
 
     def test_validate_reports_the_unattached_point(self, tiny_path):
@@ -33,7 +33,7 @@ class TestCommands:
 
     def test_validate_json(self, tiny_path):
         result = run("validate", str(tiny_path), "--format", "json")
-        summary = json.loads(result.output)
+        summary = json.loads(result.stdout)
         assert summary["valid"] is False
         assert summary["counts"]["settlements"] == 4
         assert summary["not_snapped"] == [
@@ -54,7 +54,7 @@ class TestCommands:
             "json",
         )
         assert result.exit_code == 0, result.output
-        data = json.loads(result.output)
+        data = json.loads(result.stdout)
         assert {"minutes", "km", "border_posts", "legs"} <= set(data)
         assert data["minutes"] == pytest.approx(139.5, abs=0.15)
         assert data["border_posts"] == ["Post Q"]
@@ -147,7 +147,7 @@ class TestAccessCommand:
             "json",
         )
         assert result.exit_code == 0, result.output
-        data = json.loads(result.output)
+        data = json.loads(result.stdout)
         row = next(r for r in data["coverage"] if r["country"] == "KZ" and r["group"] == "all")
         assert set(row) == {
             "threshold_minutes",
@@ -205,7 +205,7 @@ class TestAccessCommand:
             "--format",
             "json",
         )
-        assert {r["threshold_minutes"] for r in json.loads(result.output)["coverage"]} == {minutes}
+        assert {r["threshold_minutes"] for r in json.loads(result.stdout)["coverage"]} == {minutes}
 
     def test_bad_threshold(self, tiny_path):
         result = run("access", str(tiny_path), "--service", "emergency", "--threshold", "soon")
@@ -243,7 +243,7 @@ class TestRouteDepart:
                 "2027-06-15T22:34:30",
                 "--format",
                 "json",
-            ).output
+            ).stdout
         )
         assert data["minutes"] == pytest.approx(559.5, abs=0.1)
         assert data["waits"][0]["wait_minutes"] == 420.0
@@ -273,7 +273,7 @@ class TestScoreSitesCommand:
             "json",
         )
         assert result.exit_code == 0, result.output
-        (site,) = json.loads(result.output)["sites"]
+        (site,) = json.loads(result.stdout)["sites"]
         assert {"id", "name", "rank", "newly_covered", "total_covered"} <= set(site)
         assert (site["id"], site["rank"], site["newly_covered"], site["total_covered"]) == (
             "cand_b",
@@ -314,7 +314,7 @@ class TestScoreSitesCommand:
             "capacitated",
         )
         assert result.exit_code == 1
-        assert "have no capacity for emergency in candidates.geojson" in result.output
+        assert "have no service_capacity for emergency in candidates.geojson" in result.output
 
     def test_bad_weight_group(self, tiny_path):
         result = run(
@@ -335,7 +335,7 @@ class TestReferralsAndReport:
     def test_referrals_json(self):
         result = run("referrals", "almaty_bishkek", "--specialty", "oncology", "--format", "json")
         assert result.exit_code == 0, result.output
-        data = json.loads(result.output)
+        data = json.loads(result.stdout)
         assert {"pathways", "assignment", "capacity"} <= set(data)
         assert {"origin", "specialty", "destination", "minutes", "border_posts", "legs"} <= set(
             data["pathways"][0]

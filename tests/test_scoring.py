@@ -46,21 +46,36 @@ class TestTinyCorridor:
 
     def test_capacitated_needs_capacities(self, tiny_network):
         closed = times(tiny_network, "borders_closed")
-        with pytest.raises(SitingError, match="cand_b have no capacity.*--site-capacity"):
+        with pytest.raises(
+            SitingError, match="cand_b have no service_capacity.*--service-capacity"
+        ):
             score_sites(closed, "emergency", 60, 1, method="capacitated")
-        scores = score_sites(closed, "emergency", 60, 1, method="capacitated", site_capacity=3_000)
+        scores = score_sites(
+            closed, "emergency", 60, 1, method="capacitated", service_capacity=3_000
+        )
+        assert scores.sites.iloc[0]["service_capacity"] == 3_000
         assert scores.sites.iloc[0]["served"] == 3_000
         assert scores.result.extra["within_reach_over_capacity"] == pytest.approx(7_800)
 
-    def test_capacitated_reads_the_candidates_own_capacity(self, tiny_copy):
-        # the bundle format gives capacity per service; it must be used, not ignored
-        edit_feature(tiny_copy, "candidates.geojson", "cand_b", capacity={"emergency": 2_500})
+    def test_capacitated_reads_the_candidates_own_service_capacity(self, tiny_copy):
+        # the bundle format gives people a site can serve per service; it must be used
+        edit_feature(
+            tiny_copy, "candidates.geojson", "cand_b", service_capacity={"emergency": 2_500}
+        )
         network = build_network(load_corridor(tiny_copy))
         scores = score_sites(
             times(network, "borders_closed"), "emergency", 60, 1, method="capacitated"
         )
         assert scores.sites.iloc[0]["served"] == 2_500
+        assert scores.sites.iloc[0]["service_capacity"] == 2_500
         assert scores.result.extra["within_reach_over_capacity"] == pytest.approx(8_300)
+
+    def test_patients_a_year_are_not_people_a_site_can_serve(self, tiny_copy):
+        # a candidate's capacity is patients a year, as a facility's: siting never reads it
+        edit_feature(tiny_copy, "candidates.geojson", "cand_b", capacity={"emergency": 2_500})
+        network = build_network(load_corridor(tiny_copy))
+        with pytest.raises(SitingError, match="cand_b have no service_capacity for emergency"):
+            score_sites(times(network, "borders_closed"), "emergency", 60, 1, method="capacitated")
 
     def test_no_candidate_offers_the_service(self, tiny_network):
         with pytest.raises(

@@ -473,7 +473,7 @@ class TestScoreSites:
 
         baseline = corridor_times(tiny_network, "baseline")
         scores = score_sites(
-            baseline, "emergency", 60, 1, method="pmedian-capacitated", site_capacity=20_000
+            baseline, "emergency", 60, 1, method="pmedian-capacitated", service_capacity=20_000
         )
         # Hospital D takes 40: no settlement fits there whole, so Site B serves everyone
         assert scores.sites["served"].tolist() == [15_800]
@@ -481,5 +481,5 @@ class TestScoreSites:
         closed = corridor_times(tiny_network, "borders_closed")
         with pytest.raises(SitingError, match="infeasible"):
             score_sites(
-                closed, "emergency", 60, 1, method="pmedian-capacitated", site_capacity=20_000
+                closed, "emergency", 60, 1, method="pmedian-capacitated", service_capacity=20_000
             )

@@ -129,25 +129,44 @@ class Programme:
 
 
 def load_programme(name_or_path: str | Path) -> ProgrammeSpec:
-    """Read and check a programme file (a name in ``data/programmes/`` or a path).
+    """Read and check a programme file: a name in ``data/programmes/`` or a ``.toml`` path.
+
+    A name is a plain file name without ``.toml`` (``cpec_emergency_care``): it is looked
+    up in the programmes folder only, never as a path (``../../x/corridor`` is refused).
+    Any other file is given as the path of an existing file ending in ``.toml``.
 
     Raises
     ------
     NotFoundError
-        No such programme.
+        No such programme, or a name that is a path.
     DataError
         Anything wrong in the file, with its entry and field.
     """
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = PROGRAMMES_DIR / f"{name_or_path}.toml"
-    if not path.is_file():
-        known = sorted(p.stem for p in PROGRAMMES_DIR.glob("*.toml"))
-        raise NotFoundError(f"no programme {name_or_path!r} (known: {', '.join(known)})")
+    path = _programme_path(str(name_or_path))
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError([Problem(path.name, "-", "-", f"not valid TOML: {exc}")]) from exc
+    return _checked_programme(data, path)
+
+
+def _programme_path(name: str) -> Path:
+    """Where programme ``name`` is: in the programmes folder, or the ``.toml`` file named."""
+    known = ", ".join(sorted(p.stem for p in PROGRAMMES_DIR.glob("*.toml")))
+    if name.lower().endswith(".toml"):
+        path = Path(name)
+        if not path.is_file():
+            raise NotFoundError(f"no programme file {name!r} (known programmes: {known})")
+        return path
+    plain = name and not any(c in name for c in "/\\\0") and name not in {".", ".."}
+    path = PROGRAMMES_DIR / f"{name}.toml"
+    if not plain or not path.is_file():
+        hint = "; a file of your own is given as a path ending in .toml" if not plain else ""
+        raise NotFoundError(f"no programme {name!r} (known: {known}){hint}")
+    return path
+
+
+def _checked_programme(data: dict[str, Any], path: Path) -> ProgrammeSpec:
     checked, problems = check_programme(data, path.name)
     if checked is None:
         raise DataError(problems)

@@ -34,7 +34,7 @@ from corridor_planner.settings import SITING_METHODS
 
 METHODS = SITING_METHODS
 
-#: Methods whose sites serve within a capacity (``capacity`` and ``served`` columns).
+#: Methods whose sites serve within a capacity (``service_capacity`` and ``served`` columns).
 CAPACITATED = ("capacitated", "pmedian-capacitated")
 
 
@@ -49,8 +49,8 @@ class SiteScores:
         ``newly_covered`` (people newly within the threshold, in rank order; for ``gain``,
         each site alone), ``newly_covered_border_community``, ``weighted_gain`` (the
         model's own figure), ``total_covered`` (people within the threshold with the
-        existing facilities and the sites up to this rank), ``capacity`` and ``served``
-        (capacitated). WGS84 points.
+        existing facilities and the sites up to this rank), ``service_capacity`` (people
+        the site can serve) and ``served`` (capacitated). WGS84 points.
     result : SitingResult
         The model's answer.
     already_covered : float
@@ -131,7 +131,7 @@ def score_sites(
     *,
     method: str = "mclp",
     group_weights: Mapping[str, float] | None = None,
-    site_capacity: float | None = None,
+    service_capacity: float | None = None,
     budget: float | None = None,
 ) -> SiteScores:
     """Rank candidate sites for a service with the chosen location model.
@@ -155,9 +155,10 @@ def score_sites(
         assigned within the sites' and existing facilities' capacities).
     group_weights : mapping, optional
         Multipliers for ``border_community`` and ``migrants``.
-    site_capacity : float, optional
-        People a site can serve, for candidates whose ``capacity`` gives none for the
-        service (``capacitated`` and ``pmedian-capacitated``; a planning assumption).
+    service_capacity : float, optional
+        People a site can serve, for candidates whose ``service_capacity`` gives none for
+        the service (``capacitated`` and ``pmedian-capacitated``; a planning assumption).
+        A candidate's ``capacity`` (patients a year, as a facility's) is not used.
         With ``pmedian-capacitated``, existing facilities without a capacity for the
         service take any number (``extra["uncapacitated_existing"]`` names them).
     budget : float, optional
@@ -186,7 +187,7 @@ def score_sites(
     weights = demand_weights(settlements, group_weights or {})
     extra: np.ndarray | None = None
     if method in CAPACITATED:
-        extra = _site_capacities(candidates, service, site_capacity)
+        extra = _service_capacities(candidates, service, service_capacity)
     elif method == "budget":
         extra = _site_costs(candidates)
     if method == "pmedian-capacitated":
@@ -253,14 +254,26 @@ def _existing_minutes(
     return units.minutes(seconds)[:, None]
 
 
-def _site_capacities(candidates: pd.DataFrame, service: str, default: float | None) -> np.ndarray:
-    """People each candidate can serve: its ``capacity`` for the service, else ``default``."""
-    values, _ = capacities(candidates, service, file="candidates.geojson")
+def _service_capacities(
+    candidates: pd.DataFrame, service: str, default: float | None
+) -> np.ndarray:
+    """People each candidate can serve: its ``service_capacity`` for the service, else ``default``.
+
+    A candidate's ``capacity`` is patients a year (as a facility's), another quantity: it
+    never stands in for the people a site can serve.
+    """
+    values = np.array(
+        [
+            own.get(service, np.nan) if isinstance(own, dict) else np.nan
+            for own in candidates["service_capacity"]
+        ],
+        dtype=float,
+    )
     missing = [cid for cid, v in zip(candidates["id"], values, strict=True) if np.isnan(v)]
     if missing and default is None:
         raise SitingError(
-            f"candidates {', '.join(missing)} have no capacity for {service} in "
-            "candidates.geojson; give one with --site-capacity (people a site can serve)"
+            f"candidates {', '.join(missing)} have no service_capacity for {service} in "
+            "candidates.geojson; give one with --service-capacity (people a site can serve)"
         )
     return np.where(np.isnan(values), default if default is not None else 0.0, values)
 
@@ -365,7 +378,7 @@ def _ranked_table(
             "total_covered": round(float(people[total].sum())),
         }
         if method in CAPACITATED:
-            row["capacity"] = result.extra["capacity"][rank - 1]
+            row["service_capacity"] = result.extra["capacity"][rank - 1]
             row["served"] = round(result.extra["served"][rank - 1], 1)
         if method == "budget":
             row["cost"] = result.extra["cost"][rank - 1]

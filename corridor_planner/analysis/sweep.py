@@ -26,12 +26,12 @@ import pandas as pd
 from corridor_planner.analysis import access, referral, scoring
 from corridor_planner.bundle.corridor import Corridor, load_corridor, resolve_corridor_path
 from corridor_planner.bundle.cover_rules import Patient
-from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
+from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.prepared import prepared_network
 from corridor_planner.outputs import write_parquet
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
-from corridor_planner.settings import PROFILES
+from corridor_planner.settings import PROFILES, SERVICES, SITING_METHODS
 
 ANALYSES = ("access", "referrals", "score-sites")
 
@@ -89,6 +89,16 @@ def combinations(
     people = _expand(profiles, sorted(PROFILES), "profile")
     if not services:
         raise InvalidArgumentError("give at least one --service")
+    _refuse_unknown(services, sorted(SERVICES), "service")
+    if analysis != "referrals":  # a specialty nobody offers is a finding of referrals
+        offered = {s for row in corridor.facilities["services"] for s in row or ()}
+        missing = [s for s in services if s not in offered]
+        if missing:
+            raise NotFoundError(
+                f"no facility in corridor {corridor.id} offers {', '.join(map(repr, missing))}"
+            )
+    if analysis == "score-sites" and method not in SITING_METHODS[:-1]:
+        raise InvalidArgumentError(f"unknown siting method {method!r} for a sweep")
     limits = tuple(sorted(thresholds or corridor.thresholds_min))
     if analysis == "score-sites":
         return [
@@ -104,7 +114,17 @@ def combinations(
 def _expand(chosen: Sequence[str], known: Sequence[str], what: str) -> list[str]:
     if not chosen or list(chosen) == ["all"]:
         return sorted(dict.fromkeys(known))
+    _refuse_unknown(chosen, known, what)
     return list(dict.fromkeys(chosen))
+
+
+def _refuse_unknown(chosen: Sequence[str], known: Sequence[str], what: str) -> None:
+    """Refuse names that are not known, before any task runs (``all`` means every one)."""
+    bad = [name for name in chosen if name not in known]
+    if bad:
+        raise NotFoundError(
+            f"no {what} {', '.join(map(repr, bad))} (known: {', '.join(sorted(known))}, or all)"
+        )
 
 
 # one task --------------------------------------------------------------------------------
@@ -211,6 +231,11 @@ def run_sweep(
 ) -> SweepResult:
     """Run every combination as a Dask task on ``client``; gather one tidy table.
 
+    Results are gathered as they finish. When the cluster goes away mid-run (the
+    scheduler dies, the connection drops), the combinations not finished are recorded
+    as failed ("not run: ...") and the sweep returns what it has, marked partial, as
+    soon as the client gives up reconnecting (its ``timeout``).
+
     Parameters
     ----------
     corridor : str or Path
@@ -226,7 +251,7 @@ def run_sweep(
     futures = client.map(run_combination, [path] * len(combos), combos, pure=False)
     if progress is not None:
         progress(futures)
-    parts = client.gather(futures)
+    parts = _gather(futures, combos)
     seconds = time.perf_counter() - start
     tables = [table for table, _ in parts]
     failed = [
@@ -241,6 +266,37 @@ def run_sweep(
         seconds=seconds,
         task_seconds=float(sum(s for _, s in parts)),
     )
+
+
+def _gather(
+    futures: Sequence[Any], combos: Sequence[Combination]
+) -> list[tuple[pd.DataFrame, float]]:
+    """Each future's result, or a row saying why it has none (cluster lost, task lost)."""
+    from distributed import as_completed
+
+    index = {future.key: i for i, future in enumerate(futures)}
+    parts: list[tuple[pd.DataFrame, float] | None] = [None] * len(futures)
+    lost = "the Dask cluster went away before this combination finished"
+    try:
+        for future in as_completed(futures):
+            i = index[future.key]
+            try:
+                parts[i] = future.result()
+            except Exception as exc:  # cancelled, or the worker died: say so, go on
+                parts[i] = _not_run(combos[i], f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # the client itself failed (connection closed)
+        lost = f"{lost} ({type(exc).__name__}: {exc})"
+    return [
+        part if part is not None else _not_run(combo, lost)
+        for part, combo in zip(parts, combos, strict=True)
+    ]
+
+
+def _not_run(combo: Combination, reason: str) -> tuple[pd.DataFrame, float]:
+    rows = pd.DataFrame([{"status": "error", "error": f"not run: {reason}"}])
+    for position, (key, value) in enumerate(_keys(combo).items()):
+        rows.insert(position, key, value)
+    return rows, 0.0
 
 
 def _concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
@@ -263,19 +319,101 @@ def write_sweep(result: SweepResult, path: Path) -> Path:
     )
 
 
+#: Seconds to wait for a scheduler to answer and to have a worker (``--timeout``).
+CONNECT_TIMEOUT = 10.0
+#: Address schemes of Dask's comms that a scheduler listens on.
+SCHEMES = ("tcp", "tls", "ucx", "ws", "wss")
+
+
+def check_scheduler_address(address: str) -> tuple[str, int]:
+    """Return the host and port of ``scheme://host:port`` (``tcp://`` when none is given).
+
+    Raises
+    ------
+    InvalidArgumentError
+        For anything else (``'not a url'``, no port, an unknown scheme).
+    """
+    scheme, _, rest = address.rpartition("://")
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    problem = None
+    if (scheme or "tcp") not in SCHEMES:
+        problem = f"unknown scheme {scheme!r} (use one of {', '.join(SCHEMES)})"
+    elif not host or not port.isdigit() or not 0 < int(port) < 65536:
+        problem = "not host:port"
+    elif any(c.isspace() or c in "/?#@" for c in host):
+        problem = "not a host name"
+    if problem:
+        raise InvalidArgumentError(
+            f"--scheduler {address!r}: {problem}; give 'local' or a running scheduler's "
+            "address such as tcp://host:8786"
+        )
+    return host, int(port)
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Any:
+    """Connect to a running scheduler that has at least one worker, within ``timeout`` s.
+
+    The address is checked, the port probed, the Dask handshake made and a worker
+    waited for, each within ``timeout``: a wrong address fails at once, an unreachable
+    one or a scheduler with no workers after ``timeout`` seconds, with one clear message.
+
+    Raises
+    ------
+    InvalidArgumentError
+        A malformed address.
+    CorridorPlannerError
+        Nothing answers, something that is not a Dask scheduler answers, or no worker
+        joins in time.
+    """
+    import socket
+
+    from distributed import Client
+
+    host, port = check_scheduler_address(address)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise CorridorPlannerError(
+            f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc} "
+            f"(tried for at most {timeout:g} s)"
+        ) from exc
+    try:
+        client = Client(address, timeout=f"{timeout}s")
+    except Exception as exc:  # a service that is not a scheduler; a handshake timeout
+        raise CorridorPlannerError(
+            f"{address} does not answer as a Dask scheduler within {timeout:g} s "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except Exception as exc:
+        client.close(timeout=timeout)
+        raise CorridorPlannerError(
+            f"the Dask scheduler at {address} has no workers (waited {timeout:g} s); "
+            f"start one with `dask worker {address}`"
+        ) from exc
+    return client
+
+
 @contextlib.contextmanager
-def start_client(scheduler: str, workers: int) -> Iterator[Any]:
+def start_client(scheduler: str, workers: int, timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
     """Connect to ``scheduler`` (``tcp://host:8786``) or start a local cluster; close after.
 
     A local cluster has ``workers`` processes of one thread each (the engine's compiled
     searches hold the GIL, so processes, not threads, use the cores) and is shut down on
-    leaving; a remote cluster is left running.
+    leaving; a remote cluster is left running. A remote scheduler must answer and have a
+    worker within ``timeout`` seconds (:func:`connect`).
     """
     from distributed import Client, LocalCluster
 
     if scheduler != "local":
-        with Client(scheduler) as client:
+        client = connect(scheduler, timeout)
+        try:
             yield client
+        finally:
+            with contextlib.suppress(Exception):  # a scheduler gone mid-run: nothing to close
+                client.close(timeout=timeout)
         return
     with (
         LocalCluster(

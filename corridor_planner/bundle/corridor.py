@@ -80,7 +80,17 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "migrant_share",
         "source",
     ),
-    CANDIDATES_FILE: ("id", "name", "country", "services", "capacity", "cost", "reason", "source"),
+    CANDIDATES_FILE: (
+        "id",
+        "name",
+        "country",
+        "services",
+        "capacity",
+        "service_capacity",
+        "cost",
+        "reason",
+        "source",
+    ),
 }
 
 

@@ -35,10 +35,14 @@ def country_problems(
 
 
 def _capacity_offered(
-    file: str, fid: str, capacity: dict[str, float] | None, services: list[str]
+    file: str,
+    fid: str,
+    capacity: dict[str, float] | None,
+    services: list[str],
+    key: str = "capacity",
 ) -> list[Problem]:
     return [
-        Problem(file, fid, "capacity", f"capacity for {service!r}, which is not in services")
+        Problem(file, fid, key, f"{key} for {service!r}, which is not in services")
         for service in capacity or {}
         if service not in services
     ]
@@ -54,8 +58,12 @@ def facility_problems(
 def candidate_problems(
     file: str, fid: str, candidate: CandidateProperties, countries: Sequence[str]
 ) -> list[Problem]:
-    """Capacity only for services the candidate would offer."""
-    return _capacity_offered(file, fid, candidate.capacity, candidate.services)
+    """Capacity and service capacity only for services the candidate would offer."""
+    return _capacity_offered(file, fid, candidate.capacity, candidate.services) + (
+        _capacity_offered(
+            file, fid, candidate.service_capacity, candidate.services, "service_capacity"
+        )
+    )
 
 
 def post_problems(

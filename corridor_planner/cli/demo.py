@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from corridor_planner import settings
-from corridor_planner.cli.formatting import print_access, print_route, print_summary
+from corridor_planner.cli.formatting import print_access, print_route, print_summary, say
 from corridor_planner.cli.options import friendly_errors
 
 DEFAULT_CORRIDOR = "almaty_bishkek"
@@ -30,20 +28,20 @@ def command(corridor: str) -> None:
     loaded = load_corridor(corridor)
     network = build_network(loaded)
     print_summary(validation_summary(network))
-    click.echo("")
+    say("")
     origin, destination = loaded.demo_route or demo_places(network)
     print_route(find_route(network, origin, destination), "table")
-    click.echo("")
+    say("")
     baseline = CorridorTravelTimes(network, settings.DEFAULT_PROFILE, loaded.scenario("baseline"))
     closed = CorridorTravelTimes(
         network, settings.DEFAULT_PROFILE, loaded.scenario("borders_closed")
     )
     emergency = access_report(baseline, "emergency", loaded.thresholds_min, compare=closed)
     print_access(loaded.id, emergency)
-    click.echo("")
+    say("")
     data = report.build_report(network, report.default_scenarios(loaded))
     path = report.write_report(data, report.default_report_path(loaded.id))
-    click.echo(f"wrote the ministry report: {path}")
+    say(f"wrote the ministry report: {path}")
     page = maps.render_map(
         baseline,
         "emergency",
@@ -52,5 +50,5 @@ def command(corridor: str) -> None:
         referral_specialty="surgery",
         offline=True,
     )
-    path = write_text(page, Path("maps") / f"{loaded.id}.html")
-    click.echo(f"wrote the planner map (opens offline): {path}")
+    path = write_text(page, maps.default_map_path(loaded.id))
+    say(f"wrote the planner map (opens offline): {path}")

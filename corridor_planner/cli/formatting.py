@@ -7,7 +7,8 @@ functions, so that importing the command line stays fast.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,6 +21,65 @@ if TYPE_CHECKING:
     from corridor_planner.analysis.scoring import SiteScores
     from corridor_planner.importer import ImportSummary
     from corridor_planner.routing.routes import Route
+
+
+#: Characters that reorder text on a terminal (bidirectional embeddings, overrides,
+#: isolates and marks): a name holding U+202E would print its tail backwards.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _unsafe(char: str, keep_newlines: bool) -> bool:
+    if char == "\n":
+        return not keep_newlines
+    return unicodedata.category(char) in {"Cc", "Zl", "Zp"} or char in BIDI_CONTROLS
+
+
+#: Escapes ``repr`` writes by name.
+NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if char in NAMED_ESCAPES:
+        return NAMED_ESCAPES[char]
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe(text: object, keep_newlines: bool = True) -> str:
+    r"""Return ``text`` with terminal control characters escaped, as ``repr`` writes them.
+
+    ESC, NUL, DEL, the C1 controls and the bidirectional overrides (U+202E...) never reach
+    the terminal raw: a name holding ``\x1b[2J`` prints as those six visible characters
+    instead of clearing the screen. Letters of every script, and the joiners Persian and
+    Urdu names need (U+200C, U+200D), are left as they are.
+
+    Parameters
+    ----------
+    text : object
+        What to print (``str()`` of it).
+    keep_newlines : bool
+        Keep line breaks (a message of several lines); a table cell escapes them.
+    """
+    text = str(text)
+    if not any(_unsafe(c, keep_newlines) for c in text):
+        return text
+    return "".join(_escaped(c) if _unsafe(c, keep_newlines) else c for c in text)
+
+
+def say(text: object = "", err: bool = False) -> None:
+    """Print one message (stdout, or stderr with ``err``), control characters escaped."""
+    click.echo(safe(text), err=err)
+
+
+def print_notes(notes: Iterable[str]) -> None:
+    """Print caveats for JSON users on stderr, one ``note: ...`` line each.
+
+    stdout stays one JSON document; the same caveats are in the table output.
+    """
+    for note in notes:
+        say(f"note: {note}", err=True)
 
 
 def print_corridors(rows: Sequence[dict[str, Any]], fmt: str) -> None:
@@ -35,43 +95,43 @@ def print_corridors(rows: Sequence[dict[str, Any]], fmt: str) -> None:
 def print_summary(summary: dict[str, Any]) -> None:
     """Print a validation summary (:func:`validation_summary`)."""
     counts, graph = summary["counts"], summary["graph"]
-    click.echo(f"{summary['name']} ({summary['corridor']})")
-    click.echo(
+    say(f"{summary['name']} ({summary['corridor']})")
+    say(
         f"  {counts['facilities']} facilities, {counts['border_posts']} border posts, "
         f"{counts['settlements']} settlements ({counts['population']:,} people), "
         f"{counts['candidates']} candidate sites"
     )
-    click.echo(f"  scenarios: {', '.join(counts['scenarios'])}")
-    click.echo(
+    say(f"  scenarios: {', '.join(counts['scenarios'])}")
+    say(
         f"  road graph: {graph['nodes']} nodes, {graph['road_edges']} road edges, "
         f"{graph['road_km']} km of road, {graph['border_posts']} border posts as edges"
     )
     for kind, numbers in graph["snapped"].items():
-        click.echo(f"  {kind}: {numbers['snapped']} of {numbers['total']} attached to the network")
+        say(f"  {kind}: {numbers['snapped']} of {numbers['total']} attached to the network")
     for row in summary["not_snapped"]:
-        click.echo(
+        say(
             f"  NOT attached: {row['kind']} {row['id']} ({row['name']}) is {row['distance_km']} km "
             f"from the nearest road of its country (limit {summary['snap_limit_km']:g} km)"
         )
-    for note in summary["notes"]:
-        click.echo(f"  note: {note}")
-    click.echo("  valid" if summary["valid"] else "  problems found")
+    for note in (*graph.get("notes", ()), *summary["notes"]):
+        say(f"  note: {note}")
+    say("  valid" if summary["valid"] else "  problems found")
 
 
 def print_route(result: Route, fmt: str) -> None:
     """Print a route as JSON or as a line and a table of legs."""
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        print_json(result.to_dict())
         return
     posts = ", ".join(result.border_posts) or "none"
     when = f", departing {result.depart}" if result.depart else ""
-    click.echo(
+    say(
         f"{result.origin} -> {result.destination} ({result.profile}, scenario {result.scenario}"
         f"{when}): {result.minutes:.0f} min, {result.km:.1f} km; border posts: {posts}"
     )
     for wait in result.waits:
         if wait["wait_minutes"] > 0:
-            click.echo(
+            say(
                 f"  waits {wait['wait_minutes']:.0f} min at {wait['border_post']} "
                 f"(arrives {wait['arrive']}, post closed)"
             )
@@ -89,7 +149,7 @@ def print_left_out(left_out: dict[str, Any]) -> None:
     if not left_out.get("points"):
         return
     names = ", ".join(left_out["names"][:8]) + (" ..." if len(left_out["names"]) > 8 else "")
-    click.echo(
+    say(
         f"Left out of every figure: {left_out['points']} settlement(s), "
         f"{left_out['population']:,} people ({names}): {left_out['reason']}."
     )
@@ -102,7 +162,7 @@ def print_access(corridor_id: str, result: AccessReport) -> None:
     from corridor_planner.analysis.coverage import standards_for
 
     when = f", departing {result.depart.isoformat()}" if result.depart else ""
-    click.echo(
+    say(
         f"Access to {result.service} in {corridor_id} "
         f"({result.profile}, scenario {result.scenario}{when})"
     )
@@ -122,24 +182,27 @@ def print_access(corridor_id: str, result: AccessReport) -> None:
         ],
         ("within min", "country", "group", "population", "covered", "share"),
     )
-    empty = sorted(set(coverage.loc[coverage["population"] == 0, "group"]))
-    if empty:
-        click.echo(f"(no population known for: {', '.join(empty)}; see the bundle's SOURCES.md)")
+    for note in access_notes(result):
+        say(f"({note})")
     for standard in standards_for(result.service, coverage["threshold_minutes"]):
-        click.echo(f"{standard}.")
-    click.echo("Farthest settlements:")
+        say(f"{standard}.")
+    say("Farthest settlements:")
     for row in result.settlements.sort_values("minutes", ascending=False).head(5).itertuples():
         across = " (across the border)" if row.crosses_border else ""
-        target = row.facility_name if isinstance(row.facility_name, str) else "none reachable"
-        click.echo(f"  {row.name} ({row.country}): {row.minutes:.0f} min to {target}{across}")
-    click.echo(f"E2SFCA supply measured in: {result.supply_basis}")
+        if not isinstance(row.facility_name, str):
+            say(f"  {row.name} ({row.country}): no facility reachable")
+            continue
+        say(f"  {row.name} ({row.country}): {row.minutes:.0f} min to {row.facility_name}{across}")
+    say(f"E2SFCA supply measured in: {result.supply_basis}")
+    print_measure(result)
+    print_unreachable(result.unreachable)
     print_left_out(result.left_out)
     if result.gain is None:
         return
-    click.echo(f"Gain of {result.scenario} over {result.compare} (people newly covered):")
+    say(f"Gain of {result.scenario} over {result.compare} (people newly covered):")
     rows = result.gain[result.gain["gain"] != 0]
     if rows.empty:
-        click.echo("  none at these thresholds")
+        say("  none at these thresholds")
         return
     table(
         [
@@ -150,27 +213,86 @@ def print_access(corridor_id: str, result: AccessReport) -> None:
     )
 
 
+def access_notes(result: AccessReport) -> list[str]:
+    """Caveats of an access report that its numbers alone do not say (table and JSON)."""
+    coverage = result.coverage
+    empty = sorted(set(coverage.loc[coverage["population"] == 0, "group"]))
+    if not empty:
+        return []
+    return [f"no population known for: {', '.join(empty)}; see the bundle's SOURCES.md"]
+
+
+#: How each capacity-aware measure is shown: column, label, and whether low is bad.
+MEASURE_SHOWN = {
+    "3sfca": ("3sfca_per_1000", "3SFCA per 1,000", True),
+    "raam": ("raam_cost", "RAAM cost", False),
+}
+
+
+def print_measure(result: AccessReport, rows: int = 5) -> None:
+    """Print the settlements with the worst access by the measure asked for (3SFCA, RAAM)."""
+    if result.method not in MEASURE_SHOWN:
+        return
+    column, label, low_is_bad = MEASURE_SHOWN[result.method]
+    table_ = result.settlements.dropna(subset=[column])
+    worst = table_.sort_values(column, ascending=low_is_bad).head(rows)
+    which = "lowest" if low_is_bad else "highest (worst)"
+    say(f"{label}, {which} {len(worst)} of {len(table_)} settlements:")
+    table(
+        [
+            (name, country, f"{e2sfca:,.3f}", f"{value:,.3f}")
+            for name, country, e2sfca, value in zip(
+                worst["name"],
+                worst["country"],
+                worst["e2sfca_per_1000"],
+                worst[column],
+                strict=True,
+            )
+        ],
+        ("settlement", "country", "E2SFCA per 1,000", label),
+    )
+    measure = result.measure
+    if result.method == "raam":
+        say(
+            f"RAAM: tau {measure['tau_minutes']:g} min, rho {measure['rho']:,.4g}, "
+            f"equilibrium gap {measure['equilibrium_gap']:.3g} "
+            f"after {measure['sweeps']} sweeps (lower cost is better access)"
+        )
+
+
+def print_unreachable(unreachable: dict[str, Any]) -> None:
+    """Say how many attached settlements reach no facility, and why, cause by cause."""
+    if not unreachable.get("settlements"):
+        return
+    say(
+        f"{unreachable['settlements']} settlements ({unreachable['population']:,} people) "
+        "reach no facility:"
+    )
+    for cause in unreachable["causes"]:
+        say(
+            f"  {cause['cause']}: {cause['settlements']} settlements, "
+            f"{cause['population']:,} people"
+        )
+
+
 def print_scores(corridor_id: str, scores: SiteScores) -> None:
     """Print ranked sites and what the model says about them."""
     when = f", departing {scores.depart.isoformat()}" if scores.depart else ""
-    click.echo(
+    say(
         f"{scores.result.method}: new {scores.service} sites in {corridor_id} within "
         f"{scores.threshold_min:g} min ({scores.profile}, scenario {scores.scenario}{when})"
     )
-    click.echo(
+    say(
         f"Existing facilities cover {scores.already_covered:,.0f} of "
         f"{scores.population:,.0f} people."
     )
-    if scores.method != "budget" and scores.requested_k > len(scores.sites):
-        click.echo(
-            f"Asked for {scores.requested_k} sites; only {len(scores.sites)} candidate(s) offer "
-            f"{scores.service} and are on the network, so all of them are ranked."
-        )
+    for note in score_notes(scores):
+        say(note)
     print_left_out(scores.left_out)
     capacitated = "served" in scores.sites.columns
     header = ["rank", "site", "country", "newly covered", "of them border", "total covered"]
     if capacitated:
-        header += ["capacity", "served"]
+        header += ["service capacity", "served"]
     rows = []
     for r in scores.sites.itertuples():
         row = [
@@ -182,24 +304,70 @@ def print_scores(corridor_id: str, scores: SiteScores) -> None:
             f"{r.total_covered:,}",
         ]
         if capacitated:
-            row += [f"{r.capacity:,.0f}", f"{r.served:,.0f}"]
+            row += [f"{r.service_capacity:,.0f}", f"{r.served:,.0f}"]
         rows.append(row)
-    table(rows, header)
+    if rows:
+        table(rows, header)
+    print_objective(scores)
     extra = scores.result.extra
     if "gap" in extra:
-        click.echo(f"greedy gap to the LP upper bound: {extra['gap']:.1%} ({extra['guarantee']})")
+        say(f"greedy gap to the LP upper bound: {extra['gap']:.1%} ({extra['guarantee']})")
     if "mean_time" in extra:
-        click.echo(f"mean travel time to the nearest facility: {extra['mean_time']:.1f} min")
+        say(f"mean travel time to the nearest facility: {extra['mean_time']:.1f} min")
     if "spent" in extra:
         spent = ", ".join(
             f"{r.name}: {r.cost:,.0f} ({r.covered_per_cost:,.2f} people per unit)"
             for r in scores.sites.itertuples()
         )
-        click.echo(f"spent {extra['spent']:,.0f} of a budget of {extra['budget']:,.0f}: {spent}")
+        say(f"spent {extra['spent']:,.0f} of a budget of {extra['budget']:,.0f}: {spent}")
     if "within_reach_over_capacity" in extra:
-        click.echo(
+        say(
             f"within reach of a chosen site but over its capacity: "
             f"{extra['within_reach_over_capacity']:,.0f} (weighted people)"
+        )
+
+
+#: Methods whose count of sites is the model's answer (``-k`` is not used).
+COUNTING_METHODS = ("lscp", "lscpb")
+
+
+def score_notes(scores: SiteScores) -> list[str]:
+    """Caveats of a siting run that its table alone does not say (table and JSON)."""
+    notes = []
+    counted = scores.method in COUNTING_METHODS
+    if scores.method != "budget" and not counted and scores.requested_k > len(scores.sites):
+        notes.append(
+            f"Asked for {scores.requested_k} sites; only {len(scores.sites)} candidate(s) offer "
+            f"{scores.service} and are on the network, so all of them are ranked."
+        )
+    if counted and scores.sites.empty:
+        notes.append(
+            f"No new site is needed: existing facilities already bring everyone a site could "
+            f"reach within {scores.threshold_min:g} min."
+        )
+    return notes
+
+
+def print_objective(scores: SiteScores) -> None:
+    """Print what the covering and p-center models optimised (sites needed, longest trip)."""
+    extra = scores.result.extra
+    within = f"within {scores.threshold_min:g} min"
+    if scores.method in COUNTING_METHODS:
+        count = extra.get("sites", len(scores.sites))
+        say(f"sites needed to bring everyone a site can reach {within}: {count:,.0f}")
+    if scores.method == "lscpb":
+        say(
+            f"covered twice: {extra['backup_points']:,} settlements "
+            f"({extra['backup_share']:.0%} of those covered)"
+        )
+    if scores.method == "pcenter":
+        say(f"longest trip {scores.result.objective:,.0f} min")
+    lost = extra.get("uncoverable_weight", extra.get("unreachable_weight", 0.0))
+    if lost > 0:
+        reach = within if scores.method in COUNTING_METHODS else "at all"
+        say(
+            f"{lost:,.0f} people no site or facility can bring {reach} "
+            "(demand weight; left out of the model)"
         )
 
 
@@ -207,12 +375,12 @@ def print_referrals(corridor_id: str, analysis: ReferralAnalysis) -> None:
     """Print referral pathways, refusals, costs and capacity."""
     patient = analysis.patient
     when = f", departing {analysis.depart.isoformat()}" if analysis.depart else ""
-    click.echo(
+    say(
         f"Referrals for {analysis.specialty} in {corridor_id}: {patient.profile} patients, "
         f"scenario {analysis.scenario}{when}"
     )
-    click.echo(f"Cover: {analysis.cover_rule}")
-    click.echo(f"Cover rules in force: {'; '.join(analysis.rules_in_force) or 'none'}")
+    say(f"Cover: {analysis.cover_rule}")
+    say(f"Cover rules in force: {'; '.join(analysis.rules_in_force) or 'none'}")
     rows = []
     for p in analysis.pathways:
         waits = sum(w["wait_minutes"] for w in p.waits)
@@ -232,20 +400,18 @@ def print_referrals(corridor_id: str, analysis: ReferralAnalysis) -> None:
         )
     table(rows, ("origin", "#", "destination", "min", "km", "border posts", "cover"))
     for r in analysis.refusals:
-        click.echo(f"  {r.origin}: no pathway: {r.reason}")
+        say(f"  {r.origin}: no pathway: {r.reason}")
     print_costs(analysis.costs)
     print_left_out(analysis.left_out)
-    click.echo(
+    say(
         f"People concerned: {analysis.people:,} {analysis.patient.profile} "
         f"({analysis.people_basis})"
     )
     if not analysis.sized:
-        click.echo(
-            f"No referral rate for {analysis.specialty} in the bundle or scenario: "
-            "pass --rate (per 100,000 people per year) to size flows against capacity."
-        )
+        for note in referral_notes(analysis):
+            say(note)
         return
-    click.echo(
+    say(
         f"Expected referrals: {analysis.demand:,.1f} a year at {analysis.rate_text} "
         f"({analysis.rate_basis}); assigned {analysis.assigned:,.1f}, "
         f"unserved {analysis.unserved:,.1f}; capacity adds {analysis.extra_minutes:,.0f} "
@@ -266,11 +432,21 @@ def print_referrals(corridor_id: str, analysis: ReferralAnalysis) -> None:
     )
 
 
+def referral_notes(analysis: ReferralAnalysis) -> list[str]:
+    """Caveats of a referral analysis that its numbers alone do not say (table and JSON)."""
+    if analysis.sized:
+        return []
+    return [
+        f"No referral rate for {analysis.specialty} in the bundle or scenario: "
+        "pass --rate (per 100,000 people per year) to size flows against capacity."
+    ]
+
+
 def print_costs(costs: Sequence[Any]) -> None:
     """Who pays: the patient's charge for care, the return fare, and who pays the rest."""
     if not costs or all(c.care is None and c.travel is None for c in costs):
         return
-    click.echo("Who pays (the bundle's costs.toml; amounts in their own currency):")
+    say("Who pays (the bundle's costs.toml; amounts in their own currency):")
 
     def money(amount: float | None, currency: str) -> str:
         if amount is None:
@@ -299,33 +475,40 @@ def print_beyond_corridor(rows: Sequence[ContinuityPathway]) -> None:
     ways = list(dict.fromkeys(tuple(map(describe_leg, r.beyond_corridor)) for r in rows))
     ways = [way for way in ways if way]
     if ways:
-        click.echo(
+        say(
             "Beyond the corridor (sourced leg times, not the road graph; posts there have "
             "no opening-hours clock):"
         )
     for number, way in enumerate(ways, start=1):
         if len(ways) > 1:
-            click.echo(f"  way {number}:")
+            say(f"  way {number}:")
         for leg in way:
-            click.echo(f"    {leg}")
+            say(f"    {leg}")
 
 
 def print_json(payload: Any, **options: Any) -> None:
-    """Print JSON, non-ASCII letters as they are, indented."""
-    click.echo(json.dumps(payload, ensure_ascii=False, indent=2, **options))
+    r"""Print JSON, non-ASCII letters as they are, indented, control characters escaped.
+
+    ``json`` escapes NUL to U+001F itself; DEL, the C1 controls and the bidirectional
+    overrides it leaves raw become ``\u`` escapes here (valid JSON: they can only stand
+    inside strings).
+    """
+    text = json.dumps(payload, ensure_ascii=False, indent=2, **options)
+    click.echo("".join(f"\\u{ord(c):04x}" if _unsafe(c, True) else c for c in text))
 
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
     """Print rows under a header, columns padded to their widest cell."""
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
-    for line in (header, *rows):
-        click.echo("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=False)).rstrip())
+    cells = [[safe(c, keep_newlines=False) for c in line] for line in (header, *rows)]
+    widths = [max(len(c) for c in col) for col in zip(*cells, strict=False)]
+    for line in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip())
 
 
 def print_continuity(rows: Sequence[ContinuityPathway], title: str, caveat: str) -> None:
     """Print TB continuity rows: where treatment starts, the way home, follow-up at home."""
-    click.echo(title)
-    click.echo(caveat)
+    say(title)
+    say(caveat)
 
     def minutes(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f}"
@@ -346,13 +529,13 @@ def print_continuity(rows: Sequence[ContinuityPathway], title: str, caveat: str)
     )
     for r in rows:
         for line in (*r.gaps, *r.notes):
-            click.echo(f"  {r.host}: {line}")
+            say(f"  {r.host}: {line}")
     print_beyond_corridor(rows)
 
 
 def print_programme(spec: ProgrammeSpec, plan: Programme) -> None:
     """Print a programme plan: centres by phase, per corridor, ambulance bases, notes."""
-    click.echo(
+    say(
         f"{spec.name}: {len(plan.centres)} {spec.service} centres across "
         f"{', '.join(spec.corridors)}, {spec.threshold_min:g} min threshold, scenario "
         f"{spec.scenario}"
@@ -372,16 +555,16 @@ def print_programme(spec: ProgrammeSpec, plan: Programme) -> None:
         ("phase", "site", "corridor", "newly covered", "covered after", "bases bringing patients"),
     )
     for row in plan.per_corridor:
-        click.echo(
+        say(
             f"{row['corridor']}: {row['centres']} of {row['candidates']} candidate sites; "
             f"{row['covered_before']:,.0f} -> {row['covered_after']:,.0f} of "
             f"{row['population']:,.0f} people within {spec.threshold_min:g} min"
         )
-    click.echo(
+    say(
         f"People within {spec.threshold_min:g} min: {plan.covered_before:,.0f} today, "
         f"{plan.covered_after:,.0f} after, of {plan.population:,.0f}."
     )
-    click.echo(
+    say(
         f"Ambulance bases ({spec.ambulance_min:g} min response, main roads): "
         f"{plan.road_km_covered:,.0f} of {plan.road_km:,.0f} km covered."
     )
@@ -400,23 +583,23 @@ def print_programme(spec: ProgrammeSpec, plan: Programme) -> None:
     )
     for row in plan.per_corridor:
         if row["left_out"]["points"]:
-            click.echo(
+            say(
                 f"{row['corridor']}: {row['left_out']['points']} settlements "
                 f"({row['left_out']['population']:,} people) left out: {row['left_out']['reason']}"
             )
     for note in plan.notes:
-        click.echo(f"Note: {note}")
+        say(f"Note: {note}")
 
 
 def print_import(dest: Any, summary: ImportSummary) -> None:
     """Print what ``import`` wrote: its summary lines and each border crossing found."""
-    click.echo(f"wrote {dest}")
+    say(f"wrote {dest}")
     for line in summary.lines:
-        click.echo(f"  {line}")
+        say(f"  {line}")
     for crossing in summary.crossings:
         state = "CLOSED (no post)" if crossing["closed"] else f"post {crossing['post']}"
-        click.echo(
+        say(
             f"  crossing {'-'.join(crossing['countries'])} at {crossing['lat']}, "
             f"{crossing['lon']} ({crossing['road']}): {state}"
         )
-    click.echo(f"next: corridor-planner validate {dest}")
+    say(f"next: corridor-planner validate {dest}")

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import click
 
-from corridor_planner.cli.formatting import print_import, print_json
-from corridor_planner.cli.options import FORMAT_OPTION, BoundingBox, friendly_errors
+from corridor_planner.cli.formatting import print_import, print_json, say
+from corridor_planner.cli.options import (
+    FORMAT_OPTION,
+    KEEP_ALL_PIECES_OPTION,
+    BoundingBox,
+    friendly_errors,
+)
 from corridor_planner.extras import require
 
 
@@ -83,6 +88,7 @@ from corridor_planner.extras import require
     help="Licence of the input files, written into SOURCES.md (e.g. 'ODbL').",
 )
 @click.option("--force", is_flag=True, help="Replace DEST if it holds files.")
+@KEEP_ALL_PIECES_OPTION
 @FORMAT_OPTION
 @friendly_errors
 def command(
@@ -104,6 +110,7 @@ def command(
     bundle_id: str | None,
     licence: str,
     force: bool,
+    keep_all_pieces: bool,
     fmt: str,
 ) -> None:
     """Build a corridor bundle in DEST from an OSM extract, boundaries, facilities, population."""
@@ -129,9 +136,10 @@ def command(
         id=bundle_id,
         licence=licence,
         force=force,
+        keep_all_pieces=keep_all_pieces,
     )
-    say = (lambda message: click.echo(f"  {message}...", err=True)) if sys.stderr.isatty() else None
-    summary = import_bundle(options, progress=say)
+    progress = (lambda message: say(f"  {message}...", err=True)) if sys.stderr.isatty() else None
+    summary = import_bundle(options, progress=progress)
     if fmt == "json":
         print_json(summary.to_dict())
         return

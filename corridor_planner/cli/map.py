@@ -7,13 +7,16 @@ from pathlib import Path
 
 import click
 
+from corridor_planner.cli.formatting import say
 from corridor_planner.cli.options import (
     DEPART_OPTION,
+    KEEP_ALL_PIECES_OPTION,
     PROFILE_OPTION,
     SCENARIO_OPTION,
     Duration,
     friendly_errors,
     out_option,
+    refuse_bundle_output,
     steps,
 )
 
@@ -49,6 +52,7 @@ from corridor_planner.cli.options import (
     "by the minutes they lose.",
 )
 @click.option("--offline", is_flag=True, help="No tiles, Leaflet inline: opens with no network.")
+@KEEP_ALL_PIECES_OPTION
 @out_option("Output .html (default: maps/CORRIDOR.html).")
 @friendly_errors
 def command(
@@ -62,6 +66,7 @@ def command(
     referral_specialty: str | None,
     compare_with: str | None,
     offline: bool,
+    keep_all_pieces: bool,
     out: Path | None,
 ) -> None:
     """Write one self-contained HTML map of the corridor for planners."""
@@ -71,12 +76,14 @@ def command(
     from corridor_planner.render import maps
     from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
+    refuse_bundle_output(out, corridor)
     loaded = load_corridor(corridor)
     path = out or maps.default_map_path(loaded.id, scenario, compare_with, offline)
+    refuse_bundle_output(path, corridor)
     maps.check_map_request(path, compare_with, with_sites, referral_specialty)
     other = loaded.scenario(compare_with) if compare_with else None
     with steps("map", 2) as advance:
-        network = build_network(loaded)
+        network = build_network(loaded, keep_all_pieces=keep_all_pieces)
         advance()
         times = CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart)
         page = maps.render_map(
@@ -92,4 +99,4 @@ def command(
         )
         advance()
     write_text(page, path)
-    click.echo(f"wrote {path}")
+    say(f"wrote {path}")

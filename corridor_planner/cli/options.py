@@ -21,19 +21,32 @@ from typing import Any
 import click
 
 from corridor_planner import settings
+from corridor_planner.cli.formatting import say
 from corridor_planner.errors import CorridorPlannerError
+
+#: Exit status after Ctrl-C, as shells report a process ended by SIGINT (128 + 2).
+INTERRUPTED = 130
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into a message on stderr and exit status 1, no traceback."""
+    """Turn library errors into a message on stderr and exit status 1, no traceback.
+
+    Ctrl-C ends with one line, ``interrupted``, and exit status 130; outputs are written
+    to a temporary file and renamed, so a file from an earlier run is left whole.
+    """
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            say("interrupted", err=True)
+            sys.exit(INTERRUPTED)
         except CorridorPlannerError as exc:
-            click.echo(f"error: {exc}", err=True)
+            say(f"error: {exc}", err=True)
             sys.exit(1)
+        except click.ClickException:
+            raise  # a usage error found by the command itself: click prints it, exit 2
         except BrokenPipeError:
             # the reader (e.g. `head`) closed the pipe: stop quietly, as Unix tools do
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - swallow the final flush
@@ -41,7 +54,7 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             if os.environ.get("CORRIDOR_PLANNER_DEBUG"):
                 raise
-            click.echo(
+            say(
                 f"error: unexpected {type(exc).__name__}: {exc} (a bug: please report it; "
                 "set CORRIDOR_PLANNER_DEBUG=1 to see the traceback)",
                 err=True,
@@ -186,6 +199,45 @@ def out_option(help_text: str) -> Callable[[Any], Any]:
         "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help_text
     )
 
+
+def refuse_bundle_output(out: Path | None, corridor: str) -> None:
+    """Refuse, before any work, an output file that would replace a bundle's own file.
+
+    ``access --out BUNDLE/population.geojson`` would replace the settlements with the
+    results table (:func:`corridor_planner.outputs.refuse_bundle_file`).
+
+    Raises
+    ------
+    CorridorPlannerError
+        Naming the path and the bundle; NotFoundError for an unknown corridor.
+    """
+    if out is None:
+        return
+    from corridor_planner.bundle.corridor import resolve_corridor_path
+    from corridor_planner.outputs import refuse_bundle_file
+
+    refuse_bundle_file(out, resolve_corridor_path(corridor))
+
+
+def refuse_input_output(out: Path, source: Path) -> None:
+    """Refuse an output path that is the very file the command reads.
+
+    Raises
+    ------
+    CorridorPlannerError
+        Naming both.
+    """
+    if out.expanduser().resolve() == source.expanduser().resolve():
+        raise CorridorPlannerError(
+            f"cannot write {out}: it is the file being read ({source}); choose another --out"
+        )
+
+
+KEEP_ALL_PIECES_HELP = (
+    "Keep every piece of road, also those cut off from the largest connected network "
+    "(default: left out and reported)."
+)
+KEEP_ALL_PIECES_OPTION = click.option("--keep-all-pieces", is_flag=True, help=KEEP_ALL_PIECES_HELP)
 
 FORMAT_OPTION = click.option(
     "--format",

@@ -24,7 +24,8 @@ from corridor_planner.errors import NotFoundError
 def command(name: str, centres: int | None, fmt: str) -> None:
     """Plan a programme of centres across corridors: sites, their order, ambulance bases.
 
-    NAME is a programme file in data/programmes/ (cpec_emergency_care) or a path to one.
+    NAME is a programme of data/programmes/ (cpec_emergency_care), looked up there only,
+    or the path of an existing file of your own ending in .toml.
     The sites are the tool's answer from need (exact MCLP per corridor, split between
     corridors exactly), phased by the people each newly covers; ambulance bases cover
     the most main road within the programme's response time.

@@ -7,15 +7,23 @@ from pathlib import Path
 
 import click
 
-from corridor_planner.cli.formatting import print_json, print_referrals
+from corridor_planner.cli.formatting import (
+    print_json,
+    print_notes,
+    print_referrals,
+    referral_notes,
+    say,
+)
 from corridor_planner.cli.options import (
     DEPART_OPTION,
     FORMAT_OPTION,
+    KEEP_ALL_PIECES_OPTION,
     PROFILE_OPTION,
     SCENARIO_OPTION,
     Plausible,
     friendly_errors,
     out_option,
+    refuse_bundle_output,
     steps,
 )
 
@@ -50,6 +58,7 @@ from corridor_planner.cli.options import (
     show_default=True,
     help="Destinations per origin.",
 )
+@KEEP_ALL_PIECES_OPTION
 @out_option("Write the pathways: .csv, .geojson (route lines) or .gpkg.")
 @FORMAT_OPTION
 @friendly_errors
@@ -63,6 +72,7 @@ def command(
     depart: dt.datetime | None,
     rate: float | None,
     top: int,
+    keep_all_pieces: bool,
     out: Path | None,
     fmt: str,
 ) -> None:
@@ -74,9 +84,10 @@ def command(
     from corridor_planner.outputs import write_table
     from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
+    refuse_bundle_output(out, corridor)
     with steps("referrals", 2) as advance:
         loaded = load_corridor(corridor)
-        network = build_network(loaded)
+        network = build_network(loaded, keep_all_pieces=keep_all_pieces)
         advance()
         analysis = referral.analyse_referrals(
             CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),
@@ -91,7 +102,8 @@ def command(
         write_table(referral.pathway_table(analysis.pathways), out)
     if fmt == "json":
         print_json({"corridor": loaded.id, **analysis.to_dict()})
+        print_notes(referral_notes(analysis))
         return
     print_referrals(loaded.id, analysis)
     if out is not None:
-        click.echo(f"wrote {out}")
+        say(f"wrote {out}")

@@ -6,11 +6,15 @@ from pathlib import Path
 
 import click
 
+from corridor_planner.cli.formatting import say
 from corridor_planner.cli.options import (
+    KEEP_ALL_PIECES_OPTION,
     PROFILE_OPTION,
     DeferredChoice,
     friendly_errors,
     out_option,
+    refuse_bundle_output,
+    refuse_input_output,
     steps,
 )
 from corridor_planner.extras import require
@@ -46,6 +50,7 @@ from corridor_planner.extras import require
     show_default=True,
     help="Language of the HTML or PDF report (numbers and dates follow it).",
 )
+@KEEP_ALL_PIECES_OPTION
 @out_option("Output file, .html, .pdf or .md (default: reports/CORRIDOR.html).")
 @friendly_errors
 def command(
@@ -55,6 +60,7 @@ def command(
     profile: str,
     sweep_table: Path | None,
     lang: str,
+    keep_all_pieces: bool,
     out: Path | None,
 ) -> None:
     """Write the ministry report: a summary page per country, charts, tables, sources.
@@ -67,20 +73,23 @@ def command(
         from corridor_planner.render import sweep_report
 
         path = out or sweep_report.default_path(corridor)
+        refuse_input_output(path, sweep_table)
         write_text(sweep_report.render(sweep_report.read(sweep_table)), path)
-        click.echo(f"wrote {path}")
+        say(f"wrote {path}")
         return
     from corridor_planner.bundle.corridor import load_corridor
     from corridor_planner.network.graph import build_network
     from corridor_planner.render import report
 
+    refuse_bundle_output(out, corridor)
     loaded = load_corridor(corridor)
     path = out or report.default_report_path(loaded.id, lang)
+    refuse_bundle_output(path, corridor)
     if path.suffix.lower() == ".pdf":
         require("pdf", "corridor-planner report --out FILE.pdf")
     kind = report.check_report_path(path, lang)  # fail before the work, not after
     with steps("report", 3 if kind == ".pdf" else 2) as advance:
-        network = build_network(loaded)
+        network = build_network(loaded, keep_all_pieces=keep_all_pieces)
         advance()
         scenarios = (
             [loaded.scenario(n) for n in scenario_names]
@@ -92,4 +101,4 @@ def command(
         report.write_report(data, path, lang)
         if kind == ".pdf":
             advance()
-    click.echo(f"wrote {path}")
+    say(f"wrote {path}")

@@ -10,6 +10,7 @@ from corridor_planner.cli.formatting import print_route
 from corridor_planner.cli.options import (
     DEPART_OPTION,
     FORMAT_OPTION,
+    KEEP_ALL_PIECES_OPTION,
     PROFILE_OPTION,
     SCENARIO_OPTION,
     friendly_errors,
@@ -27,6 +28,7 @@ from corridor_planner.cli.options import (
 @PROFILE_OPTION
 @SCENARIO_OPTION
 @DEPART_OPTION
+@KEEP_ALL_PIECES_OPTION
 @FORMAT_OPTION
 @friendly_errors
 def command(
@@ -36,6 +38,7 @@ def command(
     profile: str,
     scenario: str,
     depart: dt.datetime | None,
+    keep_all_pieces: bool,
     fmt: str,
 ) -> None:
     """Fastest route between two places, with the border posts crossed, waits and legs."""
@@ -44,7 +47,7 @@ def command(
     from corridor_planner.routing.routes import find_route
 
     loaded = load_corridor(corridor)
-    network = build_network(loaded)
+    network = build_network(loaded, keep_all_pieces=keep_all_pieces)
     result = find_route(
         network,
         origin,

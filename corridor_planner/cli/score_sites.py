@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from corridor_planner import settings
-from corridor_planner.cli.formatting import print_json, print_scores
+from corridor_planner.cli.formatting import print_json, print_notes, print_scores, say, score_notes
 from corridor_planner.cli.options import (
     DEPART_OPTION,
     FORMAT_OPTION,
+    KEEP_ALL_PIECES_OPTION,
     PROFILE_OPTION,
     SCENARIO_OPTION,
     Duration,
@@ -19,6 +20,7 @@ from corridor_planner.cli.options import (
     Plausible,
     friendly_errors,
     out_option,
+    refuse_bundle_output,
     steps,
 )
 
@@ -40,7 +42,10 @@ from corridor_planner.cli.options import (
     default="mclp",
     show_default=True,
     help="gain: each site alone; mclp: exact max coverage; greedy; pmedian: least "
-    "weighted travel time; capacitated: mclp within each site's capacity.",
+    "weighted travel time; capacitated: mclp within each site's service capacity; "
+    "lscp: fewest sites bringing everyone within the threshold (-k unused); lscpb: as many "
+    "sites, most covered twice; pcenter: shortest longest trip; pmedian-capacitated: "
+    "p-median within capacities; budget: implied by --budget.",
 )
 @PROFILE_OPTION
 @SCENARIO_OPTION
@@ -53,10 +58,18 @@ from corridor_planner.cli.options import (
     help="Count a group more: border_community=2, migrants=1.5 (repeatable).",
 )
 @click.option(
-    "--site-capacity",
+    "--service-capacity",
     type=Plausible("population"),
     default=None,
-    help="People a site can serve, for candidates without a capacity (capacitated only).",
+    help="People a site can serve, for candidates whose service_capacity gives none "
+    "(capacitated and pmedian-capacitated only).",
+)
+@click.option(
+    "--site-capacity",  # the old name, kept hidden so that scripts keep working
+    "old_site_capacity",
+    type=Plausible("population"),
+    default=None,
+    hidden=True,
 )
 @click.option(
     "--budget",
@@ -64,6 +77,7 @@ from corridor_planner.cli.options import (
     default=None,
     help="Choose the best sites whose candidates' cost fits this budget (exact MCLP).",
 )
+@KEEP_ALL_PIECES_OPTION
 @out_option("Write the ranked sites: .csv, .geojson or .gpkg.")
 @FORMAT_OPTION
 @friendly_errors
@@ -77,8 +91,10 @@ def command(
     scenario: str,
     depart: dt.datetime | None,
     weight_groups: tuple[tuple[str, float], ...],
-    site_capacity: float | None,
+    service_capacity: float | None,
+    old_site_capacity: float | None,
     budget: float | None,
+    keep_all_pieces: bool,
     out: Path | None,
     fmt: str,
 ) -> None:
@@ -92,10 +108,14 @@ def command(
     from corridor_planner.outputs import write_table
     from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
+    if old_site_capacity is not None:
+        say("note: --site-capacity is now --service-capacity (people a site can serve)", err=True)
+        service_capacity = service_capacity if service_capacity is not None else old_site_capacity
     method, count = scoring.site_request(method, k, budget)
+    refuse_bundle_output(out, corridor)
     with steps("score-sites", 2) as advance:
         loaded = load_corridor(corridor)
-        network = build_network(loaded)
+        network = build_network(loaded, keep_all_pieces=keep_all_pieces)
         advance()
         scores = scoring.score_sites(
             CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),
@@ -104,7 +124,7 @@ def command(
             count,
             method=method,
             group_weights=dict(weight_groups),
-            site_capacity=site_capacity,
+            service_capacity=service_capacity,
             budget=budget,
         )
         advance()
@@ -112,7 +132,8 @@ def command(
         write_table(scores.sites, out)
     if fmt == "json":
         print_json({"corridor": loaded.id, **scores.to_dict()})
+        print_notes(score_notes(scores))
         return
     print_scores(loaded.id, scores)
     if out is not None:
-        click.echo(f"wrote {out}")
+        say(f"wrote {out}")

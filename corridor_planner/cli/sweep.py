@@ -9,7 +9,14 @@ from typing import Any
 import click
 
 from corridor_planner import settings
-from corridor_planner.cli.options import DeferredChoice, Duration, friendly_errors
+from corridor_planner.cli.formatting import say
+from corridor_planner.cli.options import (
+    DeferredChoice,
+    Duration,
+    friendly_errors,
+    refuse_bundle_output,
+)
+from corridor_planner.errors import CorridorPlannerError
 from corridor_planner.extras import require
 
 
@@ -69,6 +76,14 @@ from corridor_planner.extras import require
     show_default=True,
     help="Worker processes of a local cluster.",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=600),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a --scheduler to answer and to have a worker; also how long "
+    "a lost scheduler is waited for before the sweep ends, partial.",
+)
 @friendly_errors
 def command(
     corridor: str,
@@ -82,36 +97,53 @@ def command(
     out: Path,
     scheduler: str,
     workers: int,
+    timeout: float,
 ) -> None:
     """Run one analysis over every scenario x profile x service (x threshold) on Dask."""
     require("sweep", "corridor-planner sweep")
     from corridor_planner.analysis import sweep
     from corridor_planner.bundle.corridor import load_corridor
 
+    # everything that can be checked is checked before a cluster starts
+    if out.suffix.lower() != ".parquet":
+        raise CorridorPlannerError(f"cannot write {out}: a sweep's table is a .parquet file")
+    refuse_bundle_output(out, corridor)
+    if scheduler != "local":
+        sweep.check_scheduler_address(scheduler)
     loaded = load_corridor(corridor, skip_bad_scenarios=True)
     combos = sweep.combinations(
         loaded, analysis, scenarios, profiles, services, thresholds, k=k, method=method
     )
     terminal = sys.stderr.isatty()
-    with sweep.start_client(scheduler, workers) as client:
+    with sweep.start_client(scheduler, workers, timeout) as client:
         if terminal:
-            click.echo(f"dashboard: {client.dashboard_link}", err=True)
+            say(f"dashboard: {client.dashboard_link}", err=True)
         result = sweep.run_sweep(
             corridor, combos, client, progress=dask_progress if terminal else None
         )
     sweep.write_sweep(result, out)
-    click.echo(
+    say(
         f"wrote {out}: {len(result.table)} rows from {result.tasks} combinations in "
         f"{result.seconds:.1f} s"
     )
     for failure in result.failed:
-        click.echo(
+        say(
             f"  FAILED {failure['analysis']} {failure['scenario']} / {failure['profile']} / "
             f"{failure['service']}: {failure['error']}",
             err=True,
         )
     if result.partial:
-        click.echo(f"{len(result.failed)} combination(s) failed; {out} is partial", err=True)
+        lost = sum(1 for f in result.failed if str(f["error"]).startswith("not run:"))
+        if lost:
+            say(
+                f"the Dask cluster went away: {lost} of {result.tasks} combination(s) not run",
+                err=True,
+            )
+        say(
+            f"{len(result.failed)} combination(s) failed; {out} is partial "
+            "(its metadata says corridor_planner:partial=true)",
+            err=True,
+        )
         sys.exit(1)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from corridor_planner.cli.options import friendly_errors, out_option
+from corridor_planner.cli.formatting import say
+from corridor_planner.cli.options import friendly_errors, out_option, refuse_input_output
 from corridor_planner.extras import require
 
 
@@ -21,5 +22,6 @@ def command(table: Path, out: Path | None) -> None:
     from corridor_planner.render import sweep_report
 
     path = out or table.with_suffix(".html")
+    refuse_input_output(path, table)
     write_text(sweep_report.render(sweep_report.read(table)), path)
-    click.echo(f"wrote {path}")
+    say(f"wrote {path}")

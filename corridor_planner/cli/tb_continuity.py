@@ -5,8 +5,13 @@ from __future__ import annotations
 import click
 
 from corridor_planner import settings
-from corridor_planner.cli.formatting import print_continuity, print_json
-from corridor_planner.cli.options import SCENARIO_OPTION, friendly_errors
+from corridor_planner.cli.formatting import print_continuity, print_json, print_notes
+from corridor_planner.cli.options import (
+    FORMAT_OPTION,
+    KEEP_ALL_PIECES_OPTION,
+    SCENARIO_OPTION,
+    friendly_errors,
+)
 
 
 @click.command(name="tb-continuity")
@@ -28,7 +33,8 @@ from corridor_planner.cli.options import SCENARIO_OPTION, friendly_errors
     "an EAEU member, third_country otherwise).",
 )
 @SCENARIO_OPTION
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@KEEP_ALL_PIECES_OPTION
+@FORMAT_OPTION
 @friendly_errors
 def command(
     corridor: str,
@@ -37,6 +43,7 @@ def command(
     specialty: str,
     profile: str | None,
     scenario: str,
+    keep_all_pieces: bool,
     fmt: str,
 ) -> None:
     """TB continuity for migrants: where treatment starts, the way home, follow-up at home.
@@ -53,7 +60,7 @@ def command(
     nationality = nationality.upper()
     profile = profile or continuity.migrant_profile(nationality)
     loaded = load_corridor(corridor)
-    network = build_network(loaded)
+    network = build_network(loaded, keep_all_pieces=keep_all_pieces)
     times = CorridorTravelTimes(network, profile, loaded.scenario(scenario))
     rows = continuity.continuity_pathways(
         times, nationality, home, specialty=specialty, profile=profile
@@ -61,7 +68,7 @@ def command(
     caveat = continuity.migrant_stock_caveat(nationality)
     if fmt == "json":
         print_json([r.to_dict() for r in rows])
-        click.echo(f"note: {caveat}", err=True)  # stdout stays one JSON document
+        print_notes([caveat])  # stdout stays one JSON document
         return
     title = (
         f"TB continuity ({specialty}) for {nationality} migrants ({profile}) in "

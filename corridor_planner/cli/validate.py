@@ -7,14 +7,15 @@ import sys
 import click
 
 from corridor_planner.cli.formatting import print_json, print_summary
-from corridor_planner.cli.options import FORMAT_OPTION, friendly_errors
+from corridor_planner.cli.options import FORMAT_OPTION, KEEP_ALL_PIECES_OPTION, friendly_errors
 
 
 @click.command(name="validate")
 @click.argument("corridor")
+@KEEP_ALL_PIECES_OPTION
 @FORMAT_OPTION
 @friendly_errors
-def command(corridor: str, fmt: str) -> None:
+def command(corridor: str, keep_all_pieces: bool, fmt: str) -> None:
     """Check a corridor bundle and its road graph; list every problem.
 
     CORRIDOR is a bundled id (e.g. almaty_bishkek) or the path of a bundle folder.
@@ -22,7 +23,7 @@ def command(corridor: str, fmt: str) -> None:
     from corridor_planner.bundle import corridor as bundle
     from corridor_planner.network.graph import build_network, validation_summary
 
-    network = build_network(bundle.load_corridor(corridor))
+    network = build_network(bundle.load_corridor(corridor), keep_all_pieces=keep_all_pieces)
     summary = validation_summary(network)
     if fmt == "json":
         print_json(summary)

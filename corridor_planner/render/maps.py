@@ -28,6 +28,7 @@ from corridor_planner.bundle.cover_rules import Patient
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.roads import edge_kind
+from corridor_planner.outputs import file_stem
 from corridor_planner.render.map_context import NATURAL_EARTH_CREDIT, country_areas
 from corridor_planner.render.map_elements import (
     BoundText,
@@ -749,7 +750,7 @@ def default_map_path(
     suffix = (f"_{scenario}_vs_{compare_with}" if compare_with else "") + (
         "_offline" if offline else ""
     )
-    return Path("maps") / f"{corridor_id}{suffix}.html"
+    return Path("maps") / f"{file_stem(corridor_id + suffix)}.html"
 
 
 def check_map_request(

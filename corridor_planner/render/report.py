@@ -25,7 +25,7 @@ from corridor_planner.bundle.facilities import unknown_capacity
 from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
-from corridor_planner.outputs import json_records, write_bytes, write_text
+from corridor_planner.outputs import file_stem, json_records, write_bytes, write_text
 from corridor_planner.render.i18n import RIGHT_TO_LEFT, Formats, translations
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import DEFAULT_PROFILE, HEADLINE_THRESHOLD_MIN
@@ -477,7 +477,7 @@ REPORT_SUFFIXES = (".html", ".pdf", ".md")
 
 def default_report_path(corridor_id: str, lang: str = "en") -> Path:
     """Return where a report goes by default: ``reports/ID.html``, ``reports/ID_LANG.html``."""
-    return Path("reports") / f"{corridor_id}{'' if lang == 'en' else '_' + lang}.html"
+    return Path("reports") / f"{file_stem(corridor_id + ('' if lang == 'en' else '_' + lang))}.html"
 
 
 def check_report_path(path: Path, lang: str = "en") -> str:

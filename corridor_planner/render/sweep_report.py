@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from corridor_planner.errors import DataError, Problem
+from corridor_planner.outputs import file_stem
 from corridor_planner.render.report import template_environment
 
 
@@ -45,7 +46,7 @@ class SweepPage:
 
 def default_path(corridor: str) -> Path:
     """Return where ``report --sweep`` writes by default: ``reports/NAME_sweep.html``."""
-    return Path("reports") / f"{Path(corridor).name}_sweep.html"
+    return Path("reports") / f"{file_stem(Path(corridor).name + '_sweep')}.html"
 
 
 def read(path: Path) -> SweepPage:

@@ -79,6 +79,8 @@ else:
 
 #: ``{service: patients a year}``.
 ServiceAmounts = dict[Service, Amount]
+#: ``{service: people}`` a candidate site could serve.
+ServicePeople = dict[Service, People]
 
 
 def opening_hours_error(expression: object) -> str | None:
@@ -253,7 +255,10 @@ class CandidateProperties(_Placed):
     """A feature of ``candidates.geojson``: a proposed site and why."""
 
     services: Services
+    #: ``{service: patients a year}``, as a facility's (not used by siting).
     capacity: ServiceAmounts | None = None
+    #: ``{service: people}`` the site could serve: the capacitated siting models' limit.
+    service_capacity: ServicePeople | None = None
     cost: Cost | None = None
     reason: Text
 
