@@ -91,7 +91,7 @@ def command(
     """Who reaches SERVICE in time: coverage by country and group, E2SFCA, cooperation gain."""
     from corridor_planner.analysis.access import access_report
     from corridor_planner.bundle.corridor import load_corridor
-    from corridor_planner.network.graph import build_network
+    from corridor_planner.cli.options import network_of
     from corridor_planner.outputs import write_table
     from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
@@ -100,7 +100,7 @@ def command(
     refuse_bundle_output(out, corridor)
     with steps("access", 4) as advance:
         loaded = load_corridor(corridor)
-        network = build_network(loaded, keep_all_pieces=keep_all_pieces)
+        network = network_of(loaded, keep_all_pieces)
         advance()
         result = access_report(
             CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),

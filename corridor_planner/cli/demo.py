@@ -18,7 +18,8 @@ def command(corridor: str) -> None:
     """Run the main job on a bundled corridor: validate, route, access, report, map."""
     from corridor_planner.analysis.access import access_report
     from corridor_planner.bundle.corridor import load_corridor
-    from corridor_planner.network.graph import build_network, validation_summary
+    from corridor_planner.cli.options import network_of
+    from corridor_planner.network.graph import validation_summary
     from corridor_planner.network.places import demo_places
     from corridor_planner.outputs import write_text
     from corridor_planner.render import maps, report
@@ -26,7 +27,7 @@ def command(corridor: str) -> None:
     from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
     loaded = load_corridor(corridor)
-    network = build_network(loaded)
+    network = network_of(loaded)
     print_summary(validation_summary(network))
     say("")
     origin, destination = loaded.demo_route or demo_places(network)

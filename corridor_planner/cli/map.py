@@ -71,7 +71,7 @@ def command(
 ) -> None:
     """Write one self-contained HTML map of the corridor for planners."""
     from corridor_planner.bundle.corridor import load_corridor
-    from corridor_planner.network.graph import build_network
+    from corridor_planner.cli.options import network_of
     from corridor_planner.outputs import write_text
     from corridor_planner.render import maps
     from corridor_planner.routing.traveltimes import CorridorTravelTimes
@@ -83,7 +83,7 @@ def command(
     maps.check_map_request(path, compare_with, with_sites, referral_specialty)
     other = loaded.scenario(compare_with) if compare_with else None
     with steps("map", 2) as advance:
-        network = build_network(loaded, keep_all_pieces=keep_all_pieces)
+        network = network_of(loaded, keep_all_pieces)
         advance()
         times = CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart)
         page = maps.render_map(

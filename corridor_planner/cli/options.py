@@ -274,3 +274,20 @@ def steps(label: str, count: int) -> Iterator[Callable[[], None]]:
         return
     with click.progressbar(length=count, label=label, file=sys.stderr) as bar:
         yield lambda: bar.update(1)
+
+
+def network_of(corridor: Any, keep_all_pieces: bool = False) -> Any:
+    """Return the corridor's prepared network, saying each step on a terminal (stderr).
+
+    Built once and stored with the bundle (:func:`~corridor_planner.network.prepared.
+    prepared_network`); later commands load it. Nothing is printed when stderr is not a
+    terminal, so pipes and JSON output stay clean.
+    """
+    from corridor_planner.network.prepared import prepared_network
+
+    return prepared_network(corridor, keep_all_pieces=keep_all_pieces, progress=_progress_line)
+
+
+def _progress_line(message: str) -> None:
+    if sys.stderr.isatty():
+        click.echo(f"  {message} ...", err=True)

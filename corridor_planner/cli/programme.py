@@ -32,13 +32,13 @@ def command(name: str, centres: int | None, fmt: str) -> None:
     """
     from corridor_planner.analysis import programme
     from corridor_planner.bundle.corridor import load_corridor
-    from corridor_planner.network.graph import build_network
+    from corridor_planner.cli.options import network_of
 
     spec = programme.load_programme(name)
     if centres is not None:
         spec = replace(spec, centres=centres)
     try:
-        networks = [build_network(load_corridor(c)) for c in spec.corridors]
+        networks = [network_of(load_corridor(c)) for c in spec.corridors]
     except NotFoundError as exc:
         raise NotFoundError(f"programme {spec.id}: corridors: {exc}") from exc
     programme.check_corridors(spec, networks)

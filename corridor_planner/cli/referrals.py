@@ -80,14 +80,14 @@ def command(
     from corridor_planner.analysis import referral
     from corridor_planner.bundle.corridor import load_corridor
     from corridor_planner.bundle.cover_rules import Patient
-    from corridor_planner.network.graph import build_network
+    from corridor_planner.cli.options import network_of
     from corridor_planner.outputs import write_table
     from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
     refuse_bundle_output(out, corridor)
     with steps("referrals", 2) as advance:
         loaded = load_corridor(corridor)
-        network = build_network(loaded, keep_all_pieces=keep_all_pieces)
+        network = network_of(loaded, keep_all_pieces)
         advance()
         analysis = referral.analyse_referrals(
             CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),

@@ -78,7 +78,7 @@ def command(
         say(f"wrote {path}")
         return
     from corridor_planner.bundle.corridor import load_corridor
-    from corridor_planner.network.graph import build_network
+    from corridor_planner.cli.options import network_of
     from corridor_planner.render import report
 
     refuse_bundle_output(out, corridor)
@@ -89,7 +89,7 @@ def command(
         require("pdf", "corridor-planner report --out FILE.pdf")
     kind = report.check_report_path(path, lang)  # fail before the work, not after
     with steps("report", 3 if kind == ".pdf" else 2) as advance:
-        network = build_network(loaded, keep_all_pieces=keep_all_pieces)
+        network = network_of(loaded, keep_all_pieces)
         advance()
         scenarios = (
             [loaded.scenario(n) for n in scenario_names]

@@ -43,11 +43,11 @@ def command(
 ) -> None:
     """Fastest route between two places, with the border posts crossed, waits and legs."""
     from corridor_planner.bundle.corridor import load_corridor
-    from corridor_planner.network.graph import build_network
+    from corridor_planner.cli.options import network_of
     from corridor_planner.routing.routes import find_route
 
     loaded = load_corridor(corridor)
-    network = build_network(loaded, keep_all_pieces=keep_all_pieces)
+    network = network_of(loaded, keep_all_pieces)
     result = find_route(
         network,
         origin,

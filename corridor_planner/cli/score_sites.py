@@ -104,7 +104,7 @@ def command(
     """
     from corridor_planner.analysis import scoring
     from corridor_planner.bundle.corridor import load_corridor
-    from corridor_planner.network.graph import build_network
+    from corridor_planner.cli.options import network_of
     from corridor_planner.outputs import write_table
     from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
@@ -115,7 +115,7 @@ def command(
     refuse_bundle_output(out, corridor)
     with steps("score-sites", 2) as advance:
         loaded = load_corridor(corridor)
-        network = build_network(loaded, keep_all_pieces=keep_all_pieces)
+        network = network_of(loaded, keep_all_pieces)
         advance()
         scores = scoring.score_sites(
             CorridorTravelTimes(network, profile, loaded.scenario(scenario), depart=depart),

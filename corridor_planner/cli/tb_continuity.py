@@ -54,13 +54,13 @@ def command(
     """
     from corridor_planner.analysis import continuity
     from corridor_planner.bundle.corridor import load_corridor
-    from corridor_planner.network.graph import build_network
+    from corridor_planner.cli.options import network_of
     from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
     nationality = nationality.upper()
     profile = profile or continuity.migrant_profile(nationality)
     loaded = load_corridor(corridor)
-    network = build_network(loaded, keep_all_pieces=keep_all_pieces)
+    network = network_of(loaded, keep_all_pieces)
     times = CorridorTravelTimes(network, profile, loaded.scenario(scenario))
     rows = continuity.continuity_pathways(
         times, nationality, home, specialty=specialty, profile=profile

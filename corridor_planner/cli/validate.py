@@ -21,9 +21,10 @@ def command(corridor: str, keep_all_pieces: bool, fmt: str) -> None:
     CORRIDOR is a bundled id (e.g. almaty_bishkek) or the path of a bundle folder.
     """
     from corridor_planner.bundle import corridor as bundle
-    from corridor_planner.network.graph import build_network, validation_summary
+    from corridor_planner.cli.options import network_of
+    from corridor_planner.network.graph import validation_summary
 
-    network = build_network(bundle.load_corridor(corridor), keep_all_pieces=keep_all_pieces)
+    network = network_of(bundle.load_corridor(corridor), keep_all_pieces)
     summary = validation_summary(network)
     if fmt == "json":
         print_json(summary)
