@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from corridor_planner.errors import DataError, Problem
+from corridor_planner.errors import TOO_DEEP, DataError, Problem
 from corridor_planner.importer.boundaries import Countries
 from corridor_planner.importer.inputs import read_gis, require_file
 from corridor_planner.schema.import_mapping import check_mapping
@@ -288,6 +288,8 @@ def read_mapping(path: Path) -> Mapping:
         data = tomllib.loads(require_file(path, "facility mapping").read_text(encoding="utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DataError(Problem(path.name, "-", "-", f"not valid TOML ({exc})")) from exc
+    except RecursionError:
+        raise DataError(Problem(path.name, "-", "-", TOO_DEEP)) from None
     mapping, problems = check_mapping(data, path.name)
     if mapping is None:
         raise DataError(problems)

@@ -1,0 +1,190 @@
+"""Hostile and careless input, round three (issue #23): refused with one clear line.
+
+Each test builds the input in its real format (TOML, GeoJSON, OSM XML, GeoTIFF by
+rasterio, CSV, XLSX by openpyxl) and checks the ``file: feature: field: problem`` line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from corridor_planner.bundle.corridor import load_corridor
+from corridor_planner.errors import DataError, InvalidArgumentError
+from corridor_planner.network.graph import build_network
+from corridor_planner.routing.traveltimes import CorridorTravelTimes
+from corridor_planner.schema.corridor import crs_area_problem
+from corridor_planner.settings import RANGES
+from tests.helpers import edit_feature
+
+
+def refusal(bundle: Path, build: bool = False) -> str:
+    """The DataError text of loading (and, with ``build``, building) a bundle."""
+    with pytest.raises(DataError) as info:
+        corridor = load_corridor(bundle)
+        if build:
+            build_network(corridor)
+    return str(info.value)
+
+
+def replace_in(bundle: Path, file: str, old: str, new: str) -> None:
+    path = bundle / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (file, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def append_to(bundle: Path, file: str, text: str) -> None:
+    path = bundle / file
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+class TestDates:
+    @pytest.mark.parametrize("when", ["9999-12-31T23:00:00", "1900-01-01T08:00:00"])
+    def test_a_scenario_departure_outside_1970_2100(self, tiny_copy, when):
+        replace_in(tiny_copy, "scenarios/winter.toml", "2027-01-13T08:00:00", when)
+        assert (
+            "scenarios/winter.toml: -: depart: must be in the years 1970 to 2100, "
+            f"got {when[:4].lstrip('0')}"
+        ) in refusal(tiny_copy)
+
+    def test_a_departure_given_to_the_travel_times(self, tiny_network):
+        scenario = tiny_network.corridor.scenario("baseline")
+        with pytest.raises(InvalidArgumentError, match="years 1970 to 2100, got 9999"):
+            CorridorTravelTimes(
+                tiny_network, "citizen", scenario, depart=dt.datetime(9999, 12, 31, 23)
+            )
+
+    def test_2100_itself_is_taken(self, tiny_copy):
+        replace_in(tiny_copy, "scenarios/winter.toml", "2027-01-13", "2100-12-31")
+        assert load_corridor(tiny_copy).scenario("winter").depart == dt.datetime(2100, 12, 31, 8)
+
+
+class TestNumbersTooBigToBeFloats:
+    def test_a_400_digit_integer_in_geojson(self, tiny_copy):
+        replace_in(tiny_copy, "facilities.geojson", '"beds": 100', '"beds": ' + "9" * 400)
+        text = refusal(tiny_copy)
+        assert "facilities.geojson: hosp_d: beds: must be from 0 to 10000 beds, got 9999" in text
+        assert "(400 characters)" in text  # the value is cut, not printed whole
+
+    def test_a_400_digit_integer_in_toml(self, tiny_copy):
+        replace_in(tiny_copy, "corridor.toml", "snap_limit_m = 5000", "snap_limit_m = " + "9" * 400)
+        assert "corridor.toml: -: snap_limit_m: must be above 0 to 100000 m" in refusal(tiny_copy)
+
+    def test_range_compares_huge_integers_exactly(self):
+        assert RANGES["population"].problem(10**400) is not None
+        assert RANGES["population"].problem(-(10**400)) is not None
+        assert RANGES["population"].problem(50_000_000) is None
+
+
+class TestDeepNesting:
+    def test_geojson_nested_100000_deep(self, tiny_copy):
+        (tiny_copy / "facilities.geojson").write_text("[" * 100_000 + "]" * 100_000)
+        assert "facilities.geojson: -: -: nested too deeply to read" in refusal(tiny_copy)
+
+    def test_toml_nested_100000_deep(self, tiny_copy):
+        (tiny_copy / "scenarios" / "deep.toml").write_text("a = " + "[" * 100_000 + "]" * 100_000)
+        assert "scenarios/deep.toml: -: -: nested too deeply to read" in refusal(tiny_copy)
+
+
+class TestOpeningHours:
+    def test_public_holidays_are_refused(self, tiny_copy):
+        edit_feature(tiny_copy, "border_posts.geojson", "post_p", opening_hours="24/7; PH off")
+        text = refusal(tiny_copy)
+        assert "border_posts.geojson: post_p: opening_hours: PH (public holidays)" in text
+        assert "no holiday calendar is applied" in text
+
+    def test_school_holidays_are_refused(self, tiny_copy):
+        edit_feature(tiny_copy, "border_posts.geojson", "post_p", opening_hours="Mo-Fr; SH off")
+        assert "post_p: opening_hours: SH (school holidays)" in refusal(tiny_copy)
+
+    def test_a_holiday_named_in_a_comment_is_only_a_comment(self, tiny_copy):
+        edit_feature(
+            tiny_copy, "border_posts.geojson", "post_p", opening_hours='24/7 "closed on PH"'
+        )
+        assert load_corridor(tiny_copy).posts["post_p"].opening_hours == '24/7 "closed on PH"'
+
+    def test_a_day_no_month_has(self, tiny_copy):
+        edit_feature(tiny_copy, "border_posts.geojson", "post_q", season="Feb 30-Mar 01")
+        assert "border_posts.geojson: post_q: season: Feb 30 is not a day of the year" in refusal(
+            tiny_copy
+        )
+
+    def test_the_leap_day_is_a_day(self, tiny_copy):
+        edit_feature(tiny_copy, "border_posts.geojson", "post_q", season="Feb 29-Nov 30")
+        assert load_corridor(tiny_copy).posts["post_q"].season == "Feb 29-Nov 30"
+
+    def test_a_season_of_hours(self, tiny_copy):
+        edit_feature(tiny_copy, "border_posts.geojson", "post_q", season="10:00-11:00")
+        assert (
+            "border_posts.geojson: post_q: season: a season is a range of dates such as "
+            "'Apr 01-Nov 30', not '10:00'" in refusal(tiny_copy)
+        )
+
+
+ROAD_CHANGE = '\n[[road_changes]]\nways = [{way}]\n{what}\nreason = "r"\nsource = "s"\n'
+
+
+class TestRoadChanges:
+    def test_a_speed_factor_of_1e_300(self, tiny_copy):
+        append_to(
+            tiny_copy,
+            "scenarios/winter.toml",
+            ROAD_CHANGE.format(way=1, what="speed_factor = 1e-300"),
+        )
+        assert (
+            "scenarios/winter.toml: road_changes #0: speed_factor: must be from 0.01 to 1 "
+            "times the usual speed, got 1e-300" in refusal(tiny_copy)
+        )
+
+    def test_one_way_closed_and_slowed(self, tiny_copy):
+        closed = ROAD_CHANGE.format(way="1, 2", what="closed = true")
+        slowed = ROAD_CHANGE.format(way=2, what="speed_factor = 0.5")
+        append_to(tiny_copy, "scenarios/winter.toml", closed + slowed)
+        assert (
+            "scenarios/winter.toml: -: road_changes: way 2 is in [[road_changes]] #0 and #1, "
+            "closed in one and slowed in the other" in refusal(tiny_copy)
+        )
+
+
+class TestCorridorFile:
+    def test_a_country_twice(self, tiny_copy):
+        replace_in(tiny_copy, "corridor.toml", '["KZ", "KG"]', '["KZ", "KZ", "KG"]')
+        assert "corridor.toml: -: countries: lists KZ more than once" in refusal(tiny_copy)
+
+    def test_an_unknown_country_code(self, tiny_copy):
+        replace_in(tiny_copy, "corridor.toml", '["KZ", "KG"]', '["KZ", "KG", "XX"]')
+        assert "corridor.toml: -: countries: 'XX' is not a country's ISO 3166" in refusal(tiny_copy)
+
+    def test_an_unknown_country_of_a_feature(self, tiny_copy):
+        edit_feature(tiny_copy, "population.geojson", "town_a", country="QQ")
+        assert "population.geojson: town_a: country: 'QQ' is not a country's" in refusal(tiny_copy)
+
+    def test_a_utm_zone_far_from_the_corridor(self, tiny_copy):
+        replace_in(tiny_copy, "corridor.toml", "EPSG:32643", "EPSG:32610")
+        assert (
+            "corridor.toml: -: crs: EPSG:32610 is meant for -126 to -120 E, 0 to 84 N; the "
+            "corridor's bbox [74.8, 42.9, 75.2, 43.35] reaches more than 3 degrees beyond it"
+        ) in refusal(tiny_copy)
+
+    def test_a_box_reaching_into_the_next_zone_is_near_enough(self):
+        # cpec_gwadar's box reaches 1.3 degrees east of UTM zone 41 (60-66 E)
+        assert crs_area_problem("EPSG:32641", (60.5, 24.6, 67.3, 26.5)) is None
+        # 3.2 degrees past zone 44 (78-84 E) is not
+        assert "reaches more than 3 degrees" in str(
+            crs_area_problem("EPSG:32644", (74.8, 42.9, 75.2, 43.35))
+        )
+
+
+class TestRoadFile:
+    def test_a_node_id_twice_at_two_positions(self, tiny_copy):
+        replace_in(tiny_copy, "roads.osm", "</osm>", '<node id="1" lat="43.2" lon="75.1"/></osm>')
+        assert "roads.osm: node 1: id: the same node id appears twice at different" in refusal(
+            tiny_copy, build=True
+        )
+
+    def test_a_node_repeated_at_its_own_position_is_harmless(self, tiny_copy):
+        replace_in(tiny_copy, "roads.osm", "</osm>", '<node id="1" lat="43.10" lon="74.90"/></osm>')
+        assert build_network(load_corridor(tiny_copy)).graph.number_of_edges() > 0
