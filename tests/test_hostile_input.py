@@ -9,7 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import openpyxl
 import pytest
+import rasterio
+from rasterio.transform import from_origin
+from shapely.geometry import Polygon, box
 
 from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import DataError, InvalidArgumentError
@@ -18,6 +24,14 @@ from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.schema.corridor import crs_area_problem
 from corridor_planner.settings import RANGES
 from tests.helpers import edit_feature
+from tests.test_import import (
+    run_import,
+    write_boundaries,
+    write_facilities_csv,
+    write_pbf,
+    write_population_tif,
+    write_posts,
+)
 
 
 def refusal(bundle: Path, build: bool = False) -> str:
@@ -188,3 +202,226 @@ class TestRoadFile:
     def test_a_node_repeated_at_its_own_position_is_harmless(self, tiny_copy):
         replace_in(tiny_copy, "roads.osm", "</osm>", '<node id="1" lat="43.10" lon="74.90"/></osm>')
         assert build_network(load_corridor(tiny_copy)).graph.number_of_edges() > 0
+
+
+# the importer ------------------------------------------------------------------------------
+
+TIF_TRANSFORM = from_origin(74.795, 43.355, 0.01, 0.01)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inputs")
+    return {
+        "roads": write_pbf(folder / "tiny.osm.pbf"),
+        "boundaries": write_boundaries(folder / "adm0.gpkg"),
+        "posts": write_posts(folder / "posts.geojson"),
+        "facilities": write_facilities_csv(folder / "healthsites.csv"),
+        "population": write_population_tif(folder / "pop.tif"),
+    }
+
+
+def write_tif(path: Path, values: np.ndarray | None, **profile: object) -> Path:
+    """A one-band float32 GeoTIFF by rasterio (``values`` None: a header, all nodata)."""
+    settings = {
+        "driver": "GTiff",
+        "count": 1,
+        "dtype": "float32",
+        "crs": "EPSG:4326",
+        "transform": TIF_TRANSFORM,
+        **profile,
+    }
+    if values is not None:
+        settings |= {"height": values.shape[0], "width": values.shape[1]}
+    with rasterio.open(path, "w", **settings) as dst:
+        if values is not None:
+            dst.write(values.astype(np.float32), 1)
+    return path
+
+
+def towns() -> np.ndarray:
+    values = np.zeros((46, 41), dtype=np.float32)
+    values[25, 10] = 10_000.0  # Town A
+    values[35, 10] = 5_000.0  # Town D
+    return values
+
+
+def import_refusal(inputs, dest: Path, **changes) -> str:
+    with pytest.raises(DataError) as info:
+        run_import(inputs, dest, **changes)
+    assert not dest.exists()
+    return str(info.value)
+
+
+class TestRasters:
+    def test_a_crs_label_that_contradicts_the_transform(self, inputs, tmp_path):
+        tif = write_tif(tmp_path / "utm.tif", towns(), crs="EPSG:32643")  # degrees as metres
+        assert (
+            "utm.tif: -: crs: the raster's CRS (EPSG:32643) does not fit its transform"
+            in import_refusal(inputs, tmp_path / "out", population=tif)
+        )
+
+    def test_a_header_of_2_million_by_2_million_cells(self, inputs, tmp_path):
+        tif = write_tif(
+            tmp_path / "huge.tif",
+            None,
+            height=2_000_000,
+            width=2_000_000,
+            transform=from_origin(0, 60, 0.00005, 0.00005),  # 5 m cells
+            tiled=True,
+            blockxsize=4096,
+            blockysize=4096,
+            sparse_ok=True,
+            BIGTIFF="YES",
+        )
+        assert tif.stat().st_size < 10_000_000  # a header, not 14.6 TiB
+        assert "huge.tif: -: -: 2000000 x 2000000 cells to read, more than 40,000,000" in (
+            import_refusal(inputs, tmp_path / "out", population=tif, bbox=None)
+        )
+
+    @pytest.mark.parametrize(
+        ("value", "reason"),
+        [
+            (-5.0, "negative"),
+            (np.nan, "nodata or NaN"),
+            (np.inf, "infinite"),
+            (3e38, "over 1,000,000 people per km2"),
+        ],
+    )
+    def test_impossible_cells_are_dropped_and_said(self, inputs, tmp_path, value, reason):
+        values = towns()
+        values[5:10, 5:10] = value
+        summary = run_import(
+            inputs, tmp_path / "out", population=write_tif(tmp_path / "v.tif", values)
+        )
+        assert f"v.tif: dropped 25 cells {reason}" in "\n".join(summary.lines)
+        assert summary.counts["population_read"] == 15_000
+
+    def test_a_raster_of_nothing_but_impossible_cells_is_refused(self, inputs, tmp_path):
+        tif = write_tif(tmp_path / "neg.tif", np.full((46, 41), -3e38))
+        assert (
+            "neg.tif: -: -: the raster holds no people inside the area (dropped 1800 cells "
+            "negative" in import_refusal(inputs, tmp_path / "out", population=tif)
+        )
+
+
+def facilities_csv(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+CSV_HEAD = "X,Y,osm_id,amenity,name,beds,healthcare:speciality\n"
+HOSPITAL_D = "74.9,43.009,n1,hospital,Hospital D,100,surgery\n"
+
+
+class TestFacilityTables:
+    def test_an_unquoted_comma_in_a_name(self, inputs, tmp_path):
+        table = facilities_csv(
+            tmp_path / "h.csv",
+            CSV_HEAD
+            + HOSPITAL_D
+            + "74.95,43.1,n2,hospital,City Hospital No 1, Bishkek,50,surgery\n",
+        )
+        assert (
+            "h.csv: line 3: -: 8 fields where the header has 7 (an unquoted comma"
+            in import_refusal(inputs, tmp_path / "out", facilities=table)
+        )
+
+    def test_a_quoted_comma_is_fine(self, inputs, tmp_path):
+        table = facilities_csv(
+            tmp_path / "h.csv",
+            CSV_HEAD
+            + HOSPITAL_D
+            + '74.95,43.1,n2,hospital,"City Hospital No 1, Bishkek",50,surgery\n',
+        )
+        summary = run_import(inputs, tmp_path / "out", facilities=table)
+        assert summary.counts["facilities_kept"] == 2
+
+    def test_a_column_named_twice(self, inputs, tmp_path):
+        table = facilities_csv(
+            tmp_path / "h.csv", "X,Y,osm_id,amenity,name,name\n74.9,43.009,n1,hospital,D,E\n"
+        )
+        assert "h.csv: line 1: name: this column name appears more than once" in (
+            import_refusal(inputs, tmp_path / "out", facilities=table)
+        )
+
+    @pytest.mark.parametrize(
+        ("beds", "message"),
+        [
+            ("-5", "must be from 0 to 10000 beds, got -5.0"),
+            ("1e9", "must be from 0 to 10000 beds, got 1000000000.0"),
+            ("nan", "must be a finite number (beds), got nan"),
+            ("many", "'many' is not a number of beds"),
+        ],
+    )
+    def test_beds_that_are_not_beds(self, inputs, tmp_path, beds, message):
+        table = facilities_csv(
+            tmp_path / "h.csv", CSV_HEAD + HOSPITAL_D.replace(",100,", f",{beds},")
+        )
+        assert f"h.csv: line 2: beds: {message}" in import_refusal(
+            inputs, tmp_path / "out", facilities=table
+        )
+
+    def test_an_xlsx_formula(self, inputs, tmp_path):
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.append(["X", "Y", "osm_id", "amenity", "name", "beds"])
+        sheet.append([74.9, 43.009, "n1", "hospital", "Hospital D", "=40+60"])
+        book.save(tmp_path / "h.xlsx")
+        assert "h.xlsx: row 2: beds: a formula (=40+60), not a value" in import_refusal(
+            inputs, tmp_path / "out", facilities=str(tmp_path / "h.xlsx")
+        )
+
+    def test_an_xlsx_id_read_as_a_date(self, inputs, tmp_path):
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.append(["X", "Y", "osm_id", "amenity", "name", "beds"])
+        sheet.append([74.9, 43.009, dt.datetime(2024, 3, 1), "hospital", "Hospital D", 100])
+        book.save(tmp_path / "h.xlsx")
+        assert "h.xlsx: row 2: osm_id: a date (2024-03-01 00:00:00), not a name or id" in (
+            import_refusal(inputs, tmp_path / "out", facilities=str(tmp_path / "h.xlsx"))
+        )
+
+    def test_problems_of_the_staged_bundle_name_the_input_row(self, inputs, tmp_path):
+        table = facilities_csv(
+            tmp_path / "h.csv",
+            CSV_HEAD + "74.9,43.009,n1,hospital,Hospital \x1b[31mD,100,surgery\n",
+        )
+        text = import_refusal(inputs, tmp_path / "out", facilities=table)
+        assert "in corridor out:" in text  # not the staging folder .out.xxxx
+        assert (
+            "h.csv row 1 (n1): n1: name: must not hold control characters (U+001B) "
+            "(written to facilities.geojson as n1)" in text
+        )
+
+
+class TestAreaAndBoundaries:
+    def test_bbox_with_clip(self, inputs, tmp_path):
+        clip = tmp_path / "clip.geojson"
+        gpd.GeoDataFrame(geometry=[box(74.8, 42.9, 75.2, 43.35)], crs="EPSG:4326").to_file(clip)
+        assert "--bbox: -: -: give --bbox or --clip (clip.geojson), not both" in (
+            import_refusal(inputs, tmp_path / "out", clip=clip)
+        )
+
+    def test_overlapping_countries(self, inputs, tmp_path):
+        path = tmp_path / "adm0.gpkg"
+        gpd.GeoDataFrame(
+            {"shapeGroup": ["KAZ", "KGZ"]},
+            geometry=[box(74.7, 43.0, 75.3, 43.4), box(74.7, 42.85, 75.3, 43.1)],
+            crs="EPSG:4326",
+        ).to_file(path)
+        assert "adm0.gpkg: #0 (KZ): geometry: overlaps #1 (KG) over" in import_refusal(
+            inputs, tmp_path / "out", boundaries=path
+        )
+
+    def test_a_self_intersecting_polygon(self, inputs, tmp_path):
+        path = tmp_path / "adm0.gpkg"
+        bowtie = Polygon([(74.7, 43.05), (75.3, 43.4), (75.3, 43.05), (74.7, 43.4)])
+        gpd.GeoDataFrame(
+            {"shapeGroup": ["KAZ", "KGZ"]},
+            geometry=[bowtie, box(74.7, 42.85, 75.3, 43.05)],
+            crs="EPSG:4326",
+        ).to_file(path)
+        assert "adm0.gpkg: #0 (KZ): geometry: not a valid polygon (Self-intersection" in (
+            import_refusal(inputs, tmp_path / "out", boundaries=path)
+        )

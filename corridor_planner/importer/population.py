@@ -140,9 +140,10 @@ _CONTRADICTION = (
     "the raster's CRS ({crs}) does not fit its transform (cell size and origin); "
     "check the CRS it was saved with"
 )
-#: Smallest and largest plausible side (km) of a population raster's cell: WorldPop's
-#: finest grid is 3 arc-seconds (about 90 m), GPW's coarsest 1 degree (about 111 km).
-MIN_CELL_KM = 0.01
+#: Smallest and largest plausible side (km) of a population raster's cell: an assumption
+#: well outside the published grids (Meta's HRSL at 1 arc-second, about 30 m; WorldPop at
+#: 3 arc-seconds, about 90 m; GPW's coarsest at 1 degree, about 111 km).
+MIN_CELL_KM = 0.001
 MAX_CELL_KM = 200.0
 #: Most cells read from a raster (a window of 40 million cells, 6,300 x 6,300): reading
 #: takes about 64 bytes a cell (values, positions, sums), so at most about 2.5 GiB.
