@@ -15,8 +15,11 @@ import openpyxl
 import pytest
 import rasterio
 from rasterio.transform import from_origin
+from scipy.optimize import Bounds, milp
 from shapely.geometry import Polygon, box
 
+from corridor_planner.analysis.quiet import quiet_solver
+from corridor_planner.analysis.siting import CapacitatedMaxCoverage, CapacitatedPMedian
 from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.errors import DataError, InvalidArgumentError
 from corridor_planner.network.graph import build_network
@@ -425,3 +428,30 @@ class TestAreaAndBoundaries:
         assert "adm0.gpkg: #0 (KZ): geometry: not a valid polygon (Self-intersection" in (
             import_refusal(inputs, tmp_path / "out", boundaries=path)
         )
+
+
+class TestSolverOutput:
+    def test_highs_printing_is_kept_off_stdout(self, capfd):
+        # HiGHS told to print (disp) writes from C++ to descriptor 1: the guard keeps it off
+        problem = {"c": [-1.0, -2.0], "integrality": [1, 1], "bounds": Bounds(0, 3)}
+        milp(**problem, options={"disp": True})
+        assert "HiGHS" in capfd.readouterr().out  # it does print without the guard
+        with quiet_solver():
+            result = milp(**problem, options={"disp": True})
+        assert capfd.readouterr().out == ""
+        assert list(result.x) == [3.0, 3.0]
+
+    def test_a_capacitated_solve_prints_nothing(self, capfd):
+        rng = np.random.default_rng(4)
+        costs = rng.uniform(5, 200, (40, 12))
+        weights = rng.integers(100, 5000, 40).astype(float)
+        capacities = np.full(12, weights.sum() / 3)
+        print("before")
+        median = CapacitatedPMedian.from_cost_matrix(costs, weights, k=4, capacities=capacities)
+        coverage = CapacitatedMaxCoverage.from_cost_matrix(
+            costs, weights, 60.0, k=3, capacities=capacities / 2
+        )
+        assert median.solve().result is not None
+        assert coverage.solve().result is not None
+        print("after")
+        assert capfd.readouterr().out == "before\nafter\n"
