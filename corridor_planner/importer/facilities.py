@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import tomllib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -405,7 +406,7 @@ def sheet_problems(path: Path) -> list[Problem]:
     else:
         rows = _xlsx_rows(path)
         where = "row"
-    header = next(rows, ([], 1))[0]
+    header: list[Any] = next(rows, ([], 1))[0]
     names = [str(name).strip() for name in header]
     problems = [
         Problem(path.name, f"{where} 1", name, "this column name appears more than once")
@@ -444,7 +445,7 @@ def sheet_problems(path: Path) -> list[Problem]:
     return problems
 
 
-def _csv_rows(path: Path) -> Any:
+def _csv_rows(path: Path) -> Iterator[tuple[list[Any], int]]:
     """Yield (fields, line number) of a CSV file, as pandas's reader splits them."""
     try:
         with path.open(newline="", encoding="utf-8", errors="replace") as stream:
@@ -455,7 +456,7 @@ def _csv_rows(path: Path) -> Any:
         raise DataError(Problem(path.name, "-", "-", f"cannot read ({exc})")) from exc
 
 
-def _xlsx_rows(path: Path) -> Any:
+def _xlsx_rows(path: Path) -> Iterator[tuple[list[Any], int]]:
     """Yield (cell values, row number) of an XLSX file's first sheet, formulas as text."""
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
