@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Said of a JSON or TOML file nested deeper than Python's parsers can follow.
+TOO_DEEP = "nested too deeply to read (lists or tables inside one another, hundreds deep)"
+
 
 class CorridorPlannerError(Exception):
     """Root of every error this package raises on purpose."""

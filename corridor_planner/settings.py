@@ -260,6 +260,13 @@ DEFAULT_THRESHOLDS_MIN: tuple[int, ...] = (30, 60, 120)
 #: Traveller profile used when the user names none.
 DEFAULT_PROFILE = "citizen"
 
+#: Farthest (degrees) a corridor's box may reach beyond its working CRS's area of use
+#: (pyproj ``CRS.area_of_use``). A UTM zone is 6 degrees wide; 3 degrees past its edge
+#: (9 from its central meridian) it stretches distances by about 1% (scale factor
+#: 0.9996 (1 + (9 deg in radians * cos lat)^2 / 2) at the equator), beyond that a
+#: CRS is the wrong one for the corridor.
+MAX_CRS_MARGIN_DEG = 3.0
+
 #: Smallest travel time (s) on any edge; zero weights can vanish in sparse matrices.
 MIN_EDGE_SECONDS = 1e-3
 
@@ -290,16 +297,32 @@ class Range:
     def problem(self, value: Any) -> str | None:
         """Return why ``value`` is not a plausible number of this kind, or None."""
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"must be a number ({self.unit}), got {value!r}"
-        if not math.isfinite(value):
+            return f"must be a number ({self.unit}), got {shown(value)}"
+        # a Python int may have any number of digits: compare it exactly, never as a float
+        # (math.isfinite(10**400) overflows)
+        if isinstance(value, float) and not math.isfinite(value):
             return f"must be a finite number ({self.unit}), got {value!r}"
-        if self.whole and float(value) != int(value):
+        if self.whole and isinstance(value, float) and not value.is_integer():
             return f"must be a whole number ({self.unit}), got {value!r}"
         below = value <= self.low if self.low_open else value < self.low
         if below or value > self.high:
             low = f"above {self.low:g}" if self.low_open else f"from {self.low:g}"
-            return f"must be {low} to {self.high:g} {self.unit}, got {value!r}"
+            return f"must be {low} to {self.high:g} {self.unit}, got {shown(value)}"
         return None
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """Return ``repr(value)`` cut to ``limit`` characters (a 400-digit number, a long text).
+
+    An int too long for ``repr`` (over Python's digit limit) is described by its size.
+    """
+    try:
+        text = repr(value)
+    except ValueError:
+        return "a number of more than 4300 digits"
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text)} characters)"
 
 
 #: Report languages: code -> name in that language.
@@ -313,7 +336,9 @@ RANGES: dict[str, Range] = {
     "delay_minutes": Range(0, 43_200, "minutes (up to 30 days)"),
     "minutes_to_border": Range(0, 1_440, "minutes (up to a day)"),
     "delay_multiplier": Range(0, 20, "times the usual delay", low_open=True),
-    "speed_factor": Range(0, 1, "times the usual speed", low_open=True),
+    # a road change slows a way at most a hundredfold: slower than that (1 km/h on a
+    # 100 km/h road) is a closure, and a factor of 1e-300 would give 1e300-minute routes
+    "speed_factor": Range(0.01, 1, "times the usual speed"),
     "population": Range(0, 50_000_000, "people per point", whole=True),
     "population_year": Range(1950, 2100, "year", whole=True),
     "migrant_share": Range(0, 1, "share of the population"),
@@ -332,6 +357,9 @@ RANGES: dict[str, Range] = {
     "crossing_km": Range(0, 100, "km between the two places a crossing joins"),
     "leg_minutes": Range(0, 10_080, "minutes of driving (up to a week)", low_open=True),
     "programme_centres": Range(1, 100, "centres in a programme", whole=True),
+    # a departure or any other date-time a user gives: opening hours and time zones are
+    # only known for dates near ours, and years near 9999 overflow date arithmetic
+    "date_year": Range(1970, 2100, "year", whole=True),
     "latitude": Range(-90, 90, "degrees"),
     "longitude": Range(-180, 180, "degrees"),
 }

@@ -8,6 +8,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_array, hstack
 
+from corridor_planner.analysis.quiet import quiet_solver
 from corridor_planner.errors import AssignmentError
 
 #: Cost (minutes) of leaving one patient unserved in the assignment: larger than any trip.
@@ -85,15 +86,16 @@ def assign(demand: np.ndarray, minutes: np.ndarray, capacity: np.ndarray) -> Ass
         (np.ones(int(capped.sum())), (receiver_row[cols[capped]], pairs[capped])),
         shape=(int(limited.sum()), n_pairs + n_origins),
     ).tocsr()
-    result = linprog(
-        cost,
-        A_ub=inequality if limited.any() else None,
-        b_ub=capacity[limited] if limited.any() else None,
-        A_eq=equality,
-        b_eq=demand,
-        bounds=(0, None),
-        method="highs",
-    )
+    with quiet_solver():  # HiGHS prints some lines on stdout from C++
+        result = linprog(
+            cost,
+            A_ub=inequality if limited.any() else None,
+            b_ub=capacity[limited] if limited.any() else None,
+            A_eq=equality,
+            b_eq=demand,
+            bounds=(0, None),
+            method="highs",
+        )
     if result.status != 0:
         raise AssignmentError(f"the assignment could not be solved: {result.message}")
     flows = np.zeros_like(minutes)

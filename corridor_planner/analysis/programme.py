@@ -40,7 +40,7 @@ from corridor_planner.analysis.access import offering, settlements_on_network
 from corridor_planner.analysis.coverage import within
 from corridor_planner.analysis.scoring import candidates_for
 from corridor_planner.analysis.siting import MaxCoverage
-from corridor_planner.errors import DataError, NotFoundError, Problem
+from corridor_planner.errors import TOO_DEEP, DataError, NotFoundError, Problem
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.roads import way_id
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
@@ -147,6 +147,8 @@ def load_programme(name_or_path: str | Path) -> ProgrammeSpec:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError([Problem(path.name, "-", "-", f"not valid TOML: {exc}")]) from exc
+    except RecursionError:
+        raise DataError([Problem(path.name, "-", "-", TOO_DEEP)]) from None
     return _checked_programme(data, path)
 
 

@@ -18,6 +18,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array, csr_array, hstack
 
 from corridor_planner.analysis.coverage import within
+from corridor_planner.analysis.quiet import quiet_solver
 from corridor_planner.errors import SitingError
 
 
@@ -104,7 +105,8 @@ def _per_candidate(values: np.ndarray | None, n_sites: int, what: str) -> np.nda
 def _solve_milp(
     c: np.ndarray, constraints: list[LinearConstraint], integrality: np.ndarray, ub: np.ndarray
 ) -> np.ndarray:
-    result = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, ub))
+    with quiet_solver():  # HiGHS prints some lines on stdout from C++
+        result = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, ub))
     if result.status != 0 or result.x is None:
         raise SitingError(f"the solver found no solution: {result.message}")
     return result.x

@@ -29,7 +29,7 @@ from corridor_planner.bundle.validation import (
     facility_problems,
     post_problems,
 )
-from corridor_planner.errors import DataError, NotFoundError, Problem
+from corridor_planner.errors import TOO_DEEP, DataError, NotFoundError, Problem
 from corridor_planner.schema import layers
 from corridor_planner.schema.base import FileModel, ModelT, check
 from corridor_planner.schema.corridor import CorridorFile
@@ -350,6 +350,9 @@ class _BundleLoader:
             data = json.loads(file.read_text(encoding="utf-8"), parse_constant=_no_constant)
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
             self.problem(name, "-", "-", f"not valid JSON ({exc})")
+            return None
+        except RecursionError:
+            self.problem(name, "-", "-", TOO_DEEP)
             return None
         except OSError as exc:
             self.problem(name, "-", "-", f"cannot be read ({exc.strerror or exc})")
@@ -718,6 +721,8 @@ def read_toml(path: Path, label: str) -> dict[str, Any]:
         message = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
     except tomllib.TOMLDecodeError as exc:
         message = f"not valid TOML ({exc})"
+    except RecursionError:
+        message = TOO_DEEP
     except OSError as exc:
         message = f"cannot be read ({exc.strerror or exc})"
     raise DataError(Problem(label, "-", "-", message))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -111,10 +112,14 @@ def read_countries(path: Path, column: str | None, clip: BaseGeometry | None) ->
         for i, (v, c) in enumerate(zip(table[name], codes, strict=True))
         if c is None
     ]
+    problems += _invalid_polygons(path.name, table.geometry, codes)
     if problems:
         raise DataError(problems[:20])
-    table = gpd.GeoDataFrame({"code": codes}, geometry=table.geometry.make_valid(), crs=table.crs)
+    table = gpd.GeoDataFrame({"code": codes}, geometry=table.geometry, crs=table.crs)
     dissolved = table.dissolve(by="code")
+    overlaps = _overlaps(path.name, table, clip)
+    if overlaps:
+        raise DataError(overlaps[:20])
     polygons = {
         str(code): geom
         for code, geom in zip(dissolved.index, dissolved.geometry, strict=True)
@@ -123,3 +128,53 @@ def read_countries(path: Path, column: str | None, clip: BaseGeometry | None) ->
     if not polygons:
         raise DataError(Problem(path.name, "-", "geometry", "no country meets the clip area"))
     return Countries(polygons)
+
+
+#: Largest share of the smaller of two countries that the other's polygons may also
+#: cover: boundaries from two sources overlap in slivers along the line (points there
+#: count as on the border); more than this is a wrong polygon.
+MAX_OVERLAP_SHARE = 0.01
+
+
+def _invalid_polygons(file: str, geometries: Any, codes: list[str | None]) -> list[Problem]:
+    """Refuse a feature that is not a polygon, or one whose ring crosses itself."""
+    problems = []
+    for index, (geom, code) in enumerate(zip(geometries, codes, strict=True)):
+        label = f"#{index} ({code})" if code else f"#{index}"
+        if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            kind = "nothing" if geom is None or geom.is_empty else geom.geom_type
+            problems.append(Problem(file, label, "geometry", f"must be a polygon, got {kind}"))
+        elif not geom.is_valid:
+            reason = shapely.is_valid_reason(geom)
+            problems.append(
+                Problem(file, label, "geometry", f"not a valid polygon ({reason}); repair it")
+            )
+    return problems
+
+
+def _overlaps(file: str, table: gpd.GeoDataFrame, clip: BaseGeometry | None) -> list[Problem]:
+    """Features of two countries that cover the same ground (more than a sliver)."""
+    metric = table.reset_index(drop=True).to_crs(table.estimate_utm_crs() or "EPSG:3857")
+    if clip is not None:
+        area = gpd.GeoSeries([clip], crs="EPSG:4326").to_crs(metric.crs).iloc[0]
+        metric = metric.set_geometry(metric.geometry.intersection(area))
+    problems = []
+    pairs = gpd.sjoin(metric, metric, predicate="intersects")
+    for left, row in pairs.iterrows():
+        right = int(row["index_right"])
+        if left >= right or row["code_left"] == row["code_right"]:
+            continue
+        a, b = metric.geometry.iloc[left], metric.geometry.iloc[right]
+        shared = a.intersection(b).area
+        smaller = min(a.area, b.area)
+        if smaller > 0 and shared > MAX_OVERLAP_SHARE * smaller:
+            problems.append(
+                Problem(
+                    file,
+                    f"#{left} ({row['code_left']})",
+                    "geometry",
+                    f"overlaps #{right} ({row['code_right']}) over {shared / 1e6:,.1f} km2, "
+                    f"{shared / smaller:.0%} of the smaller: a point there has no one country",
+                )
+            )
+    return problems

@@ -13,7 +13,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +219,15 @@ def _refuse_inputs_inside(options: ImportOptions, dest: Path) -> None:
 
 
 def _clip_area(options: ImportOptions) -> BaseGeometry | None:
+    if options.bbox is not None and options.clip is not None:
+        raise DataError(
+            Problem(
+                "--bbox",
+                "-",
+                "-",
+                f"give --bbox or --clip ({options.clip.name}), not both: each sets the area",
+            )
+        )
     if options.bbox is not None:
         west, south, east, north = options.bbox
         if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
@@ -343,7 +352,7 @@ def _facilities(
             return facility_rules.build_facilities(table, path.name, countries, clip, None)
         table = facility_rules.osm_health_table(extract.health)
         return facility_rules.build_facilities(
-            table, Path(options.roads).name, countries, clip, None
+            table, Path(options.roads).name, countries, clip, None, strict=False
         )
     path = require_file(Path(options.facilities), "facilities")
     inputs.append(InputFile.of("facilities", path))
@@ -544,10 +553,46 @@ def _write(
         (staging / "SOURCES.md").write_text(
             _sources_md(options, inputs, summary, posts), encoding="utf-8"
         )
-        load_corridor(staging)  # the bundle must load as written
+        try:
+            load_corridor(staging)  # the bundle must load as written
+        except DataError as error:
+            layers = {
+                "border_posts.geojson": posts.features,
+                "facilities.geojson": health.features,
+                "population.geojson": people.features,
+            }
+            raise DataError(from_inputs(error.problems, layers), corridor=dest.name) from None
         _replace(staging, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def from_inputs(problems: list[Problem], layers: dict[str, list[dict[str, Any]]]) -> list[Problem]:
+    """Name the user's input file and row of problems found in a staged bundle's layers.
+
+    Each feature an import writes records where it came from in ``source``
+    (``health.csv row 3``, ``pop.tif: cells summed...``); a problem of that feature is
+    told against that input, with the bundle file it was written to in the message.
+    """
+    sources = {
+        (file, str(feature["properties"].get("id"))): str(feature["properties"].get("source", ""))
+        for file, features in layers.items()
+        for feature in features
+    }
+    mapped = []
+    for problem in problems:
+        origin = sources.get((problem.file, problem.feature), "").split(":")[0].split(";")[0]
+        if not origin:
+            mapped.append(problem)
+            continue
+        mapped.append(
+            replace(
+                problem,
+                file=origin,
+                message=f"{problem.message} (written to {problem.file} as {problem.feature})",
+            )
+        )
+    return mapped
 
 
 def _folder_mode() -> int:

@@ -7,18 +7,22 @@ guessed; a row that ends with no level or no service is dropped with its reason.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import re
 import tomllib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import openpyxl
 import pandas as pd
 
-from corridor_planner.errors import DataError, Problem
+from corridor_planner.errors import TOO_DEEP, DataError, Problem
 from corridor_planner.importer.boundaries import Countries
 from corridor_planner.importer.inputs import read_gis, require_file
 from corridor_planner.schema.import_mapping import check_mapping
@@ -254,11 +258,21 @@ def _estimated_services(tags: dict[str, Any], level: str, beds: int | None) -> d
 
 
 def _beds(value: Any) -> int | None:
-    try:
-        beds = int(float(str(value)))
-    except (TypeError, ValueError):
+    """Beds of a record, or None when absent or not a plausible number (see beds_problem)."""
+    if beds_problem(value) is not None or _clean(value) is None:
         return None
-    return beds if RANGES["beds"].problem(beds) is None else None
+    return int(float(str(value).strip()))
+
+
+def beds_problem(value: Any) -> str | None:
+    """Return why a present ``beds`` value is not a plausible number of beds, or None."""
+    if _clean(value) is None:
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return f"{str(value)[:40]!r} is not a number of beds"
+    return RANGES["beds"].problem(number)
 
 
 # a ministry's table with a mapping ------------------------------------------------------
@@ -288,6 +302,8 @@ def read_mapping(path: Path) -> Mapping:
         data = tomllib.loads(require_file(path, "facility mapping").read_text(encoding="utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DataError(Problem(path.name, "-", "-", f"not valid TOML ({exc})")) from exc
+    except RecursionError:
+        raise DataError(Problem(path.name, "-", "-", TOO_DEEP)) from None
     mapping, problems = check_mapping(data, path.name)
     if mapping is None:
         raise DataError(problems)
@@ -351,8 +367,15 @@ def read_table(path: Path) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
     require_file(path, "facilities")
     if suffix in (".csv", ".xlsx", ".xls"):
+        problems = sheet_problems(path)
+        if problems:
+            raise DataError(problems)
+        # only an empty cell is missing: a cell reading "nan" or "NA" is refused, not dropped
+        blanks: dict[str, Any] = {"keep_default_na": False, "na_values": [""]}
         try:
-            table = pd.read_csv(path) if suffix == ".csv" else pd.read_excel(path)
+            table = (
+                pd.read_csv(path, **blanks) if suffix == ".csv" else pd.read_excel(path, **blanks)
+            )
         except Exception as exc:  # pandas raises many types for unreadable files
             raise DataError(Problem(path.name, "-", "-", f"cannot read ({exc})")) from exc
         by_lower = {str(c).lower(): c for c in table.columns}
@@ -366,6 +389,126 @@ def read_table(path: Path) -> gpd.GeoDataFrame:
     return read_gis(path, "facilities")
 
 
+#: Most problems of one table listed (the rest are counted).
+MAX_LISTED = 20
+
+
+def sheet_problems(path: Path) -> list[Problem]:
+    """Problems of a CSV or XLSX table that pandas would pass over silently.
+
+    A header naming a column twice (pandas would rename one ``name.1``), a CSV line whose
+    field count differs from the header's (an unquoted comma shifts every column), and an
+    XLSX formula (read as its cached value, or as nothing in a file no spreadsheet saved).
+    """
+    if path.suffix.lower() == ".csv":
+        rows = _csv_rows(path)
+        where = "line"
+    else:
+        rows = _xlsx_rows(path)
+        where = "row"
+    header: list[Any] = next(rows, ([], 1))[0]
+    names = [str(name).strip() for name in header]
+    problems = [
+        Problem(path.name, f"{where} 1", name, "this column name appears more than once")
+        for name in sorted({n for n in names if n and names.count(n) > 1})
+    ]
+    for cells, number in rows:
+        if path.suffix.lower() == ".csv":
+            if cells and len(cells) != len(header):
+                problems.append(
+                    Problem(
+                        path.name,
+                        f"{where} {number}",
+                        "-",
+                        f"{len(cells)} fields where the header has {len(header)} (an "
+                        "unquoted comma or quote in a value? quote the value)",
+                    )
+                )
+            continue
+        for column, cell in zip(names, cells, strict=False):
+            if isinstance(cell, str) and cell.startswith("="):
+                problems.append(
+                    Problem(
+                        path.name,
+                        f"{where} {number}",
+                        column or "-",
+                        f"a formula ({cell[:40]}), not a value: save the sheet with "
+                        "values (paste as values)",
+                    )
+                )
+    if len(problems) > MAX_LISTED:
+        extra = len(problems) - MAX_LISTED
+        problems = [
+            *problems[:MAX_LISTED],
+            Problem(path.name, "-", "-", f"and {extra} more such problems"),
+        ]
+    return problems
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[list[Any], int]]:
+    """Yield (fields, line number) of a CSV file, as pandas's reader splits them."""
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as stream:
+            reader = csv.reader(stream)
+            for fields in reader:
+                yield fields, reader.line_num
+    except (OSError, csv.Error) as exc:
+        raise DataError(Problem(path.name, "-", "-", f"cannot read ({exc})")) from exc
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[list[Any], int]]:
+    """Yield (cell values, row number) of an XLSX file's first sheet, formulas as text."""
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for unreadable files
+        raise DataError(Problem(path.name, "-", "-", f"cannot read ({exc})")) from exc
+    try:
+        sheet = book.worksheets[0]
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield list(cells), number
+    finally:
+        book.close()
+
+
+def _row_label(file: str, index: int) -> str:
+    """How a user finds row ``index`` (from 0, after the header) of a table."""
+    suffix = Path(file).suffix.lower()
+    if suffix == ".csv":
+        return f"line {index + 2}"
+    if suffix in (".xlsx", ".xls"):
+        return f"row {index + 2}"
+    return f"feature #{index}"
+
+
+def row_problems(
+    row: dict[str, Any], file: str, index: int, mapping: Mapping | None
+) -> list[Problem]:
+    """Values of one table row that are present but wrong: beds, a date as a name or id."""
+    label = _row_label(file, index)
+    columns = mapping.columns if mapping else {}
+    by_lower = {str(k).lower().replace(":", "_"): k for k in row}
+    problems = []
+    beds_column = columns.get("beds") or by_lower.get("beds")
+    if beds_column is not None:
+        problem = beds_problem(row.get(beds_column))
+        if problem:
+            problems.append(Problem(file, label, str(beds_column), problem))
+    text_columns = [columns.get("id"), columns.get("name")] if mapping else []
+    text_columns += [] if mapping else [by_lower.get(k) for k in ("name", "osm_id", "uuid")]
+    for column in text_columns:
+        if column is not None and isinstance(row.get(column), dt.date | dt.time):
+            problems.append(
+                Problem(
+                    file,
+                    label,
+                    str(column),
+                    f"a date ({row[column]}), not a name or id: the spreadsheet read the "
+                    "value as a date; format the column as text",
+                )
+            )
+    return problems
+
+
 def build_facilities(
     table: gpd.GeoDataFrame,
     file: str,
@@ -373,15 +516,23 @@ def build_facilities(
     clip: Any,
     mapping: Mapping | None,
     report: Facilities | None = None,
+    strict: bool = True,
 ) -> Facilities:
     """Turn a facility table into bundle features (country from the boundaries).
 
     Rows without a point, outside the clip area or outside every country are dropped
-    with their reason; ids are made unique.
+    with their reason; ids are made unique. With ``strict`` (a table the user gave, not
+    an OSM extract's amenities), beds that are not a plausible number and names or ids
+    that a spreadsheet turned into dates are refused, naming the row and column.
     """
     report = report or Facilities()
     seen: set[str] = set()
-    for index, row in enumerate(table.drop(columns=table.geometry.name).to_dict("records")):
+    records = table.drop(columns=table.geometry.name).to_dict("records")
+    if strict:
+        problems = [p for i, row in enumerate(records) for p in row_problems(row, file, i, mapping)]
+        if problems:
+            raise DataError(problems)
+    for index, row in enumerate(records):
         report.read += 1
         point = table.geometry.iloc[index]
         if point is None or point.is_empty or point.geom_type != "Point" or np.isnan(point.x):

@@ -20,6 +20,7 @@ import rasterio
 import rasterio.windows
 import shapely
 from pyproj import Transformer
+from rasterio.warp import transform_bounds
 from shapely.geometry.base import BaseGeometry
 
 from corridor_planner.errors import DataError, Problem
@@ -71,12 +72,21 @@ def from_raster(
     with source:
         if source.crs is None:
             raise DataError(Problem(path.name, "-", "crs", "the raster has no CRS"))
-        window = _window(source, clip)
-        values = source.read(1, window=window, masked=True).astype(float).filled(0.0)
+        cell_km2 = _cell_area_km2(source, path.name)
+        window = _window(source, clip, path.name)
+        _refuse_too_large(window, path.name)
+        values = source.read(1, window=window, masked=True).astype(float).filled(np.nan)
         transform = source.window_transform(window)
         to_wgs = Transformer.from_crs(source.crs, "EPSG:4326", always_xy=True)
-    values[~np.isfinite(values) | (values < 0)] = 0.0
+    dropped = _drop_impossible(values, cell_km2)
     people = Population(total_read=float(values.sum()))
+    if dropped:
+        people.notes.append(f"{path.name}: {dropped}")
+    if people.total_read <= 0:
+        why = f" ({dropped})" if dropped else ""
+        raise DataError(
+            Problem(path.name, "-", "-", f"the raster holds no people inside the area{why}")
+        )
     rows, cols = np.indices(values.shape)
     xs, ys = rasterio.transform.xy(transform, rows.ravel(), cols.ravel(), offset="center")
     lon, lat = to_wgs.transform(np.asarray(xs), np.asarray(ys))
@@ -92,7 +102,92 @@ def from_raster(
     return people
 
 
-def _window(source: Any, clip: BaseGeometry | None) -> rasterio.windows.Window:
+def _cell_area_km2(source: Any, file: str) -> float:
+    """Area (km2) of a cell at the raster's centre, refusing a CRS that its transform belies.
+
+    A raster labelled in metres (a UTM zone) whose transform is in degrees has cells of
+    a thousandth of a metre; one labelled in degrees with a metric transform lies off the
+    globe. Either is refused here, before anything is read.
+    """
+    west, south, east, north = source.bounds
+    try:
+        lon, lat = transform_bounds(source.crs, "EPSG:4326", west, south, east, north)[:2]
+        to_wgs = Transformer.from_crs(source.crs, "EPSG:4326", always_xy=True)
+        col, row = source.width // 2, source.height // 2
+        xs, ys = rasterio.transform.xy(
+            source.transform, [row, row, row + 1], [col, col + 1, col], offset="center"
+        )
+        lons, lats = (np.asarray(a, dtype=float) for a in to_wgs.transform(xs, ys))
+    except (rasterio.errors.CRSError, ValueError, TypeError) as exc:
+        raise DataError(Problem(file, "-", "crs", _CONTRADICTION.format(crs=source.crs))) from exc
+    middle = math.radians(float(np.clip(lats[0], -89.0, 89.0)))
+    dx_km = math.hypot((lons[1] - lons[0]) * math.cos(middle), lats[1] - lats[0]) * KM_PER_DEGREE
+    dy_km = math.hypot((lons[2] - lons[0]) * math.cos(middle), lats[2] - lats[0]) * KM_PER_DEGREE
+    area = dx_km * dy_km
+    plausible = all(math.isfinite(v) for v in (lon, lat, area)) and (
+        MIN_CELL_KM**2 <= area <= MAX_CELL_KM**2
+    )
+    if not plausible:
+        size = f"cells of {math.sqrt(area) * 1000:.3g} m" if math.isfinite(area) else "no size"
+        raise DataError(
+            Problem(file, "-", "crs", f"{_CONTRADICTION.format(crs=source.crs)}: {size}")
+        )
+    return area
+
+
+#: Said of a raster whose CRS label and transform disagree.
+_CONTRADICTION = (
+    "the raster's CRS ({crs}) does not fit its transform (cell size and origin); "
+    "check the CRS it was saved with"
+)
+#: Smallest and largest plausible side (km) of a population raster's cell: an assumption
+#: well outside the published grids (Meta's HRSL at 1 arc-second, about 30 m; WorldPop at
+#: 3 arc-seconds, about 90 m; GPW's coarsest at 1 degree, about 111 km).
+MIN_CELL_KM = 0.001
+MAX_CELL_KM = 200.0
+#: Most cells read from a raster (a window of 40 million cells, 6,300 x 6,300): reading
+#: takes about 64 bytes a cell (values, positions, sums), so at most about 2.5 GiB.
+MAX_RASTER_CELLS = 40_000_000
+#: Most people one km2 may hold (an assumption: about three times the densest districts
+#: on record, near 300,000 per km2); denser cells are taken for a nodata value (3e38).
+MAX_PEOPLE_PER_KM2 = 1_000_000.0
+
+
+def _refuse_too_large(window: rasterio.windows.Window, file: str) -> None:
+    cells = int(window.width) * int(window.height)
+    if cells > MAX_RASTER_CELLS:
+        raise DataError(
+            Problem(
+                file,
+                "-",
+                "-",
+                f"{int(window.width)} x {int(window.height)} cells to read, more than "
+                f"{MAX_RASTER_CELLS:,}: give a smaller --bbox or --clip, or a coarser raster "
+                "(WorldPop's 1 km grid)",
+            )
+        )
+
+
+def _drop_impossible(values: np.ndarray, cell_km2: float) -> str:
+    """Set nodata, NaN, infinite, negative and impossibly dense cells to 0; say how many."""
+    reasons = {
+        "nodata or NaN": np.isnan(values),
+        "infinite": np.isinf(values),
+        "negative": np.isfinite(values) & (values < 0),
+        f"over {MAX_PEOPLE_PER_KM2:,.0f} people per km2 (an unmarked nodata value?)": (
+            np.isfinite(values) & (values > MAX_PEOPLE_PER_KM2 * cell_km2)
+        ),
+    }
+    said = []
+    for reason, mask in reasons.items():
+        count = int(mask.sum())
+        if count:
+            said.append(f"{count} cell{'s' if count != 1 else ''} {reason}")
+        values[mask] = 0.0
+    return f"dropped {', '.join(said)} (read as 0 people)" if said else ""
+
+
+def _window(source: Any, clip: BaseGeometry | None, file: str) -> rasterio.windows.Window:
     full = rasterio.windows.Window(0, 0, source.width, source.height)
     if clip is None:
         return full
@@ -100,7 +195,12 @@ def _window(source: Any, clip: BaseGeometry | None) -> rasterio.windows.Window:
     west, south, east, north = clip.bounds
     xs, ys = to_raster.transform([west, east, west, east], [south, south, north, north])
     window = rasterio.windows.from_bounds(min(xs), min(ys), max(xs), max(ys), source.transform)
-    return window.round_offsets().round_lengths().intersection(full)
+    try:
+        return window.round_offsets().round_lengths().intersection(full)
+    except rasterio.errors.WindowError:
+        raise DataError(
+            Problem(file, "-", "-", "the raster does not cover the area (--bbox or --clip)")
+        ) from None
 
 
 def _block_size(lon: np.ndarray, lat: np.ndarray, cell_km: float) -> tuple[int, int]:
@@ -110,7 +210,9 @@ def _block_size(lon: np.ndarray, lat: np.ndarray, cell_km: float) -> tuple[int, 
     middle = float(np.nanmean(lat))
     dx_km = abs(float(lon[0, 1] - lon[0, 0])) * KM_PER_DEGREE * math.cos(math.radians(middle))
     dy_km = abs(float(lat[1, 0] - lat[0, 0])) * KM_PER_DEGREE
-    return (max(1, round(cell_km / max(dy_km, 1e-9))), max(1, round(cell_km / max(dx_km, 1e-9))))
+    rows = max(1, round(cell_km / max(dy_km, 1e-9)))
+    cols = max(1, round(cell_km / max(dx_km, 1e-9)))
+    return (min(rows, lon.shape[0]), min(cols, lon.shape[1]))  # never a block past the raster
 
 
 def _blocks(

@@ -17,7 +17,7 @@ from typing import Any
 from pyproj import Geod
 
 from corridor_planner.bundle.posts import direction_key, opening_hours_error
-from corridor_planner.errors import DataError, Problem
+from corridor_planner.errors import TOO_DEEP, DataError, Problem
 from corridor_planner.importer.topology import Crossing
 from corridor_planner.settings import DEFAULT_PROFILE
 
@@ -65,6 +65,8 @@ def read_post_file(path: Path) -> list[PostCandidate]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(Problem(path.name, "-", "-", f"not readable GeoJSON ({exc})")) from exc
+    except RecursionError:
+        raise DataError(Problem(path.name, "-", "-", TOO_DEEP)) from None
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):
         raise DataError(Problem(path.name, "-", "features", "must be a FeatureCollection"))

@@ -90,6 +90,9 @@ def graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
 
     """
     try:
+        moved = moved_duplicate_node(path)
+        if moved:
+            raise DataError(Problem(path.name, f"node {moved}", "id", MOVED_NODE))
         with _extra_way_tags(COUNTRY_TAG, DISTANCE_TAG, SPEED_TAG, *FILTER_TAGS):
             graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
     except ET.ParseError as exc:
@@ -103,6 +106,41 @@ def graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
         if COUNTRY_TAG in data:
             data["country"] = data.pop(COUNTRY_TAG)
     return graph
+
+
+#: Said of an OSM node id given twice with two positions.
+MOVED_NODE = (
+    "the same node id appears twice at different positions (osmnx would keep one "
+    "silently); give each node one id"
+)
+
+
+def moved_duplicate_node(path: Path) -> str | None:
+    """Return the id of a node that an OSM XML file gives twice at two positions, or None.
+
+    Raises
+    ------
+    xml.etree.ElementTree.ParseError
+        If the file is not well-formed XML.
+    """
+    seen: dict[str, tuple[float, float] | None] = {}
+    for _, element in ET.iterparse(path, events=("end",)):
+        if element.tag == "node":
+            node_id = element.get("id", "")
+            here = _position(element)
+            if node_id in seen and seen[node_id] != here:
+                return node_id
+            seen[node_id] = here
+        if element.tag in {"node", "way", "relation"}:
+            element.clear()
+    return None
+
+
+def _position(element: ET.Element) -> tuple[float, float] | None:
+    try:
+        return float(element.get("lat", "")), float(element.get("lon", ""))
+    except ValueError:
+        return None
 
 
 def drop_undrivable(graph: nx.MultiDiGraph) -> int:

@@ -24,10 +24,11 @@ from scipy.sparse import coo_array, csr_array
 from corridor_planner import cachefiles
 from corridor_planner.bundle.posts import BorderPost
 from corridor_planner.bundle.scenario import Scenario
-from corridor_planner.errors import NoRouteError
+from corridor_planner.errors import InvalidArgumentError, NoRouteError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.roads import edge_kind, way_id
 from corridor_planner.routing.engine import TravelTimeEngine
+from corridor_planner.schema.scenario import plausible_datetime_error
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,9 @@ class CorridorTravelTimes:
         self.profile = profile
         self.scenario = scenario
         self.depart = depart if depart is not None else scenario.depart
+        problem = plausible_datetime_error(self.depart) if self.depart is not None else None
+        if problem:
+            raise InvalidArgumentError(f"departure {self.depart:%Y-%m-%d %H:%M}: {problem}")
         self.roads = road_engine(network)
         self.crossings = self._usable_crossings()
         entries = [c.entry for c in self.crossings]

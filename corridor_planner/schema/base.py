@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
+import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -232,7 +233,13 @@ def list_of(item: Any, what: str, min_length: int = 0) -> Any:
 def _country_code(value: Any) -> str:
     if not (isinstance(value, str) and re.fullmatch(r"[A-Z]{2}", value)):
         raise PydanticCustomError(
-            "country", "{value} is not an ISO 3166 alpha-2 code such as KZ", {"value": repr(value)}
+            "country",
+            "{value} is not an ISO 3166 alpha-2 code such as KZ",
+            {"value": settings.shown(value)},
+        )
+    if pycountry.countries.get(alpha_2=value) is None:
+        raise PydanticCustomError(
+            "country", "{value} is not a country's ISO 3166 alpha-2 code", {"value": repr(value)}
         )
     return value
 

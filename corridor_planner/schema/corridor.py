@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import pyproj
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from corridor_planner import settings
@@ -28,6 +35,16 @@ from corridor_planner.schema.scenario import ReferralRatesTable
 #: Road file formats: OSM XML, or GIS lines with a class and a country column.
 ROAD_FORMATS = ("osm_xml", "lines")
 
+
+def _distinct(values: list[str]) -> list[str]:
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise PydanticCustomError(
+            "duplicate", "lists {twice} more than once", {"twice": ", ".join(twice)}
+        )
+    return values
+
+
 if TYPE_CHECKING:
     Countries: TypeAlias = list[str]
     Thresholds: TypeAlias = list[float]
@@ -36,7 +53,9 @@ if TYPE_CHECKING:
     Kilometres: TypeAlias = float
     RoadFormat: TypeAlias = str
 else:
-    Countries = list_of(CountryCode, "country codes", min_length=1)
+    Countries = Annotated[
+        list_of(CountryCode, "country codes", min_length=1), AfterValidator(_distinct)
+    ]
     Thresholds = list_of(in_range("threshold_minutes"), "minutes", min_length=1)
     Speed = in_range("speed_kph")
     SnapLimit = in_range("snap_limit_m")
@@ -152,3 +171,40 @@ class CorridorFile(FileModel):
     files: dict[Identifier, FileTable] = Field(default_factory=dict)
     population: PopulationTable | None = None
     demo: DemoTable | None = None
+
+    @field_validator("crs")
+    @classmethod
+    def _crs_covers_bbox(cls, crs: str, info: ValidationInfo) -> str:
+        """Refuse a working CRS whose area of use lies far from the corridor's box."""
+        bbox = info.data.get("bbox")
+        problem = crs_area_problem(crs, bbox) if bbox else None
+        if problem:
+            raise PydanticCustomError("crs", "{problem}", {"problem": problem})
+        return crs
+
+
+def crs_area_problem(crs: str, bbox: tuple[float, float, float, float]) -> str | None:
+    """Return why ``crs`` is the wrong working CRS for ``bbox``, or None.
+
+    The box may reach at most ``settings.MAX_CRS_MARGIN_DEG`` beyond the CRS's area of use
+    (a CRS with no recorded area, or one across the antimeridian, is not checked).
+    """
+    area = pyproj.CRS.from_user_input(crs).area_of_use
+    if area is None or area.west > area.east:
+        return None
+    margin = settings.MAX_CRS_MARGIN_DEG
+    west, south, east, north = bbox
+    inside = (
+        west >= area.west - margin
+        and east <= area.east + margin
+        and south >= area.south - margin
+        and north <= area.north + margin
+    )
+    if inside:
+        return None
+    return (
+        f"{crs} is meant for {area.west:g} to {area.east:g} E, {area.south:g} "
+        f"to {area.north:g} N; the corridor's bbox [{west:g}, {south:g}, {east:g}, "
+        f"{north:g}] reaches more than {margin:g} degrees beyond it: choose the CRS "
+        "(a UTM zone) the corridor lies in"
+    )

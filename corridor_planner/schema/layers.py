@@ -32,6 +32,7 @@ from corridor_planner.schema.base import (
     one_of,
     pattern_field,
 )
+from corridor_planner.schema.hours import hours_problem, season_problem
 
 #: Translations of a feature's name: ``name_ru``, ``name:ur``, ``name_zh-Hans``.
 NAME_TRANSLATION = r"^name[_:][a-z]{2,3}(-[A-Za-z]{2,4})?$"
@@ -104,7 +105,7 @@ def opening_hours_error(expression: object) -> str | None:
     except opening_hours.ParserError as exc:  # type: ignore[attr-defined]
         first = str(exc).strip().splitlines()[0]
         return f"invalid opening_hours {expression!r} ({first})"
-    return None
+    return hours_problem(expression)
 
 
 def timezone_error(name: object) -> str | None:
@@ -125,6 +126,11 @@ def _refuse_if(problem: str | None, kind: str) -> None:
 
 def _hours(value: Any) -> Any:
     _refuse_if(opening_hours_error(value), "opening_hours")
+    return value
+
+
+def _season(value: Any) -> Any:
+    _refuse_if(opening_hours_error(value) or season_problem(value), "season")
     return value
 
 
@@ -154,6 +160,8 @@ def _accepted(value: Any) -> Any:
 
 #: An OSM ``opening_hours`` expression (``24/7``, ``Apr 01-Nov 30``, ``off``).
 OpeningHours = Annotated[str, BeforeValidator(_hours)]
+#: The dates a post operates at all (``Apr 01-Nov 30``): dates only, no times of day.
+Season = Annotated[str, BeforeValidator(_season)]
 #: An IANA time zone (``Asia/Almaty``).
 TimeZone = Annotated[str, BeforeValidator(_zone)]
 #: ``[A, B]``: the two countries a border post joins.
@@ -224,7 +232,7 @@ class BorderPostProperties(_Feature):
 
     countries: TwoCountries
     opening_hours: OpeningHours
-    season: OpeningHours | None = None
+    season: Season | None = None
     timezone: TimeZone | None = None
     #: ``{"KZ->KG": {profile: minutes}}``; the directions are checked against ``countries``.
     delay_minutes: dict[Name, dict[Profile, Delay]]

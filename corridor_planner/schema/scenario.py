@@ -6,10 +6,11 @@ the loader (:mod:`corridor_planner.bundle.corridor`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from corridor_planner import settings
@@ -54,14 +55,27 @@ else:
     Ids = list_of(Identifier, "ids")
 
 
+def plausible_datetime_error(value: dt.datetime) -> str | None:
+    """Return why a date-time lies outside ``settings.RANGES["date_year"]``, or None.
+
+    Years near 9999 overflow once a time zone or a wait is added, and no opening hours
+    or time zone rules are known for years before 1970.
+    """
+    years = settings.RANGES["date_year"]
+    if years.problem(value.year) is None:
+        return None
+    return f"must be in the years {years.low:g} to {years.high:g}, got {value.year}"
+
+
 def _depart(value: Any) -> Any:
-    """Read an ISO date-time, written as a TOML date-time or as a string."""
+    """Read an ISO date-time, written as a TOML date-time or as a string, in 1970-2100."""
     if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value)
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):
+            value = dt.datetime.fromisoformat(value)
     if isinstance(value, dt.datetime):
+        problem = plausible_datetime_error(value)
+        if problem:
+            raise PydanticCustomError("depart", "{problem}", {"problem": problem})
         return value
     raise PydanticCustomError("depart", "must be an ISO date-time such as 2026-01-15T08:00")
 
@@ -119,3 +133,27 @@ class ScenarioFile(FileModel):
     agreements: Ids = Field(default_factory=list)
     #: Facilities the public payer contracts under this scenario.
     contracts: Ids = Field(default_factory=list)
+
+    @field_validator("road_changes")
+    @classmethod
+    def _one_change_per_way(cls, changes: list[RoadChangeTable]) -> list[RoadChangeTable]:
+        """Refuse a way named by two road changes (closed in one, slowed in another)."""
+        seen: dict[str, int] = {}
+        for number, change in enumerate(changes):
+            for way in change.ways:
+                first = seen.setdefault(str(way), number)
+                if first == number:
+                    continue
+                other = changes[first]
+                what = (
+                    "closed in one and slowed in the other"
+                    if other.closed != change.closed
+                    else "changed twice"
+                )
+                raise PydanticCustomError(
+                    "road_changes",
+                    "way {way} is in [[road_changes]] #{first} and #{number}, {what}: "
+                    "give each way one change",
+                    {"way": str(way), "first": first, "number": number, "what": what},
+                )
+        return changes
