@@ -292,3 +292,15 @@ def test_schemas_refuse_unknown_keys_and_list_translations():
     corridor = json.loads((ROOT / "schemas" / "corridor.toml.schema.json").read_text())
     assert corridor["properties"]["snap_limit_m"]["exclusiveMinimum"] == 0
     assert corridor["properties"]["snap_limit_m"]["maximum"] == 100_000
+
+
+def test_names_keep_the_joiners_their_script_needs_and_refuse_overrides():
+    from corridor_planner.schema.base import FileModel, Name, check
+
+    class Named(FileModel):
+        name: Name
+
+    # "می‌خواهم"-style Persian/Urdu words need the zero-width non-joiner (U+200C)
+    assert check(Named, {"name": "ہسپتال\u200cشہر"}, "f")[1] == []
+    _, problems = check(Named, {"name": "Hospital\u202e1"}, "f")
+    assert [p.message for p in problems] == ["must not hold control characters (U+202E)"]

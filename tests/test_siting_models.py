@@ -468,9 +468,15 @@ class TestScoreSites:
         longest = (times.matrix(origins, nodes) / 60).min(axis=1).max()
         assert scores.result.objective == pytest.approx(longest)
 
-    def test_capacitated_pmedian(self, tiny_network):
+    def test_capacitated_pmedian(self, tiny_copy):
+        from corridor_planner import build_network, load_corridor
         from corridor_planner.analysis.scoring import score_sites
+        from tests.helpers import edit_feature
 
+        # Hospital D can serve 40 people (service_capacity, people; its capacity in patients a
+        # year is another quantity and never a siting limit)
+        edit_feature(tiny_copy, "facilities.geojson", "hosp_d", service_capacity={"emergency": 40})
+        tiny_network = build_network(load_corridor(tiny_copy))
         baseline = corridor_times(tiny_network, "baseline")
         scores = score_sites(
             baseline, "emergency", 60, 1, method="pmedian-capacitated", service_capacity=20_000
@@ -478,8 +484,21 @@ class TestScoreSites:
         # Hospital D takes 40: no settlement fits there whole, so Site B serves everyone
         assert scores.sites["served"].tolist() == [15_800]
         assert scores.result.extra["existing_served"] == {"hosp_d": 0.0}
+        assert scores.result.extra["uncapacitated_existing"] == []
         closed = corridor_times(tiny_network, "borders_closed")
         with pytest.raises(SitingError, match="infeasible"):
             score_sites(
                 closed, "emergency", 60, 1, method="pmedian-capacitated", service_capacity=20_000
             )
+
+    def test_capacitated_pmedian_never_reads_patients_a_year_as_people(self, tiny_network):
+        from corridor_planner.analysis.scoring import score_sites
+
+        # the shipped Hospital D gives capacity 40 patients a year and no service_capacity:
+        # it is not limited, and the result says so
+        baseline = corridor_times(tiny_network, "baseline")
+        scores = score_sites(
+            baseline, "emergency", 60, 1, method="pmedian-capacitated", service_capacity=20_000
+        )
+        assert scores.result.extra["uncapacitated_existing"] == ["hosp_d"]
+        assert scores.result.extra["existing_served"]["hosp_d"] > 40

@@ -21,7 +21,7 @@ from scipy.sparse import coo_array, csr_array, hstack
 
 from corridor_planner.analysis.siting import (
     CoverageProblem,
-    LocationProblem,
+    NearestSiteProblem,
     SitingResult,
     _solve_milp,
     _validate,
@@ -163,30 +163,13 @@ class BackupSetCovering(SetCovering):
 
 
 @dataclass
-class PCenter(LocationProblem):
+class PCenter(NearestSiteProblem):
     """p-center: ``k`` new sites minimising the longest trip to the nearest facility.
 
     Existing facilities are fixed. Demand points of weight 0 do not count. Points that
     neither an existing facility nor any candidate can reach are left out and reported in
     ``extra["unreachable"]`` and ``extra["unreachable_weight"]``.
     """
-
-    costs: np.ndarray
-    weights: np.ndarray
-    k: int
-    existing: np.ndarray
-
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        costs: np.ndarray,
-        weights: np.ndarray,
-        k: int = 1,
-        existing: np.ndarray | None = None,
-    ) -> Self:
-        """Build the problem (same arrays as :meth:`PMedian.from_cost_matrix`)."""
-        costs, weights, existing = _validate(costs, weights, k, existing)
-        return cls(costs, weights, int(k), existing)
 
     def _base(self) -> np.ndarray:
         if self.existing.shape[1]:

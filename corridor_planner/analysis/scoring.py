@@ -25,7 +25,7 @@ from corridor_planner.analysis.siting import (
     PMedian,
     SitingResult,
 )
-from corridor_planner.bundle.facilities import capacities, offers
+from corridor_planner.bundle.facilities import offers
 from corridor_planner.errors import InvalidArgumentError, NotFoundError, SitingError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.outputs import json_records
@@ -262,13 +262,7 @@ def _service_capacities(
     A candidate's ``capacity`` is patients a year (as a facility's), another quantity: it
     never stands in for the people a site can serve.
     """
-    values = np.array(
-        [
-            own.get(service, np.nan) if isinstance(own, dict) else np.nan
-            for own in candidates["service_capacity"]
-        ],
-        dtype=float,
-    )
+    values = _people_served(candidates, service)
     missing = [cid for cid, v in zip(candidates["id"], values, strict=True) if np.isnan(v)]
     if missing and default is None:
         raise SitingError(
@@ -290,6 +284,17 @@ def _site_costs(candidates: pd.DataFrame) -> np.ndarray:
     return values
 
 
+def _people_served(sites: pd.DataFrame, service: str) -> np.ndarray:
+    """Each site's ``service_capacity`` for ``service`` (people; NaN where not given)."""
+    return np.array(
+        [
+            own.get(service, np.nan) if isinstance(own, dict) else np.nan
+            for own in sites["service_capacity"]
+        ],
+        dtype=float,
+    )
+
+
 def _capacitated_pmedian(
     costs: np.ndarray,
     weights: np.ndarray,
@@ -299,8 +304,12 @@ def _capacitated_pmedian(
     existing: pd.DataFrame,
     service: str,
 ) -> SitingResult:
-    """Capacitated p-median; existing facilities without a capacity take any number."""
-    held, _ = capacities(existing, service, file="facilities.geojson")
+    """Capacitated p-median; existing facilities without a service capacity take any number.
+
+    An existing facility's limit is its ``service_capacity`` (people it can serve), never
+    its ``capacity`` (patients a year, another quantity).
+    """
+    held = _people_served(existing, service)
     open_ended = [fid for fid, v in zip(existing["id"], held, strict=True) if np.isnan(v)]
     problem = CapacitatedPMedian.from_cost_matrix(
         costs, weights, k, existing_costs, site_caps, np.where(np.isnan(held), np.inf, held)

@@ -424,8 +424,12 @@ class CapacitatedMaxCoverage(CoverageProblem):
 
 
 @dataclass
-class PMedian(LocationProblem):
-    """Minimise the weighted travel time to the nearest facility, with ``k`` new sites."""
+class NearestSiteProblem(LocationProblem):
+    """A model of ``k`` new sites judged by each point's nearest facility (p-median, p-center).
+
+    Holds the travel-time matrix to the candidates, the demand weights, ``k`` and the
+    times to the existing facilities, which stay open.
+    """
 
     costs: np.ndarray
     weights: np.ndarray
@@ -439,10 +443,15 @@ class PMedian(LocationProblem):
         weights: np.ndarray,
         k: int = 1,
         existing: np.ndarray | None = None,
-    ) -> PMedian:
+    ) -> Self:
         """Build the problem (same arrays as :meth:`CoverageProblem.from_cost_matrix`)."""
         costs, weights, existing = _validate(costs, weights, k, existing)
         return cls(costs, weights, int(k), existing)
+
+
+@dataclass
+class PMedian(NearestSiteProblem):
+    """Minimise the weighted travel time to the nearest facility, with ``k`` new sites."""
 
     def _solve(self) -> SitingResult:
         """Choose ``k`` sites minimising sum of weight x time to the nearest facility.

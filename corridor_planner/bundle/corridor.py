@@ -60,6 +60,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "accepts",
         "location_precision_m",
         "source",
+        "service_capacity",
     ),
     POSTS_FILE: (
         "id",

@@ -51,8 +51,12 @@ def _capacity_offered(
 def facility_problems(
     file: str, fid: str, facility: FacilityProperties, countries: Sequence[str]
 ) -> list[Problem]:
-    """Capacity only for services the facility offers."""
-    return _capacity_offered(file, fid, facility.capacity, facility.services)
+    """Capacity and service capacity only for services the facility offers."""
+    return _capacity_offered(file, fid, facility.capacity, facility.services) + (
+        _capacity_offered(
+            file, fid, facility.service_capacity, facility.services, "service_capacity"
+        )
+    )
 
 
 def candidate_problems(

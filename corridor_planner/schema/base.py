@@ -114,12 +114,21 @@ def _pattern_fields(model: type[BaseModel]) -> dict[str, str]:
 # values ----------------------------------------------------------------------------------
 
 
+#: Format characters that names in Persian, Urdu and other scripts need: the zero-width
+#: non-joiner and joiner, and the left-to-right and right-to-left marks. The embeddings,
+#: overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder what a reader sees and
+#: stay refused.
+WRITING_MARKS = frozenset("\u200c\u200d\u200e\u200f")
+
+
 def _control_characters(text: str) -> list[str]:
     """Control and bidirectional-override characters in ``text`` (newline and tab aside)."""
     return [
         f"U+{ord(c):04X}"
         for c in text
-        if c not in "\n\t" and unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"}
+        if c not in "\n\t"
+        and c not in WRITING_MARKS
+        and unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"}
     ]
 
 

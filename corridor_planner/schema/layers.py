@@ -210,6 +210,9 @@ class FacilityProperties(_Placed):
     #: Written by ``import``: ``{service: rule}`` for services guessed from tags or the name
     #: (an estimate; the rules are in SOURCES.md).
     services_estimated: dict[Service, Name] | None = None
+    #: ``{service: people}`` the facility can serve, for capacitated siting (people, not
+    #: the patients a year of ``capacity``); a planning figure, absent where unknown.
+    service_capacity: ServicePeople | None = None
 
 
 class ClearancePointProperties(FileModel):
