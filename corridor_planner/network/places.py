@@ -17,7 +17,12 @@ from shapely.geometry import Point
 from corridor_planner import settings, units
 from corridor_planner.errors import InvalidArgumentError, NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
-from corridor_planner.network.snapping import POINT_KINDS, Entry, RoadPoint
+from corridor_planner.network.snapping import (
+    POINT_KINDS,
+    Entry,
+    RoadPoint,
+    within_snap_limit,
+)
 
 _LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -140,7 +145,7 @@ def _place_at(network: CorridorNetwork, lat: float, lon: float, text: str) -> Pl
     point = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(corridor.crs).iloc[0]
     road_point = network.nearest_road_point(point.x, point.y)
     metres = road_point.distance_m if road_point is not None else float("inf")
-    if road_point is None or metres > corridor.snap_limit_m:
+    if road_point is None or not within_snap_limit(metres, corridor.snap_limit_m):
         raise NotFoundError(_too_far(network, text.strip(), metres))
     seconds = units.travel_seconds(metres, settings.ACCESS_SPEED_KPH)
     return Place(text.strip(), road_point=road_point, access_m=metres, access_s=seconds)

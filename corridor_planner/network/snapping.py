@@ -241,6 +241,15 @@ def _split_segment(
 # attaching points ------------------------------------------------------------------------
 
 
+def within_snap_limit(metres: float, snap_limit_m: float) -> bool:
+    """Tell whether a point this far from a road is attached to it (the one snap rule).
+
+    Used for the bundle's points (facilities, settlements, candidates) and for a
+    ``lat,lon`` a user names alike; the limit is the corridor's ``snap_limit_m``.
+    """
+    return bool(metres <= snap_limit_m)
+
+
 def snap_points(
     graph: nx.MultiDiGraph,
     tables: Iterable[tuple[str, gpd.GeoDataFrame]],
@@ -288,7 +297,7 @@ def snap_points(
                 "node": None,
                 "road_node": None,
                 "access_m": metres,
-                "snapped": bool(metres <= snap_limit_m),
+                "snapped": within_snap_limit(metres, snap_limit_m),
             }
             if row["snapped"]:
                 row["_foot"] = len(feet)
