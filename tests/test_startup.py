@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -59,11 +60,22 @@ def test_light_commands_import_no_heavy_package(args):
     assert sorted(modules.intersection(HEAVY)) == []
 
 
-def test_validate_imports_only_what_the_road_graph_needs():
-    code, modules = imported_by("validate", str(TINY))
+def test_validate_imports_only_what_the_road_graph_needs(tmp_path):
+    bundle = tmp_path / "tiny"
+    shutil.copytree(TINY, bundle, ignore=shutil.ignore_patterns(".cache"))
+    code, modules = imported_by("validate", str(bundle))
     assert code == 2  # the tiny corridor has a settlement far from any road, on purpose
-    assert "osmnx" in modules  # the road graph is built: the probe really ran validate
+    assert "osmnx" in modules  # the first run builds the road graph (and stores it)
     assert sorted(modules.intersection(HEAVY).difference(BUILT_BY_OSMNX)) == []
+
+
+def test_validate_of_a_prepared_bundle_imports_no_heavy_package(tmp_path):
+    bundle = tmp_path / "tiny"
+    shutil.copytree(TINY, bundle, ignore=shutil.ignore_patterns(".cache"))
+    assert imported_by("prepare", str(bundle))[0] == 0
+    code, modules = imported_by("validate", str(bundle))
+    assert code == 2  # the same answer, from the stored network
+    assert sorted(modules.intersection(HEAVY)) == []
 
 
 def test_corridor_planner_package_import_is_lazy():

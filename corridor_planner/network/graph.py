@@ -9,7 +9,6 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
-import osmnx as ox
 
 from corridor_planner.bundle.corridor import Corridor
 from corridor_planner.errors import DataError, Problem
@@ -202,6 +201,8 @@ def build_network(
         if problems:
             raise DataError(problems, corridor=corridor.id)
     with step(progress, f"projecting to {corridor.crs} and finding connected pieces", log):
+        import osmnx as ox  # on first build only: a prepared network loads without osmnx
+
         graph = ox.project_graph(graph, to_crs=corridor.crs)
         pieces = road_pieces(graph)
         pieces.kept_all = keep_all_pieces

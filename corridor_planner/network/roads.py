@@ -14,7 +14,6 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
-import osmnx as ox
 import pandas as pd
 from pyproj import Geod
 from shapely.geometry import LineString
@@ -66,6 +65,8 @@ def country_field(roads_format: str, country_column: str) -> str:
 
 @contextlib.contextmanager
 def _extra_way_tags(*tags: str) -> Iterator[None]:
+    import osmnx as ox  # on first build only: a prepared network loads without osmnx
+
     saved = list(ox.settings.useful_tags_way)
     ox.settings.useful_tags_way = saved + [t for t in tags if t not in saved]
     try:
@@ -89,6 +90,8 @@ def graph_from_osm_xml(path: Path) -> nx.MultiDiGraph:
         If the file is not well-formed OSM XML or holds no drivable roads.
 
     """
+    import osmnx as ox  # on first build only: a prepared network loads without osmnx
+
     try:
         moved = moved_duplicate_node(path)
         if moved:
