@@ -20,7 +20,8 @@ def tiny_path() -> Path:
 def tiny_copy(tmp_path: Path, tiny_path: Path) -> Path:
     """A writable copy of the tiny corridor, for tests that break it."""
     target = tmp_path / "tiny"
-    shutil.copytree(tiny_path, target)
+    # a prepared network another test stored there is not part of the bundle
+    shutil.copytree(tiny_path, target, ignore=shutil.ignore_patterns(".cache"))
     return target
 
 

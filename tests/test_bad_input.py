@@ -207,7 +207,7 @@ class TestHolesInTheModel:
 
     def test_points_left_out_are_said(self, tiny_path):
         result = run("access", tiny_path, "--service", "emergency", "--format", "json")
-        left_out = json.loads(result.output)["left_out"]
+        left_out = json.loads(result.stdout)["left_out"]
         assert left_out["points"] == 1 and left_out["population"] == 300
         assert left_out["names"] == ["Faraway"]
         text = run("access", tiny_path, "--service", "emergency").output
@@ -239,7 +239,7 @@ class TestOrdinaryMistakes:
                 "json",
             )
             assert result.exit_code == 0, result.output
-            return json.loads(result.output)["minutes"]
+            return json.loads(result.stdout)["minutes"]
 
         assert minutes("2027-06-18T21:00") == pytest.approx(139.5, abs=0.2)
         assert minutes("2027-06-18T16:00+00:00") == pytest.approx(139.5, abs=0.2)
