@@ -74,7 +74,7 @@ def brief_map(network: CorridorNetwork, steps: FirstSteps | None) -> dict[str, A
     ]
     posts = [_xy(project, p.x, p.y) for p in corridor.posts_gdf.geometry]
     site = _best_site_point(network, steps, project)
-    named = _named(people, steps)
+    named = [*_endpoints(people, project), *_named(people, steps)]
     extra = {site["name"]: (site["x"], site["y"])} if site else {}
     labels = _labels(project, people, named, extra)
     return {
@@ -129,6 +129,14 @@ def _best_site_point(
     if not (0 <= x <= WIDTH and 0 <= y <= HEIGHT):
         return None  # a candidate beyond the settlements' box: named, not drawn
     return {"x": round(x, 1), "y": round(y, 1), "name": steps.best_site["name"]}
+
+
+def _endpoints(people: Any, project: Any) -> list[str]:
+    """The two settlements at the ends of the corridor's longer side (its endpoints)."""
+    points = np.array([project(p.x, p.y) for p in people.geometry])
+    axis = int(np.ptp(points[:, 1]) > np.ptp(points[:, 0]))
+    names = people["name"].tolist()
+    return [names[int(points[:, axis].argmin())], names[int(points[:, axis].argmax())]]
 
 
 def _named(people: Any, steps: FirstSteps | None) -> list[str]:
