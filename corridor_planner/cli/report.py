@@ -46,6 +46,17 @@ from corridor_planner.extras import require
     show_default=True,
     help="Language of the HTML or PDF report (numbers and dates follow it).",
 )
+@click.option(
+    "--brief",
+    is_flag=True,
+    help="Write the two-page brief (.html or .pdf; default: reports/CORRIDOR_brief.html).",
+)
+@click.option(
+    "--annex",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where the report's tables go (.html or .pdf; default: beside it, NAME_annex).",
+)
 @out_option("Output file, .html, .pdf or .md (default: reports/CORRIDOR.html).")
 @friendly_errors
 def command(
@@ -55,6 +66,8 @@ def command(
     profile: str,
     sweep_table: Path | None,
     lang: str,
+    brief: bool,
+    annex: Path | None,
     out: Path | None,
 ) -> None:
     """Write the ministry report: a summary page per country, charts, tables, sources.
@@ -75,10 +88,12 @@ def command(
     from corridor_planner.render import report
 
     loaded = load_corridor(corridor)
-    path = out or report.default_report_path(loaded.id, lang)
-    if path.suffix.lower() == ".pdf":
+    path = out or report.default_report_path(loaded.id, lang, brief=brief)
+    if path.suffix.lower() == ".pdf" or (annex and annex.suffix.lower() == ".pdf"):
         require("pdf", "corridor-planner report --out FILE.pdf")
-    kind = report.check_report_path(path, lang)  # fail before the work, not after
+    kind = report.check_report_path(path, lang, brief=brief)  # fail before the work
+    if annex is not None and not brief and kind != ".md":
+        report.check_report_path(annex, lang, brief=True)
     with steps("report", 3 if kind == ".pdf" else 2) as advance:
         network = build_network(loaded)
         advance()
@@ -89,7 +104,12 @@ def command(
         )
         data = report.build_report(network, scenarios, specialties or None, profile=profile)
         advance()
-        report.write_report(data, path, lang)
+        if brief:
+            report.write_brief(data, path, lang)
+        else:
+            report.write_report(data, path, lang, annex)
         if kind == ".pdf":
             advance()
     click.echo(f"wrote {path}")
+    if not brief and kind != ".md":
+        click.echo(f"wrote {annex or report.default_annex_path(path)}")

@@ -132,7 +132,7 @@ def _best_site_point(
 
 
 def _endpoints(people: Any, project: Any) -> list[str]:
-    """The two settlements at the ends of the corridor's longer side (its endpoints)."""
+    """Name the two settlements at the ends of the corridor's longer side (its endpoints)."""
     points = np.array([project(p.x, p.y) for p in people.geometry])
     axis = int(np.ptp(points[:, 1]) > np.ptp(points[:, 0]))
     names = people["name"].tolist()

@@ -593,7 +593,7 @@ def check_report_path(path: Path, lang: str = "en", *, brief: bool = False) -> s
     """
     kind = path.suffix.lower()
     if brief and kind not in BRIEF_SUFFIXES:
-        raise CorridorPlannerError(f"cannot write {path}: the brief is .html or .pdf")
+        raise CorridorPlannerError(f"cannot write {path}: the brief and the annex are .html or .pdf")
     if kind not in REPORT_SUFFIXES:
         raise CorridorPlannerError(f"cannot write {path}: the report is .html, .pdf or .md")
     if kind == ".md" and lang != "en":
