@@ -51,6 +51,22 @@ class TestSummary:
         # Faraway (300 people) is beyond the snap limit: said, not silently counted
         assert kz.uncertainty["settlements_left_out"] == 1
 
+    def test_first_steps_known_answers(self, tiny, tiny_network):
+        from corridor_planner.analysis.summary import first_steps
+
+        baseline = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+        closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
+        steps = first_steps(baseline, closed, [])
+        assert steps.threshold == 60
+        # Site B: nobody new within the hour (all are), 10,800 within 30 min, said why
+        assert steps.best_site["name"] == "Site B" and steps.best_site["threshold"] == 30
+        assert steps.best_site["reason"] == "none_within_hour"
+        # closing post P: Town A and Borderville lose the hour, and care altogether
+        assert [c["name"] for c in steps.closing] == ["Town A", "Borderville"]
+        assert all(c["closed"] is None and c["loses_hour"] for c in steps.closing)
+        assert steps.lose_hour == steps.lose_care == 10_800
+        assert steps.failing is None  # no referral analysis given
+
     def test_places_in_need_when_borders_close(self, tiny, tiny_network):
         closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
         (kz, _) = country_summaries(closed, None, [])

@@ -158,7 +158,9 @@ def first_steps(
                 dict(s, reason="none_within_hour") for s in _site_ranking(reference, shortest)
             ]
         best = ranking[0] if ranking else None
-    closing, lose_hour, lose_care = [], None, 0
+    closing: list[dict[str, Any]] = []
+    lose_hour: int | None = None
+    lose_care = 0
     reached: dict[str, bool] = {}
     if SUMMARY_SERVICE in offered:
         now = nearest_facility_times(reference, SUMMARY_SERVICE)

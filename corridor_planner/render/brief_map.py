@@ -75,7 +75,7 @@ def brief_map(network: CorridorNetwork, steps: FirstSteps | None) -> dict[str, A
     posts = [_xy(project, p.x, p.y) for p in corridor.posts_gdf.geometry]
     site = _best_site_point(network, steps, project)
     named = [*_endpoints(people, project), *_named(people, steps)]
-    extra = {site["name"]: (site["x"], site["y"])} if site else {}
+    extra = {str(site["name"]): (site["x"], site["y"])} if site else {}
     labels = _labels(project, people, named, extra)
     return {
         "width": WIDTH,
@@ -117,7 +117,7 @@ def _within_hour(steps: FirstSteps | None) -> dict[str, bool]:
 
 def _best_site_point(
     network: CorridorNetwork, steps: FirstSteps | None, project: Any
-) -> dict[str, float] | None:
+) -> dict[str, Any] | None:
     if steps is None or steps.best_site is None:
         return None
     candidates = network.corridor.candidates

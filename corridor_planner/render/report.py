@@ -442,6 +442,7 @@ def template_environment(autoescape: bool, lang: str = "en") -> jinja2.Environme
         SCENARIO_TITLES.get(str(name), str(name).replace("_", " "))
     )
     env.filters["reliability"] = lambda text: reliability(str(text), gettext.gettext)
+    env.filters["prose"] = without_options
     env.filters["bdi"] = isolate if autoescape else (lambda value: value)
     env.globals["figure"] = lambda f: figure(f, formats, lang, gettext.gettext)
     env.globals["threshold_min"] = SUMMARY_THRESHOLD_MIN
@@ -452,6 +453,26 @@ def heading(text: Any) -> str:
     """Capitalise the first letter only: ``MDR-TB`` stays, ``МЛУ-ТБ`` is not ``Млу-тб``."""
     value = str(text)
     return value[:1].upper() + value[1:]
+
+
+_OPTION = re.compile(r"--[a-z]")
+
+
+def without_options(text: Any) -> str:
+    """Drop the clauses of a data text that name a command-line option (``--depart``).
+
+    A report is read by people who never see the command line; a scenario's description
+    written for its users ("no departure time unless --depart is given") loses that clause.
+    """
+    value = str(text)
+    if not _OPTION.search(value):
+        return value
+    stripped = value.rstrip()
+    end = stripped[-1] if stripped[-1:] in (".", "۔") else ""
+    parts = re.split(r"\s*([;؛])\s*", stripped.rstrip(".۔"))
+    kept = [clause for clause in parts[0::2] if not _OPTION.search(clause)]
+    separator = (parts[1] if len(parts) > 1 else ";") + " "
+    return separator.join(kept) + end
 
 
 def isolate(value: Any) -> markupsafe.Markup:
@@ -593,7 +614,9 @@ def check_report_path(path: Path, lang: str = "en", *, brief: bool = False) -> s
     """
     kind = path.suffix.lower()
     if brief and kind not in BRIEF_SUFFIXES:
-        raise CorridorPlannerError(f"cannot write {path}: the brief and the annex are .html or .pdf")
+        raise CorridorPlannerError(
+            f"cannot write {path}: the brief and the annex are .html or .pdf"
+        )
     if kind not in REPORT_SUFFIXES:
         raise CorridorPlannerError(f"cannot write {path}: the report is .html, .pdf or .md")
     if kind == ".md" and lang != "en":
