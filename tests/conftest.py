@@ -48,3 +48,14 @@ def cpec() -> CorridorNetwork:
 @pytest.fixture(scope="session")
 def gwadar() -> CorridorNetwork:
     return build_network(load_corridor("cpec_gwadar"))
+
+
+@pytest.fixture(scope="session")
+def bundled_reports(almaty_bishkek, cpec, gwadar):
+    """The report data of every bundled corridor, with its default scenarios."""
+    from corridor_planner.render.report import build_report, default_scenarios
+
+    return {
+        n.corridor.id: (n, build_report(n, default_scenarios(n.corridor)))
+        for n in (almaty_bishkek, cpec, gwadar)
+    }

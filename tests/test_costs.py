@@ -69,7 +69,7 @@ def test_exposure_counts_people_by_what_they_pay():
         "charged": 1000,
         "free": 0,
         "unknown": 0,
-        "charges": ["1,090 KGS"],
+        "charges": [(1090.0, "KGS")],  # amount and currency: the report formats them
     }
     assert rows["foreign_uninsured"]["unknown"] == 50
 

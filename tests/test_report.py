@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import html
+import re
 import shutil
 from pathlib import Path
 
@@ -8,9 +9,12 @@ import pytest
 
 from corridor_planner.bundle.corridor import load_corridor
 from corridor_planner.network.graph import build_network
+from corridor_planner.render.i18n import Formats
 from corridor_planner.render.report import (
     build_report,
     markdown_escape,
+    render_annex_html,
+    render_brief_html,
     render_html,
     render_markdown,
 )
@@ -120,3 +124,97 @@ def test_report_follows_tajik_migrants_home(almaty_bishkek):
     evil = dict(tajik, beyond_corridor=[dict(tajik["beyond_corridor"][0], name="<b>x</b>")])
     page = render_html(replace(data, continuity=[evil]))
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def _text(page: str) -> str:
+    """The words of a page: no style sheet, no tags."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_service_names_keep_their_capitals(almaty_bishkek):
+    corridor = almaty_bishkek.corridor
+    data = build_report(almaty_bishkek, [corridor.scenario("baseline")], ["tb_mdr"])
+    page = render_html(data, "ru")
+    assert "МЛУ-ТБ" in page and "Млу-тб" not in page  # no title-casing of a service id
+    assert "MDR-TB" in render_html(data)
+
+
+def test_charges_and_fares_in_the_locale_format(bundled_reports):
+    network, data = bundled_reports["almaty_bishkek"]
+    charge = max(network.corridor.costs.charges, key=lambda c: c.amount)
+    assert charge.amount >= 1000
+    annex = render_annex_html(data, "ru")
+    assert f"{Formats('ru').number(charge.amount)} {charge.currency}" in annex  # 8 400 KGS
+    assert f"{charge.amount:,.0f} {charge.currency}" not in annex  # not 8,400 KGS
+    assert f"{charge.amount:,.0f} {charge.currency}" in render_annex_html(data, "en")
+
+
+def test_the_annex_holds_the_tables_with_the_same_numbers(bundled_reports):
+    _, data = bundled_reports["almaty_bishkek"]
+    report = render_html(data, "en", annex="almaty_bishkek_annex.html")
+    annex = render_annex_html(data, "en")
+    assert "almaty_bishkek_annex.html" in report
+    for heading in ("Border posts", "Sources of the charges and fares", "Receiving facility"):
+        assert heading not in report and heading in annex
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", annex)
+    words = {html.unescape(re.sub(r"<[^>]+>", "", c)) for c in cells}
+    number = Formats("en").number
+    for service, rows in data.coverage.items():
+        for row in rows:
+            if row["population"] > 0:
+                assert number(row["covered"]) in words, (service, row)
+    for section in data.specialties:
+        for p in section.analysis.pathways:
+            assert p.origin in words and number(p.minutes) in words
+    for post in data.posts:
+        assert post["name"] in words
+    # the tables are the ones the report held before: render them inline and compare
+    inline = render_html(data, "en")
+    inline_cells = re.findall(r"<td[^>]*>.*?</td>", inline)
+    report_cells = re.findall(r"<td[^>]*>.*?</td>", report)
+    assert sorted(inline_cells) == sorted(report_cells + re.findall(r"<td[^>]*>.*?</td>", annex))
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "ur"])
+def test_no_report_refers_to_a_command_line(bundled_reports, lang):
+    for corridor_id, (_, data) in bundled_reports.items():
+        for page in (
+            render_brief_html(data, lang),
+            render_html(data, lang, annex="a.html"),
+            render_annex_html(data, lang),
+        ):
+            text = _text(page)
+            for word in ("command", "CLI", "corridor-planner", " --", "--depart"):
+                assert word not in text, (corridor_id, lang, word)
+
+
+#: Words a translated brief may keep in Latin letters: the names of places, sites and posts
+#: that have no translation in the bundles, and nothing else.
+def _brief_names(corridor) -> set[str]:
+    names = {corridor.name}
+    for table in (corridor.facilities, corridor.population, corridor.candidates):
+        names |= set(table["name"])
+    return names | {post.name for post in corridor.posts.values()}
+
+
+@pytest.mark.parametrize("lang", ["ru", "ur"])
+def test_translated_brief_has_no_latin_words_beyond_names(bundled_reports, lang):
+    for corridor_id, (network, data) in bundled_reports.items():
+        text = _text(render_brief_html(data, lang))
+        for name in sorted(_brief_names(network.corridor), key=len, reverse=True):
+            text = text.replace(name, " ")
+        latin = set(re.findall(r"[A-Za-z]{2,}", text))
+        assert latin == set(), (corridor_id, lang, latin)
+
+
+def test_brief_leads_with_what_to_do_first(bundled_reports):
+    _, data = bundled_reports["almaty_bishkek"]
+    page = render_brief_html(data, "en")
+    steps = data.first_steps
+    assert steps is not None and steps.best_site is not None
+    assert page.index("What to do first") < page.index("Summary by country")
+    assert steps.best_site["name"] in page and "<svg" in page and "http" not in page
+    # the full report opens with the same first steps, not with a caveat
+    report = render_html(data, "en", annex="a.html")
+    assert report.index("What to do first") < report.index("What these data cannot support")

@@ -90,6 +90,148 @@ def country_summaries(
     return summaries
 
 
+@dataclass
+class FirstSteps:
+    """What a corridor should do first: the brief's first page, at the summary's hour.
+
+    Attributes
+    ----------
+    threshold : float
+        The minutes every figure counts (the summary's hour).
+    best_site : dict or None
+        The candidate that alone brings most people within the hour of emergency care
+        (``name``, ``country``, ``newly_covered``, ``border_community``, ``threshold``,
+        ``reason``: ``"none_within_hour"`` when judged at the shortest threshold because no
+        candidate brings anyone new within the hour).
+    closing : list of dict
+        Settlements whose emergency care is farther when borders close, the most affected
+        first: ``name``, ``country``, ``population``, ``minutes`` (open), ``closed``
+        (minutes closed, ``None``: care lost), ``loses_hour``.
+    lose_hour : int or None
+        People within the hour only while borders are open (``None``: no closed scenario).
+    lose_care : int
+        People who can reach no emergency care at all when borders close.
+    failing : dict or None
+        The referral pathway that fails most people in the reference scenario:
+        ``specialty``, ``kind``, ``facts``, ``people``, ``places`` (names).
+    reached : dict
+        Settlement id -> within the hour of emergency care in the reference scenario.
+    """
+
+    threshold: float
+    best_site: dict[str, Any] | None
+    closing: list[dict[str, Any]]
+    lose_hour: int | None
+    lose_care: int
+    failing: dict[str, Any] | None
+    reached: dict[str, bool] = field(default_factory=dict)
+
+
+#: Settlements the brief names among those that lose most when borders close.
+CLOSING_SHOWN = 5
+
+
+def first_steps(
+    reference: CorridorTravelTimes,
+    closed: CorridorTravelTimes | None,
+    analyses: Sequence[ReferralAnalysis],
+) -> FirstSteps:
+    """Find what to do first in a corridor: the next site, who to protect, what to fix.
+
+    Parameters
+    ----------
+    reference : CorridorTravelTimes
+        Travel times of the reference scenario.
+    closed : CorridorTravelTimes, optional
+        Travel times with borders closed.
+    analyses : sequence of ReferralAnalysis
+        Referral analyses of the reference scenario, one per specialty.
+    """
+    corridor = reference.network.corridor
+    offered = {s for services in corridor.facilities["services"] for s in services}
+    best = None
+    if SUMMARY_SERVICE in offered:
+        ranking = _site_ranking(reference, SUMMARY_THRESHOLD_MIN)
+        shortest = min(corridor.thresholds_min)
+        if not ranking and shortest < SUMMARY_THRESHOLD_MIN:
+            ranking = [
+                dict(s, reason="none_within_hour") for s in _site_ranking(reference, shortest)
+            ]
+        best = ranking[0] if ranking else None
+    closing: list[dict[str, Any]] = []
+    lose_hour: int | None = None
+    lose_care = 0
+    reached: dict[str, bool] = {}
+    if SUMMARY_SERVICE in offered:
+        now = nearest_facility_times(reference, SUMMARY_SERVICE)
+        reached = dict(zip(now["id"], _within_hour(now).tolist(), strict=True))
+        if closed is not None:
+            shut = nearest_facility_times(closed, SUMMARY_SERVICE)
+            closing, lose_hour, lose_care = _closing(now, shut)
+    people = dict(zip(corridor.population["id"], corridor.population["population"], strict=True))
+    return FirstSteps(
+        threshold=SUMMARY_THRESHOLD_MIN,
+        best_site=best,
+        closing=closing[:CLOSING_SHOWN],
+        lose_hour=lose_hour,
+        lose_care=lose_care,
+        failing=_most_failing(analyses, people),
+        reached=reached,
+    )
+
+
+def _closing(now: pd.DataFrame, shut: pd.DataFrame) -> tuple[list[dict[str, Any]], int, int]:
+    """Settlements farther from emergency care with borders closed; people losing the hour."""
+    merged = now.merge(shut[["id", "minutes"]], on="id", suffixes=("", "_closed"))
+    before = merged["minutes"].to_numpy(dtype=float)
+    after = merged["minutes_closed"].to_numpy(dtype=float)
+    worse = np.isfinite(before) & ~(after - before < 1)
+    loses_hour = within(merged["minutes"], SUMMARY_THRESHOLD_MIN) & ~within(
+        merged["minutes_closed"], SUMMARY_THRESHOLD_MIN
+    )
+    care_lost = np.isfinite(before) & ~np.isfinite(after)
+    rows = [
+        {
+            "name": row.name,
+            "country": row.country,
+            "population": int(row.population),
+            "minutes": float(row.minutes),
+            "closed": float(row.minutes_closed) if np.isfinite(row.minutes_closed) else None,
+            "loses_hour": bool(hour),
+        }
+        for row, hour, bad in zip(merged.itertuples(), loses_hour, worse, strict=True)
+        if bad
+    ]
+    rows.sort(key=lambda r: (r["closed"] is not None, not r["loses_hour"], -r["population"]))
+    people = merged["population"].to_numpy(dtype=float)
+    return rows, int(people[loses_hour].sum()), int(people[care_lost].sum())
+
+
+def _most_failing(
+    analyses: Sequence[ReferralAnalysis], people: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Find the specialty and reason that leave most people without any referral pathway."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for analysis in analyses:
+        for refusal in analysis.refusals:
+            key = (analysis.specialty, refusal.kind, repr(sorted(refusal.facts.items())))
+            group = groups.setdefault(
+                key,
+                {
+                    "specialty": analysis.specialty,
+                    "kind": refusal.kind,
+                    "facts": refusal.facts,
+                    "people": 0,
+                    "places": [],
+                },
+            )
+            group["people"] += int(people.get(refusal.origin_id, 0))
+            group["places"].append(refusal.origin)
+    if not groups:
+        return None
+    return max(groups.values(), key=lambda g: (g["people"], len(g["places"])))
+
+
 def _in_country(times: pd.DataFrame, country: str) -> pd.DataFrame:
     return times[times["country"] == country]
 
@@ -165,26 +307,45 @@ def _abroad_total(
 def _best_sites(times: CorridorTravelTimes) -> dict[str, dict[str, Any]]:
     """Best candidate per country for emergency care, each judged alone (coverage gain).
 
-    Judged at the corridor's shortest threshold, where new sites make a difference.
+    Judged at the summary's hour, the threshold of every other number of the page. Where no
+    candidate of a country brings anyone new within the hour (those it reaches are already
+    within it), the site is judged at the corridor's shortest threshold instead, and the
+    entry says so (``reason``: ``"none_within_hour"``).
     """
+    at_hour = _site_ranking(times, SUMMARY_THRESHOLD_MIN)
+    shortest = min(times.network.corridor.thresholds_min)
+    best: dict[str, dict[str, Any]] = {}
+    for site in at_hour:
+        best.setdefault(site["country"], site)
+    if shortest < SUMMARY_THRESHOLD_MIN and set(best) != set(times.network.corridor.countries):
+        for site in _site_ranking(times, shortest):
+            if site["country"] not in best:
+                best[site["country"]] = dict(site, reason="none_within_hour")
+    return best
+
+
+def _site_ranking(times: CorridorTravelTimes, threshold: float) -> list[dict[str, Any]]:
+    """Candidates that bring someone new within ``threshold`` of emergency care, best first."""
     candidates = candidates_for(times.network, SUMMARY_SERVICE)
     if candidates.empty:
-        return {}
-    threshold = min(times.network.corridor.thresholds_min)
+        return []
     try:
         scores = score_sites(times, SUMMARY_SERVICE, threshold, len(candidates), method="gain")
     except SitingError:
-        return {}
-    best: dict[str, dict[str, Any]] = {}
-    for row in scores.sites.sort_values("rank").itertuples():
-        if row.country not in best and int(row.newly_covered) > 0:
-            best[row.country] = {
-                "name": row.name,
-                "newly_covered": int(row.newly_covered),
-                "border_community": int(row.newly_covered_border_community),
-                "threshold": threshold,
-            }
-    return best
+        return []
+    return [
+        {
+            "name": row.name,
+            "id": row.id,
+            "country": row.country,
+            "newly_covered": int(row.newly_covered),
+            "border_community": int(row.newly_covered_border_community),
+            "threshold": threshold,
+            "reason": "",
+        }
+        for row in scores.sites.sort_values("rank").itertuples()
+        if int(row.newly_covered) > 0
+    ]
 
 
 def _uncertainty(network: Any, country: str) -> dict[str, Any]:

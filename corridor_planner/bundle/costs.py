@@ -250,7 +250,7 @@ def exposure_by_group(costs: Sequence[PathwayCost], people: dict[str, int]) -> l
     list of dict
         ``group``, ``people``, ``charged`` (people with a known charge above zero),
         ``free`` (a known charge of zero), ``unknown`` (no sourced charge) and ``charges``
-        (the distinct ``amount currency`` texts).
+        (the distinct ``(amount, currency)`` pairs, sorted).
     """
     seen: set[str] = set()
     groups: dict[str, dict[str, Any]] = {}
@@ -275,7 +275,7 @@ def exposure_by_group(costs: Sequence[PathwayCost], people: dict[str, int]) -> l
             row["unknown"] += n
         elif cost.care > 0:
             row["charged"] += n
-            row["charges"].add(f"{cost.care:,.0f} {cost.care_currency}")
+            row["charges"].add((float(cost.care), cost.care_currency))
         else:
             row["free"] += n
     return [dict(r, charges=sorted(r["charges"])) for r in groups.values()]

@@ -51,6 +51,17 @@ from corridor_planner.extras import require
     help="Language of the HTML or PDF report (numbers and dates follow it).",
 )
 @KEEP_ALL_PIECES_OPTION
+@click.option(
+    "--brief",
+    is_flag=True,
+    help="Write the two-page brief (.html or .pdf; default: reports/CORRIDOR_brief.html).",
+)
+@click.option(
+    "--annex",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where the report's tables go (.html or .pdf; default: beside it, NAME_annex).",
+)
 @out_option("Output file, .html, .pdf or .md (default: reports/CORRIDOR.html).")
 @friendly_errors
 def command(
@@ -61,6 +72,8 @@ def command(
     sweep_table: Path | None,
     lang: str,
     keep_all_pieces: bool,
+    brief: bool,
+    annex: Path | None,
     out: Path | None,
 ) -> None:
     """Write the ministry report: a summary page per country, charts, tables, sources.
@@ -83,11 +96,15 @@ def command(
 
     refuse_bundle_output(out, corridor)
     loaded = load_corridor(corridor)
-    path = out or report.default_report_path(loaded.id, lang)
+    path = out or report.default_report_path(loaded.id, lang, brief=brief)
     refuse_bundle_output(path, corridor)
-    if path.suffix.lower() == ".pdf":
+    if annex is not None:
+        refuse_bundle_output(annex, corridor)
+    if path.suffix.lower() == ".pdf" or (annex and annex.suffix.lower() == ".pdf"):
         require("pdf", "corridor-planner report --out FILE.pdf")
-    kind = report.check_report_path(path, lang)  # fail before the work, not after
+    kind = report.check_report_path(path, lang, brief=brief)  # fail before the work
+    if annex is not None and not brief and kind != ".md":
+        report.check_report_path(annex, lang, brief=True)
     with steps("report", 3 if kind == ".pdf" else 2) as advance:
         network = network_of(loaded, keep_all_pieces)
         advance()
@@ -98,7 +115,12 @@ def command(
         )
         data = report.build_report(network, scenarios, specialties or None, profile=profile)
         advance()
-        report.write_report(data, path, lang)
+        if brief:
+            report.write_brief(data, path, lang)
+        else:
+            report.write_report(data, path, lang, annex)
         if kind == ".pdf":
             advance()
     say(f"wrote {path}")
+    if not brief and kind != ".md":
+        say(f"wrote {annex or report.default_annex_path(path)}")

@@ -97,3 +97,15 @@ class Formats:
         else:
             day = value
         return str(dates.format_date(day, format="long", locale=self.locale))
+
+
+#: Country names where the locale's own differs from the name the country uses itself.
+COUNTRY_NAMES = {("ru", "KG"): "Кыргызстан"}
+
+
+def country_name(code: str, lang: str) -> str:
+    """Name a country (ISO 3166 alpha-2 code) in a language; the code itself when unknown."""
+    check_language(lang)
+    if (lang, code) in COUNTRY_NAMES:
+        return COUNTRY_NAMES[(lang, code)]
+    return str(Locale.parse(lang).territories.get(code.upper(), code))

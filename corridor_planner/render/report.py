@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import numpy as np
 import pandas as pd
 
@@ -17,7 +19,13 @@ from corridor_planner.analysis import access, referral
 from corridor_planner.analysis.access import nearest_facility_times
 from corridor_planner.analysis.continuity import continuity_summary
 from corridor_planner.analysis.coverage import standards_for
-from corridor_planner.analysis.summary import CountrySummary, country_summaries
+from corridor_planner.analysis.summary import (
+    SUMMARY_THRESHOLD_MIN,
+    CountrySummary,
+    FirstSteps,
+    country_summaries,
+    first_steps,
+)
 from corridor_planner.bundle.corridor import Corridor
 from corridor_planner.bundle.costs import exposure_by_group
 from corridor_planner.bundle.cover_rules import Patient
@@ -26,7 +34,8 @@ from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.outputs import file_stem, json_records, write_bytes, write_text
-from corridor_planner.render.i18n import RIGHT_TO_LEFT, Formats, translations
+from corridor_planner.render.brief_map import brief_map
+from corridor_planner.render.i18n import RIGHT_TO_LEFT, Formats, country_name, translations
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import DEFAULT_PROFILE, HEADLINE_THRESHOLD_MIN
 from corridor_planner.translatable import N_
@@ -69,8 +78,10 @@ class ReportData:
     minutes_lost: list[dict[str, Any]] = field(default_factory=list)
     closed_name: str = ""
     out_of_pocket: list[dict[str, Any]] = field(default_factory=list)
-    cost_sources: list[dict[str, str]] = field(default_factory=list)
+    cost_sources: list[dict[str, Any]] = field(default_factory=list)
     continuity: list[dict[str, Any]] = field(default_factory=list)
+    first_steps: FirstSteps | None = None
+    map: dict[str, Any] = field(default_factory=dict)
 
 
 #: Scenarios the report compares when the user names none (those the bundle has).
@@ -154,6 +165,7 @@ def build_report(
             )
         )
     closed_times = times[closed.name] if closed is not None else None
+    steps = first_steps(times[reference.name], closed_times, [s.analysis for s in sections])
     return ReportData(
         corridor={
             "id": corridor.id,
@@ -191,6 +203,8 @@ def build_report(
         out_of_pocket=list(corridor.costs.exposure),
         cost_sources=_cost_sources(corridor),
         continuity=continuity_summary(times[reference.name]),
+        first_steps=steps,
+        map=brief_map(network, steps),
     )
 
 
@@ -206,15 +220,20 @@ def _refusal_groups(refusals: Sequence[referral.Refusal]) -> list[dict[str, Any]
     return list(groups.values())
 
 
-def _cost_sources(corridor: Corridor) -> list[dict[str, str]]:
+def _cost_sources(corridor: Corridor) -> list[dict[str, Any]]:
     """Every charge and fare of the bundle with what it is, its source and confidence."""
-    figures: list[tuple[str, Any]] = [
-        (f"{c.country}: {c.amount:,.0f} {c.currency}", c) for c in corridor.costs.charges
+    figures: list[tuple[dict[str, Any], Any]] = [
+        ({"country": c.country, "amount": c.amount, "currency": c.currency, "per_km": False}, c)
+        for c in corridor.costs.charges
     ]
-    figures += [(f"{f.country}: {f.per_km:g} {f.currency}/km", f) for f in corridor.costs.fares]
+    figures += [
+        ({"country": f.country, "amount": f.per_km, "currency": f.currency, "per_km": True}, f)
+        for f in corridor.costs.fares
+    ]
     return [
         {
-            "figure": figure + (f", {entry.year}" if entry.year else ""),
+            **figure,
+            "year": entry.year or "",
             "what": entry.what,
             "source": entry.source,
             "confidence": entry.confidence,
@@ -265,7 +284,8 @@ def _minutes_lost(
             continue
         rows.append(
             {
-                "name": f"{row['name']} ({row['country']})",
+                "settlement": row["name"],
+                "country": row["country"],
                 "lost": now - was,
                 "care_lost": not np.isfinite(now),
             }
@@ -281,7 +301,7 @@ def _minutes_lost(
 def _capacity_use(analysis: referral.ReferralAnalysis) -> list[dict[str, Any]]:
     """Patients assigned to each receiving facility (those receiving any)."""
     return [
-        {"facility": f"{c['facility']} ({c['country']})", "assigned": c["assigned"]}
+        {"name": c["facility"], "country": c["country"], "assigned": c["assigned"]}
         for c in analysis.capacity
         if c["assigned"] > 0
     ]
@@ -347,6 +367,10 @@ def _posts(network: CorridorNetwork) -> list[dict[str, Any]]:
             "citizen_minutes": ", ".join(
                 f"{d}: {v.get('citizen', '-')}" for d, v in sorted(post.delay_minutes.items())
             ),
+            "country_codes": list(post.countries),
+            "citizen_delays": [
+                (d, v.get("citizen", "–")) for d, v in sorted(post.delay_minutes.items())
+            ],
         }
         for post in network.corridor.posts.values()
     ]
@@ -412,7 +436,66 @@ def template_environment(autoescape: bool, lang: str = "en") -> jinja2.Environme
     env.filters["num"] = lambda v, d=0: formats.number(v, d)
     env.filters["date"] = formats.date
     env.filters["md"] = markdown_escape
+    env.filters["heading"] = heading
+    env.filters["country"] = lambda code: country_name(str(code), lang)
+    env.filters["scenario"] = lambda name: gettext.gettext(
+        SCENARIO_TITLES.get(str(name), str(name).replace("_", " "))
+    )
+    env.filters["reliability"] = lambda text: reliability(str(text), gettext.gettext)
+    env.filters["prose"] = without_options
+    env.filters["bdi"] = isolate if autoescape else (lambda value: value)
+    env.globals["figure"] = lambda f: figure(f, formats, lang, gettext.gettext)
+    env.globals["threshold_min"] = SUMMARY_THRESHOLD_MIN
     return env
+
+
+def heading(text: Any) -> str:
+    """Capitalise the first letter only: ``MDR-TB`` stays, ``МЛУ-ТБ`` is not ``Млу-тб``."""
+    value = str(text)
+    return value[:1].upper() + value[1:]
+
+
+_OPTION = re.compile(r"--[a-z]")
+
+
+def without_options(text: Any) -> str:
+    """Drop the clauses of a data text that name a command-line option (``--depart``).
+
+    A report is read by people who never see the command line; a scenario's description
+    written for its users ("no departure time unless --depart is given") loses that clause.
+    """
+    value = str(text)
+    if not _OPTION.search(value):
+        return value
+    stripped = value.rstrip()
+    end = stripped[-1] if stripped[-1:] in (".", "۔") else ""
+    parts = re.split(r"\s*([;؛])\s*", stripped.rstrip(".۔"))
+    kept = [clause for clause in parts[0::2] if not _OPTION.search(clause)]
+    separator = (parts[1] if len(parts) > 1 else ";") + " "
+    return separator.join(kept) + end
+
+
+def isolate(value: Any) -> markupsafe.Markup:
+    """Wrap a data string in ``<bdi>``, so a Latin name keeps its order in right-to-left text."""
+    return markupsafe.Markup("<bdi>{}</bdi>").format(value)
+
+
+#: The bundles' reliability codes, as words: sourced, estimated, source to be confirmed.
+RELIABILITY = {"S?": N_("source to be confirmed"), "S": N_("sourced"), "E": N_("estimate")}
+_RELIABILITY_CODE = re.compile(r"(?<![\w?])(S\?|S|E)(?![\w?])")
+
+
+def reliability(text: str, gettext: Any) -> str:
+    """Write the reliability codes of a confidence text (``S?``, ``S``, ``E``) as words."""
+    return _RELIABILITY_CODE.sub(lambda m: gettext(RELIABILITY[m.group(1)]), text)
+
+
+def figure(entry: dict[str, Any], formats: Formats, lang: str = "en", gettext: Any = str) -> str:
+    """Write a charge or fare of the bundle in the locale's numbers: ``KG: 8 400 KGS, 2023``."""
+    amount = formats.number(entry["amount"], 0 if not entry.get("per_km") else 2)
+    text = f"{country_name(entry['country'], lang)}: {amount} {entry['currency']}"
+    text += "/" + gettext("km") if entry.get("per_km") else ""
+    return text + (f", {entry['year']}" if entry.get("year") else "")
 
 
 #: Words of the vocabulary that reports show (services, groups, profiles, cover groups).
@@ -444,15 +527,32 @@ TERMS = {
     "candidate": N_("candidate site"),
 }
 
+#: Titles of the bundled scenarios, by name (a scenario of another name shows its name).
+SCENARIO_TITLES = {
+    "baseline": N_("today"),
+    "borders_closed": N_("borders closed"),
+    "agreement": N_("cross-border agreement"),
+    "private_engaged": N_("private hospitals contracted"),
+    "winter": N_("winter"),
+    "summer_weekday": N_("summer weekday"),
+    "cis_migrant_card": N_("CIS migrant card"),
+    "kg_tj_border_closed": N_("Kyrgyz-Tajik border closed"),
+    "kordai_pass_closed": N_("Kordai post closed"),
+    "tb_agreement": N_("TB agreement"),
+    "pedestrians_suspended": N_("pedestrian crossing suspended"),
+    "kkh_landslide_kohistan": N_("Karakoram Highway cut in Kohistan"),
+}
 
-def render_html(data: ReportData, lang: str = "en") -> str:
+
+def render_html(data: ReportData, lang: str = "en", annex: str = "") -> str:
     """Render the report as one self-contained HTML page (inline CSS and SVG, A4 print).
 
     Every string from the data is HTML-escaped. ``lang`` is a code of
-    :data:`corridor_planner.render.i18n.LANGUAGES`.
+    :data:`corridor_planner.render.i18n.LANGUAGES`; ``annex`` names the file that holds
+    the tables (empty: the tables are part of the page).
     """
     env = template_environment(autoescape=True, lang=lang)
-    return env.get_template("report.html.j2").render(r=data)
+    return env.get_template("report.html.j2").render(r=data, annex=annex)
 
 
 def render_markdown(data: ReportData, lang: str = "en") -> str:
@@ -471,16 +571,35 @@ def markdown_escape(value: Any) -> str:
     return str(value).translate(_MARKDOWN_SPECIAL).replace("\n", " ")
 
 
-#: The report's formats, by file suffix.
+#: The report's formats, by file suffix; the brief and the annex are HTML or PDF.
 REPORT_SUFFIXES = (".html", ".pdf", ".md")
+BRIEF_SUFFIXES = (".html", ".pdf")
 
 
-def default_report_path(corridor_id: str, lang: str = "en") -> Path:
-    """Return where a report goes by default: ``reports/ID.html``, ``reports/ID_LANG.html``."""
-    return Path("reports") / f"{file_stem(corridor_id + ('' if lang == 'en' else '_' + lang))}.html"
+def render_brief_html(data: ReportData, lang: str = "en") -> str:
+    """Render the two-page brief: what to do first and a map; the country cards, uncertainty."""
+    env = template_environment(autoescape=True, lang=lang)
+    return env.get_template("brief.html.j2").render(r=data)
 
 
-def check_report_path(path: Path, lang: str = "en") -> str:
+def render_annex_html(data: ReportData, lang: str = "en") -> str:
+    """Render the annex: every table of the report's figures, the same numbers."""
+    env = template_environment(autoescape=True, lang=lang)
+    return env.get_template("annex.html.j2").render(r=data)
+
+
+def default_report_path(corridor_id: str, lang: str = "en", *, brief: bool = False) -> Path:
+    """Return where a report goes by default: ``reports/ID.html``, ``reports/ID_brief_ru.html``."""
+    stem = corridor_id + ("_brief" if brief else "") + ("" if lang == "en" else "_" + lang)
+    return Path("reports") / f"{file_stem(stem)}.html"
+
+
+def default_annex_path(report: Path) -> Path:
+    """Return where the annex of a report goes by default: beside it, ``NAME_annex.SUFFIX``."""
+    return report.with_name(f"{report.stem}_annex{report.suffix}")
+
+
+def check_report_path(path: Path, lang: str = "en", *, brief: bool = False) -> str:
     """Return the report's format (its suffix) or refuse, before any work, what cannot be written.
 
     A PDF needs Chromium and, for a language with its own script, a font with its letters.
@@ -488,11 +607,16 @@ def check_report_path(path: Path, lang: str = "en") -> str:
     Raises
     ------
     CorridorPlannerError
-        If the suffix is not one of :data:`REPORT_SUFFIXES`, or the PDF cannot be printed.
+        If the suffix is not one of :data:`REPORT_SUFFIXES` (the brief:
+        :data:`BRIEF_SUFFIXES`), or the PDF cannot be printed.
     InvalidArgumentError
         If a Markdown report is asked for in another language than English.
     """
     kind = path.suffix.lower()
+    if brief and kind not in BRIEF_SUFFIXES:
+        raise CorridorPlannerError(
+            f"cannot write {path}: the brief and the annex are .html or .pdf"
+        )
     if kind not in REPORT_SUFFIXES:
         raise CorridorPlannerError(f"cannot write {path}: the report is .html, .pdf or .md")
     if kind == ".md" and lang != "en":
@@ -505,13 +629,36 @@ def check_report_path(path: Path, lang: str = "en") -> str:
     return kind
 
 
-def write_report(data: ReportData, path: Path, lang: str = "en") -> Path:
-    """Write the report in the format its suffix names (:func:`check_report_path`)."""
+def _write_page(html: str, path: Path, kind: str) -> Path:
+    if kind == ".html":
+        return write_text(html, path)
+    from corridor_planner.render import pdf
+
+    return write_bytes(pdf.html_to_pdf(html), path)
+
+
+def write_report(data: ReportData, path: Path, lang: str = "en", annex: Path | None = None) -> Path:
+    """Write the report in the format its suffix names (:func:`check_report_path`).
+
+    An HTML or PDF report keeps the narrative and charts; its tables go to the annex,
+    ``annex`` or :func:`default_annex_path` beside the report (its own suffix, .html or
+    .pdf). The Markdown report holds everything in one file.
+
+    Returns
+    -------
+    Path
+        The report (the annex is ``annex`` or :func:`default_annex_path` of it).
+    """
     kind = check_report_path(path, lang)
     if kind == ".md":
         return write_text(render_markdown(data), path)
-    if kind == ".html":
-        return write_text(render_html(data, lang), path)
-    from corridor_planner.render import pdf
+    annex = annex or default_annex_path(path)
+    annex_kind = check_report_path(annex, lang, brief=True)
+    _write_page(render_annex_html(data, lang), annex, annex_kind)
+    return _write_page(render_html(data, lang, annex=annex.name), path, kind)
 
-    return write_bytes(pdf.html_to_pdf(render_html(data, lang)), path)
+
+def write_brief(data: ReportData, path: Path, lang: str = "en") -> Path:
+    """Write the two-page brief as HTML or PDF (its suffix)."""
+    kind = check_report_path(path, lang, brief=True)
+    return _write_page(render_brief_html(data, lang), path, kind)
