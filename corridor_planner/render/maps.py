@@ -26,6 +26,7 @@ from corridor_planner.analysis.catchments import facility_catchments
 from corridor_planner.analysis.referral import Pathway
 from corridor_planner.analysis.referral import pathways as referral_pathways
 from corridor_planner.analysis.scoring import SiteScores, candidates_for, score_sites
+from corridor_planner.bundle.corridor import Corridor
 from corridor_planner.bundle.cover_rules import Patient
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
 from corridor_planner.network.graph import CorridorNetwork
@@ -894,14 +895,13 @@ def _named_in(text: str, names: Iterable[str]) -> set[str]:
     }
 
 
-def always_named(network: CorridorNetwork, near_km: float = 5.0) -> set[str]:
+def always_named(corridor: Corridor, near_km: float = 5.0) -> set[str]:
     """Settlements a map always names, whatever the zoom.
 
     The corridor's endpoints (settlements named in its title or its demo route) and the
     towns of its facilities and border posts: settlements named in a facility's or post's
     name, or the nearest settlement within ``near_km`` of a facility.
     """
-    corridor = network.corridor
     population = corridor.population
     names = [str(n) for n in population["name"]]
     keep = _named_in(corridor.name, names)
@@ -924,7 +924,7 @@ def add_place_names(
     """Settlement names chosen by importance in view (:class:`PlaceLabels`)."""
     group = _layer("Place names", show=True)
     population = network.corridor.population
-    keep = always_named(network)
+    keep = always_named(network.corridor)
     group.add_child(
         PlaceLabels(
             [
