@@ -144,9 +144,13 @@ class MapControl(_ScriptElement):
             "d.querySelectorAll('details').forEach(function(x){x.open=false;});}"
             "L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);"
             "return d;};c.addTo(m);var d=c.getContainer();"
-            "if(d.classList.contains('cp-legend')){var h=Math.max(120,m.getSize().y-150);"
-            "d.style.maxHeight=h+'px';if(d.scrollHeight>h+4&&m.getSize().x>=1000){"
-            f"d.classList.add('cp-wide');}}}}}})({parent_name});"
+            "if(d.classList.contains('cp-legend')){d._cpFit=function(){"
+            "var t=m.getContainer().querySelector('.leaflet-top.leaflet-right');"
+            "var h=Math.max(80,d.getBoundingClientRect().bottom-"
+            "(t?t.getBoundingClientRect().bottom:0)-10);d.style.maxHeight=h+'px';"
+            "if(d.scrollHeight>h+4&&m.getSize().x>=1000){d.classList.add('cp-wide');}};"
+            "d._cpFit();d.addEventListener('toggle',d._cpFit,true);}"
+            f"}})({parent_name});"
         )
 
 
@@ -324,6 +328,7 @@ class LayerListFit(_ScriptElement):
             "(function(m){var c=m.getContainer(),lc=c.querySelector('.leaflet-control-layers'),"
             "lg=c.querySelector('.cp-legend');if(!lc||!lg){return;}"
             "var s=lc.querySelector('.leaflet-control-layers-list');"
+            "if(lg._cpFit){lg._cpFit();}"
             "function room(){return lg.getBoundingClientRect().top"
             "-s.getBoundingClientRect().top-12;}"
             "function fit(){if(!lc.classList.contains('leaflet-control-layers-expanded')){return;}"

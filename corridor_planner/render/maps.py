@@ -337,6 +337,7 @@ _STYLE = """<style>
   border-radius: 4px; font: 600 13px/1.3 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
 .cp-legend { padding: 6px 10px; background: rgba(255,255,255,.94); border-radius: 4px;
   font: 12px/1.25 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); overflow-y: auto;
+  box-sizing: border-box;
   max-width: 260px; }
 .cp-legend.cp-wide { max-width: 520px; }
 .cp-legend.cp-wide details[open] { column-count: 2; column-gap: 14px; }
