@@ -325,7 +325,7 @@ class TestCompare:
         closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
         page = maps.compare_map(baseline, closed, "emergency", (30, 60), offline=True).render()
         assert page.count("L.map(") == 2
-        assert '"Change under borders_closed"' in page
+        assert '"Minutes lost under borders_closed"' in page
         # Town D keeps Hospital D at 3 min; Town A (42.5 min via post P) loses care
         assert "Town D: 3 min, no change" in page
         assert "Town A: 42 min \\u2192 no emergency reachable (care lost)" in page

@@ -97,7 +97,10 @@ class BoundText(_ScriptElement):
         """Return the binding script."""
         parts = []
         if self.popup:
-            parts.append(f"{parent_name}.bindPopup({self.popup}, {{maxWidth: 360}});")
+            parts.append(
+                f"{parent_name}.bindPopup({self.popup}, {{maxWidth: 360, "
+                "autoPanPaddingTopLeft: [60, 90], autoPanPaddingBottomRight: [40, 20]}});"
+            )
         if self.tooltip:
             parts.append(f"{parent_name}.bindTooltip({self.tooltip}, {{sticky: true}});")
         return "".join(parts)

@@ -1049,7 +1049,7 @@ def _draw_layers(
 
 def minutes_lost_layer_name(scenario: str) -> str:
     """Return the name of the compare map's layer of ``scenario``."""
-    return f"Change under {scenario}"
+    return f"Minutes lost under {scenario}"
 
 
 def change_style(was: float, now: float) -> tuple[str, str]:
