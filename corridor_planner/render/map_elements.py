@@ -99,7 +99,7 @@ class BoundText(_ScriptElement):
         if self.popup:
             parts.append(
                 f"{parent_name}.bindPopup({self.popup}, {{maxWidth: 360, "
-                "autoPanPaddingTopLeft: [60, 90], autoPanPaddingBottomRight: [40, 20]}});"
+                "autoPanPaddingTopLeft: [60, 90], autoPanPaddingBottomRight: [40, 20]});"
             )
         if self.tooltip:
             parts.append(f"{parent_name}.bindTooltip({self.tooltip}, {{sticky: true}});")
