@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import importlib.util
 import json
 import os
@@ -68,8 +69,8 @@ class TestStructure:
             "Border posts",
             "Catchments: emergency",
             "Population: time to emergency",
-            "Facilities: emergency",
-            "Facilities: surgery",
+            "Facilities: emergency and critical care",
+            "Facilities: surgery and transplant",
         ):
             assert f'"{name}"' in page
 
@@ -84,7 +85,7 @@ class TestStructure:
         page = render(tiny_network)
         assert "Mo-Fr 06:00-22:00" in page and "Apr 01-Nov 30" in page
         assert "cargo 90 min" in page
-        assert "Hospital D" in page and "resident_insured: all" in page
+        assert "Hospital D" in page and "resident, insured: all services" in page
 
     def test_sites_and_referrals(self, tiny, tiny_network):
         closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
@@ -326,6 +327,130 @@ class TestCompare:
         assert page.count("L.map(") == 2
         assert '"Minutes lost under borders_closed"' in page
         # Town D keeps Hospital D at 3 min; Town A (42.5 min via post P) loses care
-        assert "Town D: 3 \\u2192 3 min (+0)" in page
-        assert "Town A: 42 min \\u2192 no emergency reachable" in page
+        assert "Town D: 3 min, no change" in page
+        assert "Town A: 42 min \\u2192 no emergency reachable (care lost)" in page
         assert page.index("var busy=false") > page.rindex("L.map(")  # sync after both maps
+
+
+def legend_of(page):
+    """The legend's sections of a map page: [(layer names, heading)], from its control script."""
+    found = re.search(r'create\(\'div\',"cp-legend"\);d\.innerHTML=("(?:[^"\\]|\\.)*")', page)
+    legend = json.loads(found.group(1))
+    return legend, [
+        (json.loads(html.unescape(names)), html.unescape(heading))
+        for names, heading in re.findall(r'data-layers="([^"]*)">(?:<b>(.*?)</b>)?', legend)
+    ]
+
+
+def control_layers(page):
+    """Names of the overlays the layer list shows (folium writes them as JSON keys)."""
+    block = re.search(r"overlays\s*:\s*\{(.*?)\}", page, flags=re.DOTALL).group(1)
+    return [html.unescape(name) for name in re.findall(r'"([^"]+)"\s*:', block)]
+
+
+def popups(page):
+    """Text of every popup of a page (tags stripped)."""
+    texts = [json.loads(t) for t in re.findall(r'bindPopup\(("(?:[^"\\]|\\.)*")', page)]
+    return [html.unescape(re.sub(r"<[^>]+>", " ", t)) for t in texts]
+
+
+class TestReaders:
+    def test_every_drawn_layer_has_a_legend_section(self, tiny, tiny_network):
+        closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
+        scores = score_sites(closed, "emergency", 60, 1, method="gain")
+        baseline = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+        found, _ = pathways(baseline, "emergency", Patient(), top=1)
+        page = render(tiny_network, scores=scores, pathways=found)
+        legend, sections = legend_of(page)
+        explained = {name for names, _ in sections for name in names}
+        drawn = control_layers(page)
+        assert len(drawn) >= 9 and set(drawn) <= explained
+        headings = " ".join(h for _, h in sections)
+        for words in ("Catchments", "Settlements", "Facilities", "Candidate sites", "Referral"):
+            assert words in headings
+        # catchment bands share the settlements' classes: the 30-min band is their 0-30 green
+        assert "rgba(26,152,80,0.35)" in legend and "within 30 min of a facility" in legend
+        # circle size explained; candidates on their own (magenta) scale, not the time colours
+        assert "people: 10,000" in legend
+        ring_colours = {colour for _, colour in maps.CANDIDATE_CLASSES}
+        assert not ring_colours & {colour for _, colour in maps.TIME_CLASSES}
+        assert "referral within the country" in legend  # Town D's route to Hospital D
+
+    def test_facility_layers_are_service_groups(self, almaty_bishkek):
+        page = render(almaty_bishkek)
+        facility_layers = [n for n in control_layers(page) if n.startswith("Facilities: ")]
+        # 20 services in the bundle, 8 groups of them in the layer list
+        services = {s for row in almaty_bishkek.corridor.facilities["services"] for s in row}
+        assert len(services) >= 15 and len(facility_layers) <= 8
+        assert facility_layers[0] == "Facilities: emergency and critical care"
+
+    def test_popups_in_plain_words(self, almaty_bishkek):
+        page = render(almaty_bishkek)
+        text = " ".join(popups(page))
+        from corridor_planner import settings
+
+        ids = {w for w in settings.PROFILES | settings.COVER_GROUPS | settings.SERVICES if "_" in w}
+        assert ids and not [w for w in ids if re.search(rf"\b{w}\b", text)]
+        assert "third-country national" in text and "resident, insured" in text
+        assert "Kazakhstan to Kyrgyzstan" in text and "KZ->KG" not in text
+
+    def test_hospital_popup_says_whom_it_serves(self, tiny_network):
+        page = render(tiny_network)
+        hospital = next(p for p in popups(page) if "Hospital D" in p and "nearest" in p)
+        # Town D (5,000) is 3 min away; Town A (10,000) 42.5 and Borderville (800) 45.3 min
+        assert "5,000 within 30 min; 15,800 within 60 min" in hospital
+
+    def test_online_tiles_under_outlines_and_a_notice(self, tiny_network):
+        online, offline = render(tiny_network, offline=False), render(tiny_network, offline=True)
+        assert '"fillOpacity": 0.0' in online and '"fillOpacity": 0.0' not in offline
+        assert "on('tileerror'" in online and "Background tiles could not load" in online
+        assert "Background tiles could not load" not in offline
+        # Leaflet inline in both: with no network an online map still shows its data
+        assert "<script src=" not in online and "Leaflet 1.9.4" in online
+        tiles = {"Local": ("http://127.0.0.1:9/{z}/{x}/{y}.png", "test")}
+        assert "127.0.0.1:9/{z}/{x}/{y}.png" in render(tiny_network, offline=False, tiles=tiles)
+
+    def test_named_places_by_importance(self, cpec, almaty_bishkek, gwadar):
+        assert {"Gilgit", "Sost", "Tashkurgan", "Kashgar", "Islamabad"} <= maps.always_named(
+            cpec.corridor
+        )
+        assert {"Almaty", "Bishkek", "Tokmok", "Kordai"} <= maps.always_named(
+            almaty_bishkek.corridor
+        )
+        assert {"Gwadar", "Turbat", "Pasni", "Ormara", "Hub"} <= maps.always_named(gwadar.corridor)
+        page = render(cpec)
+        lists = [json.loads(x) for x in re.findall(r"var places=(\[.*?\]),marks=", page)]
+        places = next(x for x in lists if any(p["name"] == "Gilgit" for p in x))
+        kashgar = next(p for p in places if p["name"] == "Kashgar")
+        assert kashgar["always"] and places.index(kashgar) < 10  # ranked first, never hidden
+
+
+class TestCompareColours:
+    def test_change_classes(self):
+        inf = float("inf")
+        assert maps.change_style(10, inf) == (maps.CARE_LOST, "care lost altogether")
+        assert maps.change_style(3.2, 3.0) == (maps.NO_CHANGE, "no change")
+        assert maps.change_style(10, 40) == ("#fc8d59", "+30 min")
+        assert maps.change_style(40, 10) == (maps.FASTER, "30 min faster")
+        assert maps.change_style(inf, inf)[1] == "no care in either scenario"
+
+        # care lost is the strongest (darkest) colour of the compare map
+        def darkness(colour):
+            return -sum(int(colour[k : k + 2], 16) for k in (1, 3, 5))
+
+        others = [c for _, c in maps.LOSS_CLASSES] + [maps.NO_CHANGE, maps.FASTER]
+        assert all(darkness(maps.CARE_LOST) > darkness(c) for c in others)
+
+    def test_compare_page(self, tiny, tiny_network):
+        baseline = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+        closed = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
+        page = maps.compare_map(baseline, closed, "emergency", (30, 60), offline=True).render()
+        legends = re.findall(r'"cp-legend"\);d\.innerHTML=("(?:[^"\\]|\\.)*")', page)
+        right = json.loads(legends[1])
+        assert "no change" in right and "care lost altogether" in right and "0–0" not in right
+        assert f'"fillColor": "{maps.CARE_LOST}"' in page  # Town A
+
+    def test_panes_follow_the_corridor_shape(self, almaty_bishkek, cpec, gwadar):
+        assert maps.stacked(almaty_bishkek.corridor.bbox)  # east-west: one above the other
+        assert maps.stacked(gwadar.corridor.bbox)
+        assert not maps.stacked(cpec.corridor.bbox)  # north-south: side by side

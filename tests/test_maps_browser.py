@@ -272,3 +272,146 @@ def test_compare_panes_move_together(browser, almaty_bishkek, tmp_path):
             assert errors == []
         finally:
             context.close()
+
+
+LEGEND_AND_LIST = """() => {
+  const legend = document.querySelector('.cp-legend');
+  const explained = Array.from(legend.querySelectorAll('[data-layers]'))
+    .flatMap(e => JSON.parse(e.dataset.layers));
+  const listed = Array.from(document.querySelectorAll(
+    '.leaflet-control-layers-overlays label span')).map(e => e.textContent.trim());
+  const box = e => { const r = e.getBoundingClientRect();
+    return {cls: e.className, x: r.left, y: r.top, r: r.right, b: r.bottom}; };
+  return {explained, listed, list: box(document.querySelector('.leaflet-control-layers')),
+          legend: box(legend)};
+}"""
+
+
+def test_legend_explains_every_layer_and_the_open_list_clears_it(browser, almaty_bishkek, tmp_path):
+    corridor = almaty_bishkek.corridor
+    fmap = maps.planner_map(
+        CorridorTravelTimes(almaty_bishkek, "citizen", corridor.scenario("baseline")),
+        "emergency",
+        corridor.thresholds_min,
+        with_sites=True,
+        referral_specialty="surgery",
+        offline=True,
+    )
+    path = write_text(fmap.get_root().render(), tmp_path / "legend.html")
+    for width, height in WINDOWS:
+        page, context, errors = open_at(browser, path, (width, height), tmp_path / "l.png")
+        try:
+            page.hover(".leaflet-control-layers")
+            page.wait_for_timeout(200)
+            found = page.evaluate(LEGEND_AND_LIST)
+            assert len(found["listed"]) >= 10
+            assert set(found["listed"]) <= set(found["explained"])
+            assert "expanded" in found["list"]["cls"]
+            assert overlapping([found["list"], found["legend"]]) == []
+            assert errors == []
+        finally:
+            context.close()
+
+
+def _png(rgb) -> bytes:
+    """A 256 x 256 PNG of one colour (written by hand: no imaging library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\0" + bytes(rgb) * 256 for _ in range(256))
+    header = struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture(scope="module")
+def tile_server():
+    """A local tile server: /ok/{z}/{x}/{y}.png is a flat colour, anything else 404."""
+    import http.server
+    import threading
+
+    tile = _png(TILE_RGB)
+
+    class Tiles(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.startswith("/ok/") and self.path.endswith(".png"):
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+                self.wfile.write(tile)
+            else:
+                self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+TILE_RGB = (181, 217, 245)
+
+
+def open_online(browser, path: Path, screenshot: Path):
+    """Open a map with the network on (loopback only is served)."""
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_function("document.querySelectorAll('.cp-legend').length > 0")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(screenshot))
+    return page, context, errors
+
+
+def test_online_map_shows_its_tiles_and_says_when_they_fail(
+    browser, tiny, tiny_network, tile_server, tmp_path
+):
+    from PIL import Image
+
+    times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+    served = {"Test tiles": (f"{tile_server}/ok/{{z}}/{{x}}/{{y}}.png", "test tiles")}
+    fmap = maps.corridor_map(times, "emergency", (30, 60), tiles=served)
+    path = write_text(fmap.get_root().render(), tmp_path / "online.html")
+    shot = tmp_path / "online.png"
+    page, context, errors = open_online(browser, path, shot)
+    try:
+        assert page.locator("img.leaflet-tile-loaded").count() > 0
+        assert page.locator(".cp-tile-notice").count() == 0
+        # the countries are outlines: the tiles' colour fills most of the window
+        image = Image.open(shot).convert("RGB")
+        colours = image.getcolors(maxcolors=image.width * image.height)
+        share = sum(
+            n
+            for n, rgb in colours
+            if max(abs(a - b) for a, b in zip(rgb, TILE_RGB, strict=True)) < 6
+        )
+        assert share / (image.width * image.height) > 0.4
+        assert page.locator("path[fill-opacity='0']").count() >= len(tiny.countries)
+        assert errors == []
+    finally:
+        context.close()
+    missing = {"Test tiles": (f"{tile_server}/gone/{{z}}/{{x}}/{{y}}.png", "test tiles")}
+    fmap = maps.corridor_map(times, "emergency", (30, 60), tiles=missing)
+    path = write_text(fmap.get_root().render(), tmp_path / "gone.html")
+    page, context, errors = open_online(browser, path, tmp_path / "gone.png")
+    try:
+        notice = page.locator(".cp-tile-notice")
+        assert notice.count() == 1 and notice.is_visible()  # once, however many tiles failed
+        assert "could not load" in notice.inner_text()
+        assert page.locator(".cp-legend").count() == 1  # the data still show
+    finally:
+        context.close()

@@ -29,8 +29,6 @@ LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")
 
 #: A map pane smaller than this (width, height in px) opens with its legend folded.
 COLLAPSE_BELOW_PX = (900, 700)
-#: Zoom level from which settlements of at least this many people get a name label.
-LABEL_ZOOM_POPULATION = ((0, 1_000_000), (8, 100_000), (9, 20_000), (10, 5_000), (11, 0))
 
 
 class LiteralHtml(Element):
@@ -99,7 +97,10 @@ class BoundText(_ScriptElement):
         """Return the binding script."""
         parts = []
         if self.popup:
-            parts.append(f"{parent_name}.bindPopup({self.popup}, {{maxWidth: 360}});")
+            parts.append(
+                f"{parent_name}.bindPopup({self.popup}, {{maxWidth: 360, "
+                "autoPanPaddingTopLeft: [60, 90], autoPanPaddingBottomRight: [40, 20]});"
+            )
         if self.tooltip:
             parts.append(f"{parent_name}.bindTooltip({self.tooltip}, {{sticky: true}});")
         return "".join(parts)
@@ -145,24 +146,33 @@ class MapControl(_ScriptElement):
             f"var s=m.getSize();if(s.x<{COLLAPSE_BELOW_PX[0]}||s.y<{COLLAPSE_BELOW_PX[1]}){{"
             "d.querySelectorAll('details').forEach(function(x){x.open=false;});}"
             "L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);"
-            f"return d;}};c.addTo(m);}})({parent_name});"
+            "return d;};c.addTo(m);var d=c.getContainer();"
+            "if(d.classList.contains('cp-legend')){d._cpFit=function(){"
+            "var t=m.getContainer().querySelector('.leaflet-top.leaflet-right');"
+            "var h=Math.max(80,d.getBoundingClientRect().bottom-"
+            "(t?t.getBoundingClientRect().bottom:0)-10);d.style.maxHeight=h+'px';"
+            "if(d.scrollHeight>h+4&&m.getSize().x>=1000){d.classList.add('cp-wide');}};"
+            "d._cpFit();d.addEventListener('toggle',d._cpFit,true);}"
+            f"}})({parent_name});"
         )
 
 
 class PlaceLabels(_ScriptElement):
-    """Settlement names on the map, larger places shown from further out.
+    """Place names on the map, chosen by importance among the places in view.
 
-    Added to a ``folium.FeatureGroup`` so the layer control can hide them. A name is shown
-    once the zoom reaches the level ``LABEL_ZOOM_POPULATION`` gives for its population.
+    Added to a ``folium.FeatureGroup`` so the layer control can hide them. Places marked
+    ``always`` (corridor endpoints, the towns of facilities and border posts) are named at
+    every zoom; the others are named largest first wherever their name does not run into
+    one already placed, so a map names what matters and never a heap of overlapping words.
 
     Parameters
     ----------
     places : sequence of dict
-        ``name``, ``lat``, ``lon`` and ``population`` of each settlement.
+        ``name``, ``lat``, ``lon`` and ``population`` of each place, optionally ``always``.
     css_class : str
         Class of every label; a size class ``-s``, ``-m`` or ``-l`` is added.
-    min_zoom : int, optional
-        Show every label from this zoom on, whatever its population.
+    every_label : bool
+        Name every place at every zoom, overlapping or not (country names).
     """
 
     def __init__(
@@ -170,46 +180,67 @@ class PlaceLabels(_ScriptElement):
         places: Sequence[dict[str, Any]],
         *,
         css_class: str = "cp-label",
-        min_zoom: int | None = None,
+        every_label: bool = False,
     ) -> None:
         super().__init__()
         self._name = "PlaceLabels"
-        self.places = [
-            {
-                "name": str(p["name"]),
-                "lat": float(p["lat"]),
-                "lon": float(p["lon"]),
-                "css": f"{css_class} {css_class}-{_label_size(int(p['population']))}",
-                "zoom": _label_zoom(int(p["population"])) if min_zoom is None else min_zoom,
-            }
-            for p in places
-        ]
+        ranked = sorted(places, key=lambda p: (not p.get("always"), -int(p["population"])))
+        self.places = []
+        for p in ranked:
+            always = every_label or bool(p.get("always"))
+            size = _label_size(int(p["population"]), always)
+            self.places.append(
+                {
+                    "name": str(p["name"]),
+                    "lat": float(p["lat"]),
+                    "lon": float(p["lon"]),
+                    "css": f"{css_class} {css_class}-{size}",
+                    "always": always,
+                    "w": LABEL_CHAR_PX[size],
+                    "h": LABEL_LINE_PX[size],
+                }
+            )
 
     def script(self, parent_name: str) -> str:
-        """Return the script that places the labels and shows them by zoom."""
+        """Return the script that places the labels and picks those shown in view."""
         return (
             f"(function(g){{var places={js_value(self.places)},marks=[];"
             "places.forEach(function(p){var e=document.createElement('span');"
             "e.textContent=p.name;e.className=p.css;"
             "var k=L.marker([p.lat,p.lon],{icon:L.divIcon({html:e,className:'cp-label-icon',"
             "iconSize:null}),interactive:false,keyboard:false});"
-            "marks.push([k,p.zoom]);g.addLayer(k);});"
-            "function show(m){var z=m.getZoom();marks.forEach(function(x){"
-            "var el=x[0].getElement();if(el){el.style.display=z>=x[1]?'':'none';}});}"
-            "g.on('add',function(){var m=g._map;show(m);m.on('zoomend',function(){show(m);});});"
-            "if(g._map){show(g._map);g._map.on('zoomend',function(){show(g._map);});}"
+            "marks.push([k,p]);g.addLayer(k);});"
+            "function boxes(q,p){var w=p.name.length*p.w,h=p.h;return ["
+            "[6,-8,[q.x+4,q.y-9,q.x+8+w,q.y-7+h]],[-8-w,-8,[q.x-10-w,q.y-9,q.x-4,q.y-7+h]],"
+            "[-w/2,-10-h,[q.x-w/2-2,q.y-11-h,q.x+w/2+2,q.y-3]],"
+            "[-w/2,6,[q.x-w/2-2,q.y+4,q.x+w/2+2,q.y+8+h]]];}"
+            "function free(b,taken){return taken.every(function(t){"
+            "return b[2]<t[0]||b[0]>t[2]||b[3]<t[1]||b[1]>t[3];});}"
+            "function show(m){var s=m.getSize(),taken=[];marks.forEach(function(x){"
+            "var el=x[0].getElement(),p=x[1];if(!el){return;}"
+            "var q=m.latLngToContainerPoint([p.lat,p.lon]),all=boxes(q,p);"
+            "var inView=q.x>-50&&q.x<s.x+50&&q.y>-20&&q.y<s.y+20;"
+            "var pick=all.find(function(c){return free(c[2],taken);});"
+            "if(!pick&&p.always){pick=all[0];}var on=!!pick&&(p.always||inView);"
+            "el.style.display=on?'':'none';if(!on){return;}"
+            "var span=el.firstChild;span.style.left=pick[0]+'px';span.style.top=pick[1]+'px';"
+            "if(inView){taken.push(pick[2]);}});}"
+            "var watched=false;function watch(m){show(m);if(watched){return;}watched=true;"
+            "m.on('moveend',function(){if(g._map){show(m);}});}"
+            "g.on('add',function(){watch(g._map);});if(g._map){watch(g._map);}"
             f"}})({parent_name});"
         )
 
 
-def _label_zoom(population: int) -> int:
-    return next(zoom for zoom, least in LABEL_ZOOM_POPULATION if population >= least)
+#: Estimated width of a character and height of a line (px) of each label size.
+LABEL_CHAR_PX = {"s": 6.0, "m": 7.2, "l": 8.6}
+LABEL_LINE_PX = {"s": 12, "m": 14, "l": 16}
 
 
-def _label_size(population: int) -> str:
+def _label_size(population: int, always: bool = False) -> str:
     if population >= 500_000:
         return "l"
-    return "m" if population >= 50_000 else "s"
+    return "m" if population >= 50_000 or always else "s"
 
 
 class PlaceSearch(_ScriptElement):
@@ -256,6 +287,90 @@ class PlaceSearch(_ScriptElement):
             "if(k&&k.openPopup){if(k._map){k.openPopup();}else{"
             "L.popup().setLatLng([e.lat,e.lon]).setContent(k.getPopup().getContent()).openOn(m);}}});"
             "L.DomEvent.disableClickPropagation(d);return d;};c.addTo(m);"
+            f"}})({parent_name});"
+        )
+
+
+class TileErrorNotice(_ScriptElement):
+    """Say so on the map, once, when its tile layer cannot load a tile (no network).
+
+    Added to a ``folium.TileLayer``; the notice is a small box in the bottom-left corner.
+
+    Parameters
+    ----------
+    message : str
+        Plain text of the notice (set as text, never as HTML).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self._name = "TileErrorNotice"
+        self.message = message
+
+    def script(self, parent_name: str) -> str:
+        """Return the script that listens for the layer's tile errors."""
+        return (
+            f"(function(t){{t.on('tileerror',function(){{var m=t._map;"
+            "if(!m||m._cpTileNotice){return;}m._cpTileNotice=true;"
+            "var c=L.control({position:'bottomleft'});c.onAdd=function(){"
+            "var d=L.DomUtil.create('div','cp-tile-notice');d.setAttribute('role','status');"
+            f"d.textContent={js_value(self.message)};return d;}};c.addTo(m);}});"
+            f"}})({parent_name});"
+        )
+
+
+class LayerListFit(_ScriptElement):
+    """Keep the open layer list above the legend: it scrolls, or the legend folds, first.
+
+    Add it to the map after ``folium.LayerControl`` and the legend (class ``cp-legend``).
+    """
+
+    def script(self, parent_name: str) -> str:
+        """Return the script that fits the opened layer list into the room above the legend."""
+        return (
+            "(function(m){var c=m.getContainer(),lc=c.querySelector('.leaflet-control-layers'),"
+            "lg=c.querySelector('.cp-legend');if(!lc||!lg){return;}"
+            "var s=lc.querySelector('.leaflet-control-layers-list');"
+            "if(lg._cpFit){lg._cpFit();}"
+            "function room(){return lg.getBoundingClientRect().top"
+            "-s.getBoundingClientRect().top-12;}"
+            "function fit(){if(!lc.classList.contains('leaflet-control-layers-expanded')){return;}"
+            "s.style.height='';s.classList.remove('leaflet-control-layers-scrollbar');"
+            "var d=lg.querySelector('details');"
+            "if(d&&d.open&&room()<Math.min(s.scrollHeight,220)){d.open=false;}"
+            "var r=room();if(s.scrollHeight>r){s.style.height=Math.max(40,r)+'px';"
+            "s.classList.add('leaflet-control-layers-scrollbar');}}"
+            "new MutationObserver(fit).observe(lc,{attributes:true,attributeFilter:['class']});"
+            f"}})({parent_name});"
+        )
+
+
+class FitCorridor(_ScriptElement):
+    """Frame the corridor in the room the title and the open legend leave free.
+
+    Add it to the map after its controls, so their sizes are known.
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        ``(west, south, east, north)`` in degrees.
+    """
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        super().__init__()
+        self._name = "FitCorridor"
+        west, south, east, north = (float(v) for v in bounds)
+        self.bounds = [[south, west], [north, east]]
+
+    def script(self, parent_name: str) -> str:
+        """Return the script that fits the view."""
+        return (
+            f"(function(m){{var c=m.getContainer(),s=m.getSize(),right=10,top=10;"
+            "var lg=c.querySelector('.cp-legend details[open]'),t=c.querySelector('.cp-title');"
+            "if(lg){var w=lg.parentNode.offsetWidth;if(w<s.x*0.4){right+=w+10;}}"
+            "if(t){var h=t.offsetHeight+10;if(h<s.y*0.2){top+=h;}}"
+            f"m.fitBounds({js_value(self.bounds)},{{paddingTopLeft:[10,top],"
+            "paddingBottomRight:[right,10],animate:false});"
             f"}})({parent_name});"
         )
 

@@ -7,8 +7,10 @@ into JavaScript.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from corridor_planner.analysis.catchments import facility_catchments
 from corridor_planner.analysis.referral import Pathway
 from corridor_planner.analysis.referral import pathways as referral_pathways
 from corridor_planner.analysis.scoring import SiteScores, candidates_for, score_sites
+from corridor_planner.bundle.corridor import Corridor
 from corridor_planner.bundle.cover_rules import Patient
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
 from corridor_planner.network.graph import CorridorNetwork
@@ -32,15 +35,19 @@ from corridor_planner.outputs import file_stem
 from corridor_planner.render.map_context import NATURAL_EARTH_CREDIT, country_areas
 from corridor_planner.render.map_elements import (
     BoundText,
+    FitCorridor,
+    LayerListFit,
     LiteralHtml,
     MapControl,
     PlaceLabels,
     PlaceSearch,
     SyncViews,
+    TileErrorNotice,
     escape,
     inline_leaflet,
     page_of,
 )
+from corridor_planner.render.report import TERMS
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 LEVEL_STYLE = {  # colour and radius (px) by facility level
@@ -52,10 +59,61 @@ LEVEL_STYLE = {  # colour and radius (px) by facility level
 TIME_CLASSES = ((30, "#1a9850"), (60, "#fee08b"), (120, "#fc8d59"), (math.inf, "#d73027"))
 UNREACHABLE = "#7f7f7f"
 MAX_SETTLEMENT_RADIUS = 22.0  # px: a city of millions must not hide its neighbours
-CATCHMENT_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b")
+#: Populations the legend shows circles for (the circle's area grows with the population).
+LEGEND_POPULATIONS = (10_000, 100_000, 300_000, 1_000_000)
+#: Candidate rings: their own scale (magenta), share of the best candidate's gain, low first.
+CANDIDATE_CLASSES = ((0.25, "#f1b6da"), (0.5, "#de77ae"), (0.75, "#c51b7d"), (1.0, "#7a0177"))
+#: Referral routes by kind: (colour, dash pattern or None).
+REFERRAL_STYLE = {"abroad": ("#8e44ad", None), "home": ("#2471a3", "8 5")}
+ROAD_COLOUR = "#555"
+BORDER_COLOUR = "#b03a2e"
+#: Facility layers: one per group of services, so the layer list stays short.
+SERVICE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("emergency and critical care", ("emergency", "trauma", "intensive_care")),
+    ("surgery and transplant", ("surgery", "transplant")),
+    ("mothers and children", ("obstetric_basic", "obstetric_comprehensive", "paediatrics")),
+    ("heart and stroke", ("cardiology", "cardiology_pci", "stroke")),
+    ("cancer and blood", ("oncology", "haematology")),
+    ("TB and infectious diseases", ("tb", "tb_mdr", "infectious_diseases")),
+    ("medicine, lungs and kidneys", ("internal_medicine", "pulmonology", "dialysis")),
+    ("primary care", ("primary_care",)),
+)
+#: Words the report's table (``render.report.TERMS``) does not hold.
+MAP_TERMS = {
+    "primary_care": "primary care",
+    "internal_medicine": "internal medicine",
+    "obstetric_basic": "basic obstetric care",
+    "obstetric_comprehensive": "comprehensive obstetric care",
+    "cardiology_pci": "cardiology (PCI)",
+    "infectious_diseases": "infectious diseases",
+    "haematology": "haematology",
+    "transplant": "transplant",
+    "stroke": "stroke",
+    "dialysis": "dialysis",
+    "pulmonology": "pulmonology",
+    "ngo": "NGO",
+    "ppp": "public-private partnership",
+    "faith_based": "faith-based",
+    "public": "public",
+    "private": "private",
+    "unknown": "not recorded",
+}
+#: Notice an online map shows, once, when a tile cannot load.
+TILE_ERROR_MESSAGE = (
+    "Background tiles could not load (no internet connection?). Country outlines, roads "
+    "and every layer of data are still drawn."
+)
 
 
 _e = escape
+
+
+def plain(word: Any) -> str:
+    """Return a vocabulary id in plain words (``resident_insured`` -> "resident, insured")."""
+    text = str(word)
+    if text in TERMS:
+        return str(TERMS[text])
+    return MAP_TERMS.get(text, text.replace("_", " "))
 
 
 def _table(rows: Iterable[tuple[str, Any]]) -> str:
@@ -82,16 +140,29 @@ def _operator(row: Any) -> str:
     value = getattr(row, "operator", None)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not recorded"
-    return str(value).replace("_", " ")
+    return plain(value)
 
 
-def _settlement_marker(row: Any, colour: str, opacity: float) -> folium.CircleMarker:
+def _radius(population: float) -> float:
+    """Radius (px) of a settlement's circle: its area grows with the population, capped."""
+    return min(MAX_SETTLEMENT_RADIUS, max(3.0, math.sqrt(population) / 40))
+
+
+def _settlement_marker(
+    row: Any,
+    colour: str,
+    opacity: float,
+    *,
+    outline: str = "#333",
+    weight: float = 1,
+    min_radius: float = 3.0,
+) -> folium.CircleMarker:
     """Return a settlement's circle: sized by population (capped), filled with ``colour``."""
     return folium.CircleMarker(
         [row.geometry.y, row.geometry.x],
-        radius=min(MAX_SETTLEMENT_RADIUS, max(3.0, math.sqrt(row.population) / 40)),
-        color="#333",
-        weight=1,
+        radius=max(min_radius, _radius(row.population)),
+        color=outline,
+        weight=weight,
         fill=True,
         fill_color=colour,
         fill_opacity=opacity,
@@ -104,6 +175,82 @@ def _time_colour(minutes: float) -> str:
     return next(colour for limit, colour in TIME_CLASSES if minutes <= limit)
 
 
+def country_names(network: CorridorNetwork) -> dict[str, str]:
+    """Return Natural Earth's country names around the corridor by ISO code."""
+    areas = country_areas(tuple(network.corridor.bbox))
+    return {str(r.iso_a2): str(r.name) for r in areas.itertuples()}
+
+
+class Legend:
+    """The legend's sections, one per kind of drawn layer, each naming its layers.
+
+    Every section carries ``data-layers``, the names of the layers it explains as the
+    layer list shows them, so a test can check that each drawn layer is explained.
+    """
+
+    def __init__(self) -> None:
+        self.sections: list[tuple[list[str], str, list[str]]] = []
+
+    def add(self, layers: Sequence[str], heading: str, items: Sequence[str]) -> None:
+        """Add a section: ``items`` are HTML whose data parts the caller has escaped."""
+        self.sections.append((list(layers), heading, list(items)))
+
+    def html(self, note: str) -> str:
+        """Return the legend's HTML: a folding box of the sections and a plain note."""
+        parts = ["<details open><summary>Legend</summary>"]
+        for layers, heading, items in self.sections:
+            names = _e(json.dumps(layers))
+            title = f"<b>{_e(heading)}</b>" if heading else ""
+            parts.append(f'<div class="cp-sec" data-layers="{names}">{title}')
+            parts += [f"<span>{item}</span>" for item in items]
+            parts.append("</div>")
+        parts.append(f'<div class="cp-note">{_e(note)}</div></details>')
+        return "".join(parts)
+
+    def layers(self) -> list[str]:
+        """Return the names of every layer the legend explains."""
+        return [name for layers, _, _ in self.sections for name in layers]
+
+
+def _dot(colour: str, label: str, *, size: float = 12, border: str = "#333") -> str:
+    style = f"background:{colour};width:{size:g}px;height:{size:g}px;border:1px solid {border}"
+    return f'<i style="{style}"></i>{_e(label)}'
+
+
+def _area(colour: str, label: str, *, opacity: float = 0.35, border: str | None = None) -> str:
+    rgba = _rgba(colour, opacity)
+    return (
+        f'<i class="cp-sq" style="background:{rgba};border:1px solid {border or colour}"></i>'
+        f"{_e(label)}"
+    )
+
+
+def _line(colour: str, label: str, *, dashed: bool = False, width: int = 3) -> str:
+    style = "dashed" if dashed else "solid"
+    return f'<i class="cp-ln" style="border-top:{width}px {style} {colour}"></i>{_e(label)}'
+
+
+def _ring(colour: str, label: str) -> str:
+    return f'<i class="cp-ring" style="border-color:{colour}"></i>{_e(label)}'
+
+
+def _rgba(colour: str, opacity: float) -> str:
+    red, green, blue = (int(colour[k : k + 2], 16) for k in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{opacity:g})"
+
+
+def _classes(classes: Sequence[tuple[float, str]], unit: str = "min") -> list[tuple[str, str]]:
+    """Return (label, colour) of each class of upper limits: "0–30 min", "over 120 min"."""
+    out, previous = [], 0.0
+    for limit, colour in classes:
+        label = (
+            f"{previous:g}–{limit:g} {unit}" if np.isfinite(limit) else f"over {previous:g} {unit}"
+        )
+        out.append((label, colour))
+        previous = limit
+    return out
+
+
 # the map ---------------------------------------------------------------------------------
 
 
@@ -112,14 +259,15 @@ def base_map(
     title: str,
     offline: bool = False,
     page: Figure | None = None,
+    tiles: Mapping[str, tuple[str, str | None]] | None = None,
     **size: Any,
 ) -> folium.Map:
     """Make a map framed on the corridor: country areas, a scale, a title, place search.
 
-    An offline map carries Leaflet inline (the copy in the package's ``render/static``) and
-    no other script, so it opens with no network at all; its background is the country
-    areas of Natural Earth. An online map adds OpenStreetMap and a plain light basemap as
-    switchable tile layers.
+    Every map carries Leaflet inline (the copy in the package's ``render/static``), so its
+    data show even with no network. An offline map loads nothing else; its background is
+    the country areas of Natural Earth, filled. An online map adds tile layers (the first
+    shown) under the countries' outlines, and says so on the map when a tile cannot load.
 
     Parameters
     ----------
@@ -128,9 +276,12 @@ def base_map(
     title : str
         Title shown in the top right corner (escaped).
     offline : bool
-        No tiles and Leaflet inline.
+        No tiles: country areas filled.
     page : branca.element.Figure, optional
         Page to put the map on, beside others (default: a page of its own).
+    tiles : mapping, optional
+        Tile layers of an online map, name -> (URL template or folium name, attribution);
+        default :data:`TILE_LAYERS`.
     **size
         ``width``, ``height``, ``left``, ``top``, ``position`` for a pane of a page of maps.
     """
@@ -141,28 +292,29 @@ def base_map(
         tiles=None,
         control_scale=True,
         prefer_canvas=False,
+        zoom_snap=0.5,
         **size,
     )
     if page is not None:
         page.add_child(fmap)
-    fmap.fit_bounds([[south, west], [north, east]])
-    if offline:
-        inline_leaflet(fmap)
-    else:
-        for name, (tiles, attribution) in TILE_LAYERS.items():
-            folium.TileLayer(
-                tiles, name=name, attr=attribution, show=name == "OpenStreetMap"
-            ).add_to(fmap)
+    fmap.add_child(FitCorridor(network.corridor.bbox))  # again once the controls are in
+    inline_leaflet(fmap)
+    if not offline:
+        layers = TILE_LAYERS if tiles is None else tiles
+        for number, (name, (url, attribution)) in enumerate(layers.items()):
+            layer = folium.TileLayer(url, name=name, attr=attribution, show=number == 0)
+            layer.add_child(TileErrorNotice(TILE_ERROR_MESSAGE))
+            layer.add_to(fmap)
     head = page_of(fmap).header
     if "cp_style" not in head._children:
         head.add_child(LiteralHtml(_STYLE), name="cp_style")
     fmap.add_child(MapControl("topright", f"<b>{_e(title)}</b>", "cp-title", fit_width=True))
-    add_country_areas(fmap, network)
+    add_country_areas(fmap, network, filled=offline)
     return fmap
 
 
 #: Tile layers of an online map: name -> (URL or folium name, attribution).
-TILE_LAYERS = {
+TILE_LAYERS: dict[str, tuple[str, str | None]] = {
     "OpenStreetMap": ("OpenStreetMap", None),
     "Plain light (Esri)": (
         "https://server.arcgisonline.com/ArcGIS/rest/services/Canvas/"
@@ -173,20 +325,37 @@ TILE_LAYERS = {
 #: Fills of the corridor's own countries, in order, and of their neighbours (no tiles).
 COUNTRY_FILLS = ("#fbf3e2", "#eaf4e6", "#f1ecf7", "#e6f0f6")
 NEIGHBOUR_FILL = "#e4e1da"
+COUNTRY_LINE = "#9c8f7a"
+#: Outline of the countries over tiles: darker, the tiles' own borders are faint.
+COUNTRY_OUTLINE = "#6b5f4b"
+COUNTRIES_LAYER = "Countries (Natural Earth)"
 
 
 _STYLE = """<style>
 .leaflet-container { background: #dfe7ec; }
+.leaflet-top { z-index: 1001; }
 .cp-title { max-width: 420px; padding: 6px 10px; background: rgba(255,255,255,.94);
   border-radius: 4px; font: 600 13px/1.3 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
 .cp-legend { padding: 6px 10px; background: rgba(255,255,255,.94); border-radius: 4px;
-  font: 12px/1.4 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3);
-  max-height: calc(100vh - 190px); overflow-y: auto; }
+  font: 12px/1.25 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); overflow-y: auto;
+  box-sizing: border-box;
+  max-width: 260px; }
+.cp-legend.cp-wide { max-width: 520px; }
+.cp-legend.cp-wide details[open] { column-count: 2; column-gap: 14px; }
+.cp-legend .cp-sec { break-inside: avoid; }
 .cp-legend summary { cursor: pointer; font-weight: 600; }
 .cp-legend i { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
-  margin-right: 5px; vertical-align: middle; }
+  margin-right: 5px; vertical-align: middle; box-sizing: border-box; }
+.cp-legend i.cp-sq { border-radius: 2px; }
+.cp-legend i.cp-ln { width: 20px; height: 0; border-radius: 0; }
+.cp-legend i.cp-ring { background: #fff; border: 3px solid; }
+.cp-legend .cp-sec > span { display: block; }
+.cp-legend i.cp-ab { width: auto; height: auto; border-radius: 0; font: 600 12px sans-serif; }
+.cp-legend .cp-sizes i { margin-right: 3px; }
 .cp-legend b { display: block; margin-top: 4px; }
-.cp-legend .cp-note { color: #555; max-width: 220px; margin-top: 4px; }
+.cp-legend .cp-note { color: #555; max-width: 230px; margin-top: 5px; font-size: 11px; }
+.cp-tile-notice { max-width: 300px; padding: 6px 10px; background: #fff3cd; color: #5c4400;
+  border: 1px solid #e0b84c; border-radius: 4px; font: 12px/1.35 sans-serif; }
 .cp-search input { width: 210px; padding: 5px 8px; border: 1px solid #aaa; border-radius: 4px;
   font: 13px sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.2); }
 .cp-label-icon { background: none; border: none; }
@@ -196,7 +365,8 @@ _STYLE = """<style>
 .cp-label-m { font-size: 12px; font-weight: 600; }
 .cp-label-l { font-size: 14px; font-weight: 700; }
 .cp-country { color: #8a8170; font: italic 600 15px/1 serif; letter-spacing: .15em;
-  text-transform: uppercase; white-space: nowrap; pointer-events: none; }
+  text-transform: uppercase; white-space: nowrap; pointer-events: none;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
 table.cp-popup { border-collapse: collapse; font: 12px sans-serif; }
 table.cp-popup th { text-align: left; padding: 1px 6px 1px 0; vertical-align: top; color: #444; }
 table.cp-popup td { padding: 1px 0; }
@@ -204,9 +374,15 @@ table.cp-popup td { padding: 1px 0; }
 </style>"""
 
 
-def add_country_areas(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup:
-    """Country areas, boundaries and names from Natural Earth: context with no tiles."""
-    group = _layer("Countries (Natural Earth)", control=True)
+def add_country_areas(
+    fmap: folium.Map, network: CorridorNetwork, *, filled: bool = True
+) -> folium.FeatureGroup:
+    """Country areas, boundaries and names from Natural Earth.
+
+    ``filled`` areas are the background of a map with no tiles; unfilled, the countries
+    are outlines over the tiles, which stay visible.
+    """
+    group = _layer(COUNTRIES_LAYER, control=True)
     own = list(network.corridor.countries)
     bbox = tuple(network.corridor.bbox)
     areas = country_areas(bbox)
@@ -216,15 +392,14 @@ def add_country_areas(fmap: folium.Map, network: CorridorNetwork) -> folium.Feat
             if row.iso_a2 in own
             else NEIGHBOUR_FILL
         )
+        style = {
+            "color": COUNTRY_LINE if filled else COUNTRY_OUTLINE,
+            "weight": 1.2 if filled else 1.8,
+            "fillColor": fill,
+            "fillOpacity": 1.0 if filled else 0.0,
+        }
         folium.GeoJson(
-            mapping(row.geometry),
-            style_function=lambda _f, c=fill: {
-                "color": "#9c8f7a",
-                "weight": 1.2,
-                "fillColor": c,
-                "fillOpacity": 1.0,
-            },
-            interactive=False,
+            mapping(row.geometry), style_function=lambda _f, s=style: s, interactive=False
         ).add_to(group)
     names = []
     frame = box(*bbox)
@@ -232,12 +407,26 @@ def add_country_areas(fmap: folium.Map, network: CorridorNetwork) -> folium.Feat
         inside = row.geometry.intersection(frame)
         point = (inside if not inside.is_empty else row.geometry).representative_point()
         names.append({"name": row.name, "lat": point.y, "lon": point.x, "population": 0})
-    group.add_child(PlaceLabels(names, css_class="cp-country", min_zoom=0))
+    group.add_child(PlaceLabels(names, css_class="cp-country", every_label=True))
     group.add_to(fmap)
     return group
 
 
-def add_roads(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup:
+def legend_countries(legend: Legend, filled: bool) -> None:
+    """Explain the country areas (filled with no tiles, outlines over tiles)."""
+    if filled:
+        items = [
+            _area(COUNTRY_FILLS[0], "a corridor country", opacity=1, border=COUNTRY_LINE),
+            _area(NEIGHBOUR_FILL, "a neighbouring country", opacity=1, border=COUNTRY_LINE),
+        ]
+    else:
+        items = [_line(COUNTRY_OUTLINE, "country border (Natural Earth)", width=2)]
+    legend.add([COUNTRIES_LAYER], "Background", items)
+
+
+def add_roads(
+    fmap: folium.Map, network: CorridorNetwork, legend: Legend | None = None
+) -> folium.FeatureGroup:
     """Roads of the bundle (also the only background of an offline map)."""
     group = _layer("Roads", show=True)
     graph = network.graph
@@ -256,66 +445,103 @@ def add_roads(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup
     for line, label in zip(wgs, labels, strict=True):
         coords = [(y, x) for x, y in line.coords]
         _bind(
-            folium.PolyLine(coords, color="#555", weight=2, opacity=0.8), None, label or None
+            folium.PolyLine(coords, color=ROAD_COLOUR, weight=2, opacity=0.8), None, label or None
         ).add_to(group)
     group.add_to(fmap)
+    if legend is not None:
+        legend.add(["Roads"], "", [_line(ROAD_COLOUR, "road of the model", width=2)])
     return group
 
 
-def add_border(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup | None:
+def add_border(
+    fmap: folium.Map, network: CorridorNetwork, legend: Legend | None = None
+) -> folium.FeatureGroup | None:
     """Draw the border line(s) of the bundle, dashed."""
     border = network.corridor.border
     if border is None or border.empty:
         return None
-    group = _layer("Border line of the bundle (approximate)", show=False)
+    name = "Border line of the bundle (approximate)"
+    group = _layer(name, show=False)
     for geom in border.geometry:
         for part in getattr(geom, "geoms", [geom]):
             coords = [(y, x) for x, y in part.coords]
             _bind(
-                folium.PolyLine(coords, color="#b03a2e", weight=2, dash_array="6 6"),
+                folium.PolyLine(coords, color=BORDER_COLOUR, weight=2, dash_array="6 6"),
                 None,
                 "International border (approximate)",
             ).add_to(group)
     group.add_to(fmap)
+    if legend is not None:
+        item = _line(BORDER_COLOUR, "border line of the model (approximate)", dashed=True)
+        legend.add([name], "", [item])
     return group
 
 
-def add_facilities(
-    fmap: folium.Map, network: CorridorNetwork, index: list[dict[str, Any]] | None = None
-) -> list[folium.FeatureGroup]:
-    """Facilities styled by level, one layer per service so planners can filter.
+def facility_layer_name(group: str) -> str:
+    """Return the layer name of a group of services (``Facilities: primary care``)."""
+    return f"Facilities: {group}"
 
-    Each facility is added to ``index`` (for the place search) when one is given.
+
+def _service_group(service: str) -> str:
+    return next((name for name, members in SERVICE_GROUPS if service in members), "other services")
+
+
+def served_by_facility(
+    settlements: pd.DataFrame, thresholds: Sequence[float]
+) -> dict[str, list[int]]:
+    """People for whom each facility is the nearest, within each threshold.
+
+    Parameters
+    ----------
+    settlements : pandas.DataFrame
+        :func:`~corridor_planner.analysis.access.nearest_facility_times` of one service.
+    thresholds : sequence of float
+        Minutes.
+
+    Returns
+    -------
+    dict
+        Facility id -> people within each threshold, in the order of ``thresholds``.
+    """
+    served: dict[str, list[int]] = {}
+    reached = settlements[np.isfinite(settlements["minutes"].astype(float))]
+    for facility, rows in reached.groupby("facility_id"):
+        minutes = rows["minutes"].astype(float)
+        served[str(facility)] = [
+            int(rows.loc[minutes <= limit, "population"].sum()) for limit in thresholds
+        ]
+    return served
+
+
+def add_facilities(
+    fmap: folium.Map,
+    network: CorridorNetwork,
+    index: list[dict[str, Any]] | None = None,
+    *,
+    service: str = "emergency",
+    settlements: pd.DataFrame | None = None,
+    thresholds: Sequence[float] = (),
+    legend: Legend | None = None,
+) -> list[folium.FeatureGroup]:
+    """Facilities styled by level, one layer per group of services (:data:`SERVICE_GROUPS`).
+
+    The layer of ``service``'s group is shown. With ``settlements`` (the nearest-facility
+    times of ``service``), a facility's popup says how many people it is the nearest
+    facility of within each of ``thresholds``. Each facility is added to ``index`` (for
+    the place search) when one is given.
     """
     facilities = network.corridor.facilities
-    services = sorted({s for row in facilities["services"] for s in row})
-    groups = {
-        s: _layer(f"Facilities: {s.replace('_', ' ')}", show=s == "emergency") for s in services
-    }
+    names = country_names(network)
+    order = [name for name, _ in SERVICE_GROUPS] + ["other services"]
+    present = {_service_group(s) for row in facilities["services"] for s in row}
+    shown = _service_group(service)
+    groups = {g: _layer(facility_layer_name(g), show=g == shown) for g in order if g in present}
+    served = served_by_facility(settlements, thresholds) if settlements is not None else {}
     for row in facilities.itertuples():
         colour, radius = LEVEL_STYLE.get(row.level, ("#2e86c1", 7))
-        popup = [
-            ("Facility", row.name),
-            ("Country", row.country),
-            ("Level", row.level),
-            ("Services", ", ".join(s.replace("_", " ") for s in row.services)),
-            ("Beds", "not sourced" if row.beds is None or pd.isna(row.beds) else int(row.beds)),
-            ("Operator", _operator(row)),
-            (
-                "Capacity",
-                ", ".join(f"{k}: {v}" for k, v in (row.capacity or {}).items()) or "not sourced",
-            ),
-            (
-                "Who may use it",
-                "; ".join(
-                    f"{k}: {v if v == 'all' else ', '.join(v)}"
-                    for k, v in (row.accepts or {}).items()
-                ),
-            ),
-            ("Position", f"within {row.location_precision_m:,.0f} m"),
-            ("Source", row.source),
-        ]
-        for service in row.services:
+        popup = _facility_popup(row, names, service, served, thresholds, settlements is not None)
+        first = True
+        for group in [g for g in groups if any(_service_group(s) == g for s in row.services)]:
             marker = folium.CircleMarker(
                 [row.geometry.y, row.geometry.x],
                 radius=radius,
@@ -325,33 +551,101 @@ def add_facilities(
                 fill_color=colour,
                 fill_opacity=0.95,
             )
-            _bind(marker, popup, f"{row.name} ({row.level})").add_to(groups[service])
-            if index is not None and service == row.services[0]:
+            _bind(marker, popup, f"{row.name} ({row.level} level)").add_to(groups[group])
+            if index is not None and first:
                 index.append(_entry(row.name, "facility", row.geometry, marker))
-    for group in groups.values():
-        group.add_to(fmap)
+            first = False
+    for layer in groups.values():
+        layer.add_to(fmap)
+    if legend is not None:
+        levels = [level for level in LEVEL_STYLE if level in set(facilities["level"])]
+        items = [
+            _dot(
+                LEVEL_STYLE[level][0],
+                f"{level} level",
+                size=2 * LEVEL_STYLE[level][1],
+                border="#fff",
+            )
+            for level in levels
+        ]
+        items.append(f'<span class="cp-note">{_e(shown)} shown; more in the layer list</span>')
+        legend.add(
+            [facility_layer_name(g) for g in groups],
+            "Facilities (colour and size: level)",
+            items,
+        )
     return list(groups.values())
 
 
+def _facility_popup(
+    row: Any,
+    names: Mapping[str, str],
+    service: str,
+    served: Mapping[str, list[int]],
+    thresholds: Sequence[float],
+    with_served: bool,
+) -> list[tuple[str, Any]]:
+    """Rows of a facility's popup, in plain words."""
+    accepts = "; ".join(
+        f"{plain(group)}: " + ("all services" if v == "all" else ", ".join(map(plain, v)))
+        for group, v in (row.accepts or {}).items()
+    )
+    popup: list[tuple[str, Any]] = [
+        ("Facility", row.name),
+        ("Country", names.get(row.country, row.country)),
+        ("Level", row.level),
+        ("Services", ", ".join(plain(s) for s in row.services)),
+        ("Beds", "not sourced" if row.beds is None or pd.isna(row.beds) else int(row.beds)),
+        ("Operator", _operator(row)),
+        (
+            "Capacity",
+            ", ".join(f"{plain(k)}: {v}" for k, v in (row.capacity or {}).items()) or "not sourced",
+        ),
+        ("Who may use it", accepts or "not recorded"),
+    ]
+    if with_served and service in row.services:
+        people = served.get(str(row.id), [0] * len(thresholds))
+        text = "; ".join(f"{n:,} within {t:g} min" for n, t in zip(people, thresholds, strict=True))
+        popup.append((f"People for whom it is the nearest {plain(service)} facility", text))
+    popup += [
+        ("Position", f"within {row.location_precision_m:,.0f} m"),
+        ("Source", row.source),
+    ]
+    return popup
+
+
+def _direction(direction: str, names: Mapping[str, str]) -> str:
+    """``KZ->KG`` in words: "Kazakhstan to Kyrgyzstan"."""
+    parts = direction.split("->")
+    if len(parts) != 2:
+        return direction
+    return " to ".join(names.get(p.strip(), p.strip()) for p in parts)
+
+
 def add_posts(
-    fmap: folium.Map, network: CorridorNetwork, index: list[dict[str, Any]] | None = None
+    fmap: folium.Map,
+    network: CorridorNetwork,
+    index: list[dict[str, Any]] | None = None,
+    legend: Legend | None = None,
 ) -> folium.FeatureGroup:
     """Border posts with hours, season, delays by profile and who may cross."""
     group = _layer("Border posts")
+    names = country_names(network)
     gdf = network.corridor.posts_gdf.set_index("id")
     for post in network.corridor.posts.values():
         point = gdf.loc[post.id].geometry
         delays = "; ".join(
-            f"{direction}: " + ", ".join(f"{p} {m} min" for p, m in sorted(by.items()))
+            f"{_direction(direction, names)}: "
+            + ", ".join(f"{plain(p)} {m} min" for p, m in sorted(by.items()))
             for direction, by in sorted(post.delay_minutes.items())
         )
         popup = [
             ("Border post", post.name),
-            ("Countries", " – ".join(post.countries)),
+            ("Countries", " – ".join(names.get(c, c) for c in post.countries)),
             ("Opening hours", post.opening_hours),
             ("Season", post.season or "all year"),
-            ("Who may cross", ", ".join(sorted(post.profiles_allowed))),
-            ("Delays", delays),
+            ("Who may cross", ", ".join(plain(p) for p in sorted(post.profiles_allowed))),
+            ("Waiting times", delays),
             ("Source", post.source),
         ]
         marker = folium.CircleMarker(
@@ -371,7 +665,15 @@ def add_posts(
         if index is not None:
             index.append(_entry(post.name, "border post", point, marker))
     group.add_to(fmap)
+    if legend is not None:
+        item = _dot("#000", "border post: hours, who may cross", size=16, border="#e74c3c")
+        legend.add(["Border posts"], "Border posts", [item])
     return group
+
+
+def population_layer_name(service: str) -> str:
+    """Return the name of the settlements' layer of ``service``."""
+    return f"Population: time to {plain(service)}"
 
 
 def add_population(
@@ -379,22 +681,28 @@ def add_population(
     settlements: pd.DataFrame,
     service: str,
     index: list[dict[str, Any]] | None = None,
+    legend: Legend | None = None,
+    names: Mapping[str, str] | None = None,
+    *,
+    show: bool = True,
 ) -> folium.FeatureGroup:
     """Settlements sized by population, coloured by minutes to the nearest facility."""
-    group = _layer(f"Population: time to {service.replace('_', ' ')}")
+    name = population_layer_name(service)
+    group = _layer(name, show=show)
+    names = names or {}
     for row in settlements.itertuples():
         minutes = float(row.minutes)
         reach = (
             f"{minutes:.0f} min to {row.facility_name}"
             if np.isfinite(minutes)
-            else "no facility reachable"
+            else f"no {plain(service)} facility reachable"
         )
         popup = [
             ("Settlement", row.name),
-            ("Country", row.country),
+            ("Country", names.get(row.country, row.country)),
             ("Population", f"{row.population:,}"),
             ("Border community", "yes" if row.border_community else "no"),
-            (f"Nearest {service}", reach),
+            (f"Nearest {plain(service)} facility", reach),
             ("Source", row.source),
         ]
         marker = _settlement_marker(row, _time_colour(minutes), 0.8)
@@ -402,18 +710,44 @@ def add_population(
         if index is not None:
             index.append(_entry(row.name, "settlement", row.geometry, marker))
     group.add_to(fmap)
+    if legend is not None:
+        items = [_dot(colour, label) for label, colour in _classes(TIME_CLASSES)]
+        items.append(_dot(UNREACHABLE, "not reachable"))
+        legend.add([name], f"Settlements: minutes to {plain(service)}", items)
     return group
 
 
+def legend_sizes(legend: Legend, layers: Sequence[str]) -> None:
+    """Explain circle size: people in a settlement (area grows with population)."""
+    dots = "".join(
+        f'<i style="background:#ddd;border:1px solid #333;width:{2 * _radius(n):.0f}px;'
+        f'height:{2 * _radius(n):.0f}px"></i>'
+        for n in LEGEND_POPULATIONS
+    )
+    sizes = " · ".join(f"{n:,}" for n in LEGEND_POPULATIONS)
+    legend.add(layers, "", [f'<span class="cp-sizes">{dots}</span>people: {sizes}'])
+
+
+def catchments_layer_name(service: str) -> str:
+    """Return the name of the catchments' layer of ``service``."""
+    return f"Catchments: {plain(service)}"
+
+
 def add_catchments(
-    fmap: folium.Map, polygons: gpd.GeoDataFrame, service: str
+    fmap: folium.Map,
+    polygons: gpd.GeoDataFrame,
+    service: str,
+    legend: Legend | None = None,
 ) -> folium.FeatureGroup:
-    """Catchment polygons per facility and threshold, the largest drawn first."""
-    group = _layer(f"Catchments: {service.replace('_', ' ')}")
-    levels = sorted(set(polygons["minutes"])) if len(polygons) else []
+    """Catchment bands per facility and threshold, the largest drawn first.
+
+    A band takes the colour of the settlements' time class its threshold falls in
+    (:data:`TIME_CLASSES`), so a 60-minute band and a settlement 45 minutes away match.
+    """
+    name = catchments_layer_name(service)
+    group = _layer(name)
     for row in polygons.sort_values("minutes", ascending=False).itertuples():
-        rank = levels.index(row.minutes)
-        colour = CATCHMENT_COLOURS[min(rank, len(CATCHMENT_COLOURS) - 1)]
+        colour = _time_colour(float(row.minutes))
         layer = folium.GeoJson(
             mapping(row.geometry),
             style_function=lambda _f, c=colour: {
@@ -424,104 +758,130 @@ def add_catchments(
             },
         )
         whose = f" of {row.facility}" if hasattr(row, "facility") else ""
-        label = f"within {row.minutes:g} min{whose} ({service.replace('_', ' ')})"
+        label = f"within {row.minutes:g} min{whose} ({plain(service)})"
         _bind(layer, None, label).add_to(group)
     group.add_to(fmap)
+    if legend is not None:
+        levels = sorted({float(m) for m in polygons["minutes"]}) if len(polygons) else []
+        items = [_area(_time_colour(m), f"within {m:g} min of a facility") for m in levels]
+        legend.add([name], f"Catchments: {plain(service)} by road", items or ["none drawn"])
     return group
 
 
-def add_sites(fmap: folium.Map, scores: SiteScores) -> folium.FeatureGroup:
-    """Candidate sites coloured by score, with rank and newly covered population."""
+def candidate_bounds(best: float) -> list[int]:
+    """Upper bounds of the candidate classes: shares of ``best``, to two significant digits."""
+    bounds = []
+    for limit, _ in CANDIDATE_CLASSES:
+        value = best * limit
+        digits = max(0, math.floor(math.log10(value)) - 1) if value >= 1 else 0
+        bounds.append(int(round(value, -digits)))
+    bounds[-1] = int(best)
+    return bounds
+
+
+def _candidate_colour(value: float, bounds: Sequence[int]) -> str:
+    for bound, (_, colour) in zip(bounds, CANDIDATE_CLASSES, strict=True):
+        if value <= bound:
+            return colour
+    return CANDIDATE_CLASSES[-1][1]
+
+
+def add_sites(
+    fmap: folium.Map, scores: SiteScores, legend: Legend | None = None
+) -> folium.FeatureGroup:
+    """Candidate sites as rings on their own scale: people newly within the threshold."""
     group = _layer("Candidate sites")
-    best = max([float(v) for v in scores.sites["newly_covered"]] + [1.0])
+    best = max([float(v) for v in scores.sites["newly_covered"]] + [0.0])
+    bounds = candidate_bounds(best)
     for row in scores.sites.itertuples():
-        share = float(row.newly_covered) / best
-        colour = f"#{int(255 * (1 - share)):02x}{int(120 + 100 * share):02x}{40:02x}"
+        colour = _candidate_colour(float(row.newly_covered), bounds)
         popup = [
             ("Candidate site", row.name),
             ("Country", row.country),
             ("Rank", row.rank),
-            (f"Newly within {scores.threshold_min:g} min", f"{row.newly_covered:,}"),
+            (f"People newly within {scores.threshold_min:g} min", f"{row.newly_covered:,}"),
             ("Of them in border communities", f"{row.newly_covered_border_community:,}"),
-            ("Method", scores.result.method),
+            (
+                "Method",
+                "coverage gain, each site alone"
+                if scores.result.method == "gain"
+                else plain(scores.result.method),
+            ),
             ("Why proposed", row.reason),
         ]
         marker = folium.CircleMarker(
             [row.geometry.y, row.geometry.x],
             radius=8,
-            color="#000",
-            weight=1.5,
-            dash_array="3",
+            color=colour,
+            weight=4,
             fill=True,
-            fill_color=colour,
-            fill_opacity=0.9,
+            fill_color="#ffffff",
+            fill_opacity=0.85,
         )
         _bind(marker, popup, f"#{row.rank} {row.name}: +{row.newly_covered:,}").add_to(group)
     group.add_to(fmap)
+    if legend is not None:
+        items, previous = [], 0
+        for upper, (_, colour) in zip(bounds, CANDIDATE_CLASSES, strict=True):
+            label = f"{previous:,}–{upper:,}" if previous else f"up to {upper:,}"
+            items.append(_ring(colour, label))
+            previous = upper
+        if not best:
+            items = [_ring(CANDIDATE_CLASSES[0][1], "none brings anyone newly within reach")]
+        legend.add(
+            ["Candidate sites"],
+            f"Candidate sites: people newly within {scores.threshold_min:g} min",
+            items,
+        )
     return group
 
 
-def add_pathways(fmap: folium.Map, found: Sequence[Pathway]) -> folium.FeatureGroup:
-    """Referral routes following the roads; posts crossed and time in the tooltip."""
-    specialty = found[0].specialty.replace("_", " ") if found else "referrals"
-    group = _layer(f"Referrals: {specialty}")
+def add_pathways(
+    fmap: folium.Map, found: Sequence[Pathway], legend: Legend | None = None
+) -> folium.FeatureGroup:
+    """Referral routes following the roads: across a border solid purple, at home dashed blue."""
+    specialty = plain(found[0].specialty) if found else "referrals"
+    name = f"Referrals: {specialty}"
+    group = _layer(name)
+    kinds = set()
     for path in found:
         if path.geometry is None:
             continue
         coords = [(y, x) for x, y in path.geometry.coords]
-        abroad = bool(path.border_posts)
+        kind = "abroad" if path.border_posts else "home"
+        kinds.add(kind)
         waits = sum(w["wait_minutes"] for w in path.waits)
-        via = f" via {', '.join(path.border_posts)}" if abroad else ""
+        via = f" via {', '.join(path.border_posts)}" if path.border_posts else ""
         wait = f" (waits {waits:.0f} min)" if waits else ""
         text = f"{path.origin} → {path.destination}: {path.minutes:.0f} min{via}{wait}"
-        line = folium.PolyLine(
-            coords, color="#8e44ad" if abroad else "#2471a3", weight=3, opacity=0.8
-        )
+        colour, dash = REFERRAL_STYLE[kind]
+        line = folium.PolyLine(coords, color=colour, weight=3, opacity=0.85, dash_array=dash)
         _bind(line, None, text).add_to(group)
     group.add_to(fmap)
+    if legend is not None:
+        words = {"abroad": "referral across a border", "home": "referral within the country"}
+        items = [
+            _line(REFERRAL_STYLE[k][0], words[k], dashed=REFERRAL_STYLE[k][1] is not None)
+            for k in ("abroad", "home")
+            if k in kinds
+        ]
+        legend.add([name], f"Referral routes: {specialty}", items or ["none drawn"])
     return group
 
 
-def add_legend(
-    fmap: folium.Map,
-    service: str,
-    with_sites: bool,
-    with_referrals: bool,
-    *,
-    minutes_lost: bool = False,
-) -> None:
+def add_legend(fmap: folium.Map, legend: Legend) -> None:
     """Add the legend as a collapsible box in the bottom-right corner (the scale is left)."""
-    parts = ["<details open><summary>Legend</summary><b>Facilities (by level)</b>"]
-    parts += [
-        f'<i style="background:{c}"></i>{_e(level)}<br>' for level, (c, _) in LEVEL_STYLE.items()
-    ]
-    parts.append('<i style="background:#000;border:2px solid #e74c3c"></i>border post<br>')
-    if minutes_lost:
-        parts.append("<b>Settlements: minutes lost</b>")
-        previous: float = 0
-        for limit, colour in LOSS_CLASSES:
-            label = f"{previous:g}–{limit:g}" if np.isfinite(limit) else f"over {previous:g}"
-            parts.append(f'<i style="background:{colour}"></i>{label}<br>')
-            previous = limit
-        parts.append(f'<i style="background:{UNREACHABLE}"></i>care lost altogether<br>')
-    else:
-        parts.append(f"<b>Settlements: minutes to {_e(service.replace('_', ' '))}</b>")
-        previous = 0
-        for limit, colour in TIME_CLASSES:
-            label = f"{previous:g}–{limit:g}" if np.isfinite(limit) else f"over {previous:g}"
-            parts.append(f'<i style="background:{colour}"></i>{label}<br>')
-            previous = limit
-        parts.append(f'<i style="background:{UNREACHABLE}"></i>not reachable<br>')
-    if with_sites:
-        parts.append("<b>Candidate sites</b>green: most newly covered<br>")
-    if with_referrals:
-        parts.append('<b>Referral routes</b><i style="background:#8e44ad"></i>across a border<br>')
-    parts.append(f'<div class="cp-note">{_e(NATURAL_EARTH_CREDIT)}.</div></details>')
-    fmap.add_child(MapControl("bottomright", "".join(parts), "cp-legend"))
+    fmap.add_child(MapControl("bottomright", legend.html(f"{NATURAL_EARTH_CREDIT}."), "cp-legend"))
 
 
-#: Colours of minutes lost between two scenarios.
-LOSS_CLASSES = ((0, "#e0e0e0"), (15, "#fee08b"), (60, "#fc8d59"), (math.inf, "#d73027"))
+#: Minutes lost between two scenarios: upper limits and colours, mildest first.
+LOSS_CLASSES = ((15, "#fdd49e"), (60, "#fc8d59"), (math.inf, "#d7301f"))
+#: Care lost altogether: the strongest colour of the compare map.
+CARE_LOST = "#67000d"
+NO_CHANGE = "#ffffff"
+FASTER = "#4393c3"
+#: A change smaller than this (minutes) is no change (times are shown rounded).
+NO_CHANGE_MIN = 0.5
 
 
 def add_place_search(fmap: folium.Map, entries: Sequence[dict[str, Any]]) -> None:
@@ -530,10 +890,43 @@ def add_place_search(fmap: folium.Map, entries: Sequence[dict[str, Any]]) -> Non
         fmap.add_child(PlaceSearch(entries))
 
 
-def add_place_names(fmap: folium.Map, network: CorridorNetwork) -> folium.FeatureGroup:
-    """Settlement names, larger places shown from further out."""
+def _named_in(text: str, names: Iterable[str]) -> set[str]:
+    """Return the names that appear as whole words in ``text``."""
+    return {
+        n for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text, flags=re.IGNORECASE)
+    }
+
+
+def always_named(corridor: Corridor, near_km: float = 5.0) -> set[str]:
+    """Settlements a map always names, whatever the zoom.
+
+    The corridor's endpoints (settlements named in its title or its demo route) and the
+    towns of its facilities and border posts: settlements named in a facility's or post's
+    name, or the nearest settlement within ``near_km`` of a facility.
+    """
+    population = corridor.population
+    names = [str(n) for n in population["name"]]
+    keep = _named_in(corridor.name, names)
+    keep |= _named_in(" ".join(corridor.demo_route or ()), names)
+    for text in list(corridor.facilities["name"]) + [p.name for p in corridor.posts.values()]:
+        keep |= _named_in(str(text), names)
+    if len(population) and len(corridor.facilities):
+        metric = population.to_crs(corridor.crs)
+        for point in corridor.facilities.to_crs(corridor.crs).geometry:
+            distance = metric.distance(point)
+            nearest = distance.idxmin()
+            if distance[nearest] <= near_km * 1000:
+                keep.add(str(population.loc[nearest, "name"]))
+    return keep
+
+
+def add_place_names(
+    fmap: folium.Map, network: CorridorNetwork, legend: Legend | None = None
+) -> folium.FeatureGroup:
+    """Settlement names chosen by importance in view (:class:`PlaceLabels`)."""
     group = _layer("Place names", show=True)
     population = network.corridor.population
+    keep = always_named(network.corridor)
     group.add_child(
         PlaceLabels(
             [
@@ -542,12 +935,19 @@ def add_place_names(fmap: folium.Map, network: CorridorNetwork) -> folium.Featur
                     "lat": r.geometry.y,
                     "lon": r.geometry.x,
                     "population": r.population,
+                    "always": str(r.name) in keep,
                 }
                 for r in population.itertuples()
             ]
         )
     )
     group.add_to(fmap)
+    if legend is not None:
+        legend.add(
+            ["Place names"],
+            "",
+            ['<i class="cp-ab">Ab</i>place name: larger type, larger place'],
+        )
     return group
 
 
@@ -559,6 +959,7 @@ def corridor_map(
     scores: SiteScores | None = None,
     pathways: Sequence[Pathway] | None = None,
     offline: bool = False,
+    tiles: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> folium.Map:
     """Build the planner's map: every layer of the corridor for one service and scenario.
 
@@ -575,10 +976,14 @@ def corridor_map(
     pathways : sequence of Pathway, optional
         Referral routes to draw.
     offline : bool
-        No tiles and Leaflet inline: the file opens with no network.
+        No tiles: the file opens with no network.
+    tiles : mapping, optional
+        Tile layers of an online map (default :data:`TILE_LAYERS`).
     """
-    fmap = base_map(times.network, map_title(times, service), offline=offline)
-    _draw_layers(fmap, times, service, thresholds, scores=scores, pathways=pathways)
+    fmap = base_map(times.network, map_title(times, service), offline=offline, tiles=tiles)
+    _draw_layers(
+        fmap, times, service, thresholds, scores=scores, pathways=pathways, offline=offline
+    )
     return fmap
 
 
@@ -587,7 +992,7 @@ def map_title(times: CorridorTravelTimes, service: str) -> str:
     corridor = times.network.corridor
     when = f", departing {times.depart:%Y-%m-%d %H:%M}" if times.depart else ""
     return (
-        f"{corridor.name} — {service.replace('_', ' ')} — scenario {times.scenario.name}{when}"
+        f"{corridor.name} — {plain(service)} — scenario {times.scenario.name}{when}"
         f" — data of {corridor.metadata.get('data_date', 'unknown date')}"
     )
 
@@ -601,28 +1006,74 @@ def _draw_layers(
     scores: SiteScores | None = None,
     pathways: Sequence[Pathway] | None = None,
     lost_against: pd.DataFrame | None = None,
-) -> None:
+    offline: bool = True,
+) -> Legend:
     network = times.network
     index: list[dict[str, Any]] = []
-    add_roads(fmap, network)
-    add_border(fmap, network)
-    add_catchments(fmap, facility_catchments(times, service, thresholds), service)
+    legend = Legend()
+    names = country_names(network)
+    legend_countries(legend, filled=offline)
+    add_roads(fmap, network, legend)
+    add_border(fmap, network, legend)
+    add_place_names(fmap, network, legend)
+    add_catchments(fmap, facility_catchments(times, service, thresholds), service, legend)
     settlements = nearest_facility_times(times, service)
-    add_population(fmap, settlements, service, index)
+    add_population(fmap, settlements, service, index, legend, names, show=lost_against is None)
+    sized = [population_layer_name(service)]
     if lost_against is not None:
-        add_minutes_lost(fmap, lost_against, settlements, service, times.scenario.name)
-    add_place_names(fmap, network)
-    add_facilities(fmap, network, index)
-    add_posts(fmap, network, index)
-    if scores is not None:
-        add_sites(fmap, scores)
-    if pathways:
-        add_pathways(fmap, pathways)
-    add_legend(
-        fmap, service, scores is not None, bool(pathways), minutes_lost=lost_against is not None
+        add_minutes_lost(
+            fmap, lost_against, settlements, service, times.scenario.name, legend, names
+        )
+        sized.append(minutes_lost_layer_name(times.scenario.name))
+    legend_sizes(legend, sized)
+    add_facilities(
+        fmap,
+        network,
+        index,
+        service=service,
+        settlements=settlements,
+        thresholds=thresholds,
+        legend=legend,
     )
+    add_posts(fmap, network, index, legend)
+    if scores is not None:
+        add_sites(fmap, scores, legend)
+    if pathways:
+        add_pathways(fmap, pathways, legend)
+    add_legend(fmap, legend)
     add_place_search(fmap, index)
     folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap.add_child(LayerListFit())
+    fmap.add_child(FitCorridor(network.corridor.bbox))
+    return legend
+
+
+def minutes_lost_layer_name(scenario: str) -> str:
+    """Return the name of the compare map's layer of ``scenario``."""
+    return f"Minutes lost under {scenario}"
+
+
+def change_style(was: float, now: float) -> tuple[str, str]:
+    """Colour and words of a settlement's change in minutes from ``was`` to ``now``.
+
+    Returns
+    -------
+    tuple of str
+        Fill colour and a short description ("no change", "+25 min", "care lost").
+    """
+    if np.isfinite(was) and not np.isfinite(now):
+        return CARE_LOST, "care lost altogether"
+    if not np.isfinite(was) and not np.isfinite(now):
+        return UNREACHABLE, "no care in either scenario"
+    if not np.isfinite(was):
+        return FASTER, "care gained"
+    lost = now - was
+    if abs(lost) < NO_CHANGE_MIN:
+        return NO_CHANGE, "no change"
+    if lost < 0:
+        return FASTER, f"{-lost:.0f} min faster"
+    colour = next(c for limit, c in LOSS_CLASSES if lost <= limit)
+    return colour, f"+{lost:.0f} min"
 
 
 def add_minutes_lost(
@@ -631,8 +1082,12 @@ def add_minutes_lost(
     other: pd.DataFrame,
     service: str,
     scenario: str,
+    legend: Legend | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> folium.FeatureGroup:
-    """Settlements coloured by the minutes to ``service`` they lose under ``scenario``.
+    """Settlements coloured by what changes in their minutes to ``service`` under ``scenario``.
+
+    Care lost altogether is the strongest colour; "no change" is white and named so.
 
     Parameters
     ----------
@@ -640,34 +1095,70 @@ def add_minutes_lost(
         :func:`~corridor_planner.analysis.access.nearest_facility_times` of the reference scenario
         and of ``scenario``, settlement by settlement.
     """
-    group = _layer(f"Minutes lost under {scenario}", show=True)
+    name = minutes_lost_layer_name(scenario)
+    group = _layer(name, show=True)
+    names = names or {}
     before = reference.set_index("id")
+    words = plain(service)
+    seen = set()
     for row in other.itertuples():
         was = float(before.loc[row.id, "minutes"])
         now = float(row.minutes)
-        lost = now - was
-        if np.isfinite(now) and np.isfinite(was):
-            colour = next(c for limit, c in LOSS_CLASSES if lost <= limit)
-            text = f"{row.name}: {was:.0f} → {now:.0f} min (+{max(lost, 0):.0f})"
+        colour, change = change_style(was, now)
+        seen.add(colour)
+        if np.isfinite(was) and np.isfinite(now):
+            text = f"{row.name}: {was:.0f} → {now:.0f} min ({change})"
+            if change == "no change":
+                text = f"{row.name}: {now:.0f} min, no change"
         elif np.isfinite(was):
-            colour, text = UNREACHABLE, f"{row.name}: {was:.0f} min → no {service} reachable"
+            text = f"{row.name}: {was:.0f} min → no {words} reachable (care lost)"
+        elif np.isfinite(now):
+            text = f"{row.name}: none → {now:.0f} min (care gained)"
         else:
-            colour, text = UNREACHABLE, f"{row.name}: no {service} reachable in either scenario"
+            text = f"{row.name}: no {words} reachable in either scenario"
         popup = [
             ("Settlement", row.name),
+            ("Country", names.get(row.country, row.country)),
             ("Population", f"{row.population:,}"),
-            (f"Minutes to {service}, {before.attrs.get('scenario', 'reference')}", _minutes(was)),
-            (f"Minutes to {service}, {scenario}", _minutes(now)),
+            (f"Minutes to {words}, {before.attrs.get('scenario', 'reference')}", _minutes(was)),
+            (f"Minutes to {words}, {scenario}", _minutes(now)),
+            ("Change", change),
             ("Nearest facility now", row.facility_name if np.isfinite(now) else "none"),
         ]
-        marker = _settlement_marker(row, colour, 0.9)
+        lost_all = colour == CARE_LOST
+        # care lost altogether matters most: never the smallest circle
+        marker = _settlement_marker(
+            row,
+            colour,
+            0.95,
+            outline="#000" if lost_all else "#333",
+            weight=3 if lost_all else 1,
+            min_radius=7.0 if lost_all else 3.0,
+        )
         _bind(marker, popup, text).add_to(group)
     group.add_to(fmap)
+    if legend is not None:
+        items = [_dot(CARE_LOST, "care lost altogether", border="#000")]
+        items += [
+            _dot(colour, label.replace("over", "more than") + " slower")
+            for label, colour in reversed(_classes(LOSS_CLASSES))
+        ]
+        items += [_dot(NO_CHANGE, "no change"), _dot(FASTER, "faster or care gained")]
+        if UNREACHABLE in seen:
+            items.append(_dot(UNREACHABLE, "no care in either scenario"))
+        legend.add([name], f"Settlements: change in minutes to {words}", items)
     return group
 
 
 def _minutes(value: float) -> str:
     return f"{value:.0f}" if np.isfinite(value) else "not reachable"
+
+
+def stacked(bbox: Sequence[float]) -> bool:
+    """Whether a corridor is wider (east-west) than tall: compare panes are then stacked."""
+    west, south, east, north = bbox
+    width = (east - west) * math.cos(math.radians((south + north) / 2))
+    return width > (north - south)
 
 
 def compare_map(
@@ -677,12 +1168,15 @@ def compare_map(
     thresholds: Sequence[float],
     *,
     offline: bool = False,
+    tiles: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> Figure:
-    """Two synchronised panes: the reference scenario left, the other right.
+    """Two synchronised panes: the reference scenario, and what changes under the other.
 
-    The right pane colours settlements by the minutes they lose (or gain) under the other
-    scenario, with both times in each popup, so a planner sees who loses access and by how
-    much. Panning or zooming one pane moves the other.
+    The second pane colours settlements by what changes in their minutes under the other
+    scenario (strongest colour for care lost altogether, "no change" named so), with both
+    times in each popup. An east-west corridor gets its panes stacked, a north-south one
+    side by side, so neither is cut at the pane edge. Panning or zooming one pane moves
+    the other.
 
     Returns
     -------
@@ -692,29 +1186,27 @@ def compare_map(
     network = reference.network
     page = Figure()
     panes = []
+    on_top = stacked(network.corridor.bbox)
     for index, times in enumerate((reference, other)):
         title = (
             map_title(times, service)
             if index == 0
-            else f"Scenario {times.scenario.name} — {service.replace('_', ' ')} — minutes lost "
-            f"against {reference.scenario.name}"
+            else f"Scenario {times.scenario.name} — {plain(service)} — change against "
+            f"{reference.scenario.name}"
+        )
+        place = (
+            {"width": "100%", "height": "50%", "left": "0%", "top": f"{50 * index}%"}
+            if on_top
+            else {"width": "50%", "height": "100%", "left": f"{50 * index}%", "top": "0%"}
         )
         fmap = base_map(
-            network,
-            title,
-            offline=offline,
-            page=page,
-            width="50%",
-            height="100%",
-            left=f"{50 * index}%",
-            top="0%",
-            position="absolute",
+            network, title, offline=offline, page=page, tiles=tiles, position="absolute", **place
         )
         panes.append(fmap)
     before = nearest_facility_times(reference, service)
     before.attrs["scenario"] = reference.scenario.name
-    _draw_layers(panes[0], reference, service, thresholds)
-    _draw_layers(panes[1], other, service, thresholds, lost_against=before)
+    _draw_layers(panes[0], reference, service, thresholds, offline=offline)
+    _draw_layers(panes[1], other, service, thresholds, lost_against=before, offline=offline)
     page.add_child(SyncViews(*panes))
     return page
 
@@ -727,6 +1219,7 @@ def planner_map(
     with_sites: bool = False,
     referral_specialty: str | None = None,
     offline: bool = False,
+    tiles: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> folium.Map:
     """Build the ``map`` command's map: optionally candidates scored, referral routes.
 
@@ -740,7 +1233,15 @@ def planner_map(
     found = None
     if referral_specialty:
         found, _ = referral_pathways(times, referral_specialty, Patient(times.profile), top=1)
-    return corridor_map(times, service, thresholds, scores=scores, pathways=found, offline=offline)
+    return corridor_map(
+        times,
+        service,
+        thresholds,
+        scores=scores,
+        pathways=found,
+        offline=offline,
+        tiles=tiles,
+    )
 
 
 def default_map_path(
@@ -782,10 +1283,12 @@ def render_map(
     with_sites: bool = False,
     referral_specialty: str | None = None,
     offline: bool = False,
+    tiles: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> str:
     """Return a map's HTML page: :func:`compare_map` with ``compare``, else :func:`planner_map`."""
     if compare is not None:
-        return compare_map(times, compare, service, thresholds, offline=offline).render()
+        page = compare_map(times, compare, service, thresholds, offline=offline, tiles=tiles)
+        return page.render()
     fmap = planner_map(
         times,
         service,
@@ -793,5 +1296,6 @@ def render_map(
         with_sites=with_sites,
         referral_specialty=referral_specialty,
         offline=offline,
+        tiles=tiles,
     )
     return fmap.get_root().render()
