@@ -10,13 +10,14 @@ one pass over the nodes in order of time settles each label.
 
 from __future__ import annotations
 
-import numba as nb
+import importlib.util
+from typing import Any
+
 import numpy as np
 from scipy.sparse import csr_array
 
 
-@nb.njit(cache=True)
-def _propagate(order, indptr, indices, weights, times, label):  # type: ignore[no-untyped-def]
+def _propagate_labels(order, indptr, indices, weights, times, label):  # type: ignore[no-untyped-def]
     for u in order:
         here = label[u]
         if here < 0:
@@ -26,6 +27,14 @@ def _propagate(order, indptr, indices, weights, times, label):  # type: ignore[n
             if times[u] + weights[k] == times[v] and (label[v] < 0 or here < label[v]):
                 label[v] = here
     return label
+
+
+if importlib.util.find_spec("numba") is not None:  # the ``fast`` extra: compiled
+    import numba as nb
+
+    _propagate: Any = nb.njit(cache=True)(_propagate_labels)
+else:  # the core install: the same loop in Python (slower on a country-size graph)
+    _propagate = _propagate_labels
 
 
 def first_of_equals(graph: csr_array, sources: np.ndarray, times: np.ndarray) -> np.ndarray:
