@@ -148,6 +148,18 @@ class TestValidation:
             tiny_copy
         )
 
+    @pytest.mark.parametrize(
+        "geometry",
+        [{"type": ""}, {"type": "Blob", "coordinates": [1, 2]}, {"type": "Point"}, "Point"],
+        ids=["empty type", "unknown type", "no coordinates", "not an object"],
+    )
+    def test_a_malformed_geometry_is_named_not_raised(self, tiny_copy, geometry):
+        # found by the fuzz test: shapely raises GeometryTypeError for {"type": ""}
+        edit_feature(tiny_copy, "population.geojson", "town_a", geometry=geometry)
+        assert "population.geojson: town_a: geometry: must be a GeoJSON Point" in self.problems(
+            tiny_copy
+        )
+
     def test_invalid_hours(self, tiny_copy):
         edit_feature(tiny_copy, "border_posts.geojson", "post_q", opening_hours="Mo-Fz 9-18")
         assert (

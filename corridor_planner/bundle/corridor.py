@@ -13,6 +13,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pyproj
+from shapely.errors import ShapelyError
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -401,10 +402,7 @@ class _BundleLoader:
 
     def _point_geometry(self, name: str, label: str, feature: Any) -> Point | None:
         raw = feature.get("geometry") if isinstance(feature, dict) else None
-        try:
-            geom = shape(raw) if raw else None
-        except (AttributeError, TypeError, ValueError, KeyError):
-            geom = None
+        geom = _geometry_or_none(raw)
         if not isinstance(geom, Point) or geom.is_empty:
             self.problem(name, label, "geometry", "must be a GeoJSON Point")
             return None
@@ -428,10 +426,12 @@ class _BundleLoader:
             label = f"#{index}"
             props = feature.get("properties") if isinstance(feature, dict) else None
             self.problems += check(layers.BorderLineProperties, props or {}, BORDER_FILE, label)[1]
-            try:
-                geoms.append(shape(feature["geometry"]))
-            except (KeyError, TypeError, ValueError, AttributeError):
+            raw = feature.get("geometry") if isinstance(feature, dict) else None
+            geom = _geometry_or_none(raw)
+            if geom is None:
                 self.problem(BORDER_FILE, label, "geometry", "not a valid geometry")
+            else:
+                geoms.append(geom)
         return gpd.GeoDataFrame(geometry=geoms, crs="EPSG:4326")
 
     # scenarios ---------------------------------------------------------------------------
@@ -547,6 +547,28 @@ FEATURE_RULES: dict[str, Rule] = {
 
 
 # cross-file checks -------------------------------------------------------------------------
+
+
+def _geometry_or_none(raw: Any) -> BaseGeometry | None:
+    """Read a GeoJSON geometry object, or None when it is missing or not a geometry.
+
+    Parameters
+    ----------
+    raw : Any
+        The ``geometry`` member of a feature as parsed from JSON.
+
+    Returns
+    -------
+    shapely.geometry.base.BaseGeometry or None
+        None for a missing, malformed or unknown geometry (``{"type": ""}`` included), so
+        that the caller reports it against the file, the feature and the field.
+    """
+    if not raw:
+        return None
+    try:
+        return shape(raw)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError, ShapelyError):
+        return None
 
 
 def _names(value: Any) -> list[str]:
