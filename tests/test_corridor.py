@@ -90,6 +90,26 @@ class TestValidation:
         edit_feature(tiny_copy, "facilities.geojson", "hosp_d", accepts={"tourists": "all"})
         assert "hosp_d: accepts: unknown cover group 'tourists'" in self.problems(tiny_copy)
 
+    def test_an_id_with_a_line_break_is_named_by_its_place(self, tiny_copy):
+        # found by the fuzz test: the id itself became the feature of a two-line problem
+        edit_feature(tiny_copy, "border_posts.geojson", "post_q", id="a\nb")
+        with pytest.raises(DataError) as info:
+            load_corridor(tiny_copy)
+        lines = [str(p) for p in info.value.problems]
+        assert (
+            "border_posts.geojson: #1: id: must be a plain id (no slashes, line breaks or "
+            "outer spaces)" in lines
+        )
+
+    def test_a_list_in_place_of_a_service_is_named(self, tiny_copy):
+        # found by the fuzz test: a list among the services raised "unhashable type"
+        edit_feature(
+            tiny_copy, "facilities.geojson", "hosp_d", accepts={"resident_insured": [["x"]]}
+        )
+        assert "hosp_d: accepts: resident_insured: unknown service ['x']" in self.problems(
+            tiny_copy
+        )
+
     def test_unknown_profile(self, tiny_copy):
         edit_feature(
             tiny_copy, "border_posts.geojson", "post_q", profiles_allowed=["citizen", "pilgrim"]
@@ -150,8 +170,14 @@ class TestValidation:
 
     @pytest.mark.parametrize(
         "geometry",
-        [{"type": ""}, {"type": "Blob", "coordinates": [1, 2]}, {"type": "Point"}, "Point"],
-        ids=["empty type", "unknown type", "no coordinates", "not an object"],
+        [
+            {"type": ""},
+            {"type": "Blob", "coordinates": [1, 2]},
+            {"type": "Point"},
+            {"type": "Point", "coordinates": [10**400, 43]},
+            "Point",
+        ],
+        ids=["empty type", "unknown type", "no coordinates", "huge coordinate", "not an object"],
     )
     def test_a_malformed_geometry_is_named_not_raised(self, tiny_copy, geometry):
         # found by the fuzz test: shapely raises GeometryTypeError for {"type": ""}
@@ -179,6 +205,17 @@ class TestValidation:
         assert (
             "population.geojson: town_a: country: 'CN' is not one of the corridor's countries"
             in self.problems(tiny_copy)
+        )
+
+    @pytest.mark.parametrize("file", ["../roads.osm", "/etc/hostname", "a\\nb", "x\\\\y.osm"])
+    def test_a_road_file_outside_the_bundle_is_refused(self, tiny_copy, file):
+        toml = tiny_copy / "corridor.toml"
+        toml.write_text(toml.read_text().replace('file = "roads.osm"', f'file = "{file}"'))
+        with pytest.raises(DataError) as info:
+            load_corridor(tiny_copy)
+        lines = [str(p) for p in info.value.problems]
+        assert any(line.startswith("corridor.toml: -: roads.file: must be") for line in lines), (
+            lines
         )
 
     def test_unknown_crs(self, tiny_copy):

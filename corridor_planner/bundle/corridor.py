@@ -32,7 +32,7 @@ from corridor_planner.bundle.validation import (
 )
 from corridor_planner.errors import TOO_DEEP, DataError, NotFoundError, Problem
 from corridor_planner.schema import layers
-from corridor_planner.schema.base import FileModel, ModelT, check
+from corridor_planner.schema.base import MAX_NAME, FileModel, ModelT, check
 from corridor_planner.schema.corridor import CorridorFile
 from corridor_planner.schema.cover import CoverFile, CoverRuleTable
 from corridor_planner.schema.scenario import ReferralRatesTable, ScenarioFile
@@ -376,7 +376,7 @@ class _BundleLoader:
         for index, feature in enumerate(self._read_features(name) or []):
             props = feature.get("properties") if isinstance(feature, dict) else None
             fid = props.get("id") if isinstance(props, dict) else None
-            label = fid if isinstance(fid, str) and fid else f"#{index}"
+            label = _feature_label(fid, index)
             if label in seen:
                 self.problem(name, label, "id", "duplicate id")
             seen.add(label)
@@ -549,6 +549,22 @@ FEATURE_RULES: dict[str, Rule] = {
 # cross-file checks -------------------------------------------------------------------------
 
 
+def _feature_label(fid: Any, index: int) -> str:
+    """How problems name a feature: its id when that is one plain line, else ``#index``.
+
+    An id with a line break, a control character or more than ``MAX_NAME`` characters is
+    itself reported as a problem; naming the feature by it would break the one-line
+    ``file: feature: field: problem`` format.
+    """
+    plain = (
+        isinstance(fid, str)
+        and fid.strip() != ""
+        and len(fid) <= MAX_NAME
+        and all(c.isprintable() for c in fid)
+    )
+    return fid if plain else f"#{index}"
+
+
 def _geometry_or_none(raw: Any) -> BaseGeometry | None:
     """Read a GeoJSON geometry object, or None when it is missing or not a geometry.
 
@@ -567,7 +583,15 @@ def _geometry_or_none(raw: Any) -> BaseGeometry | None:
         return None
     try:
         return shape(raw)
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError, ShapelyError):
+    except (
+        AttributeError,
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        ShapelyError,
+    ):
         return None
 
 

@@ -175,6 +175,28 @@ def _identifier(value: str) -> str:
     return value
 
 
+def _bundle_file(value: str) -> str:
+    _plain_text(MAX_NAME, one_line=True)(value)
+    parts = value.split("/")
+    if value.startswith("/") or "\\" in value or ":" in parts[0] or ".." in parts:
+        raise PydanticCustomError(
+            "bundle_file",
+            "must be a file inside the bundle, given relative to it (no leading /, no .., "
+            "no backslash)",
+        )
+    return value
+
+
+#: A file of the bundle, relative to its folder (``roads.osm``, ``layers/roads.gpkg``).
+BundleFile = Annotated[
+    str,
+    AfterValidator(_bundle_file),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": r"^[^/\\][^\\]*$"}
+    ),
+]
+
+
 #: An id that may become part of a file name: no path separators, no control characters.
 Identifier = Annotated[
     str,

@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from corridor_planner import settings
 from corridor_planner.schema.base import (
+    BundleFile,
     CountryCode,
     FileModel,
     Identifier,
@@ -123,7 +124,7 @@ TwoPlaces = Annotated[tuple[Name, Name], BeforeValidator(_two_places)]
 class RoadsTable(FileModel):
     """``[roads]``: the road file and, for GIS lines, its class and country columns."""
 
-    file: Text
+    file: BundleFile
     format: RoadFormat = "osm_xml"
     class_column: Name = "highway"
     country_column: Name = "country"
@@ -132,7 +133,7 @@ class RoadsTable(FileModel):
 class FileTable(FileModel):
     """``[files.<layer>]``: one file of the bundle, its source and licence (for reports)."""
 
-    path: Text
+    path: BundleFile
     source: Text
     licence: Text
 

@@ -153,7 +153,7 @@ def _accepted(value: Any) -> Any:
     if not isinstance(value, list):
         raise PydanticCustomError("accepts", "must be a list of services or 'all'")
     for service in value:
-        if service not in settings.SERVICES:
+        if not isinstance(service, str) or service not in settings.SERVICES:
             raise PydanticCustomError("choice", "unknown service {value}", {"value": repr(service)})
     return value
 
