@@ -5,9 +5,12 @@ questions a ministry asks first: the fewest sites that bring every settlement wi
 threshold (location set covering, LSCP), the same number placed so that as many as
 possible are covered twice (LSCP-B, backup coverage), and ``k`` sites that make the
 longest trip to care as short as possible (p-center). Existing facilities are fixed, as in
-the other models; every model is an integer programme solved exactly by HiGHS through
-``scipy.optimize.milp``. The formulations follow Church & Murray (2018) as spopt states
-them (``spopt.locate.LSCP``, ``LSCPB``, ``PCenter``), with the existing facilities fixed.
+the other models; every model is solved exactly with integer programmes in HiGHS through
+``scipy.optimize.milp``. LSCP and LSCP-B follow Church & Murray (2018) as spopt states
+them (``spopt.locate.LSCP``, ``LSCPB``), with the existing facilities fixed; p-center has
+the same optimum as spopt's ``PCenter`` MILP but is found by bisection on the radius,
+each probe a set cover (the classic reduction of p-center to covering), which is far
+faster.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any, Self
 
 import numpy as np
 from scipy.optimize import LinearConstraint
-from scipy.sparse import coo_array, csr_array, hstack
+from scipy.sparse import csr_array, hstack
 
 from corridor_planner.analysis.siting import (
     CoverageProblem,
@@ -192,7 +195,7 @@ class PCenter(NearestSiteProblem):
         base = self._base()
         reachable = np.isfinite(base) | np.isfinite(self.costs).any(axis=1)
         rows = np.flatnonzero(reachable & (self.weights > 0))
-        chosen = self._milp(rows, base) if len(rows) else list(range(self.k))
+        chosen = self._by_radius(rows, base) if len(rows) else list(range(self.k))
         nearest = np.minimum(base, self.costs[:, chosen].min(axis=1))
         served = np.zeros(self.costs.shape[1])
         for i in rows:
@@ -207,7 +210,7 @@ class PCenter(NearestSiteProblem):
             covered_weight=float(self.weights[rows].sum()),
             objective=self.longest(chosen),
             newly_covered=[float(served[j]) for j in order],
-            method="p-center exact (HiGHS)",
+            method="p-center exact (radius bisection, HiGHS covers)",
             extra={
                 "farthest": farthest,
                 "unreachable": [int(i) for i in lost],
@@ -215,53 +218,87 @@ class PCenter(NearestSiteProblem):
             },
         )
 
-    def _milp(self, rows: np.ndarray, base: np.ndarray) -> list[int]:
-        n_sites, n_rows = self.costs.shape[1], len(rows)
-        costs = self.costs[rows]
-        pi, pj = np.nonzero(np.isfinite(costs))
-        bi = np.flatnonzero(np.isfinite(base[rows]))
-        n_pairs, n_base = len(pi), len(bi)
-        # variables: y (sites), z (row-site pairs), e (row served by existing), W
-        n_vars = n_sites + n_pairs + n_base + 1
-        c = np.zeros(n_vars)
-        c[-1] = 1.0
-        assign = hstack(
-            [
-                csr_array((n_rows, n_sites)),
-                coo_array((np.ones(n_pairs), (pi, np.arange(n_pairs))), shape=(n_rows, n_pairs)),
-                coo_array((np.ones(n_base), (bi, np.arange(n_base))), shape=(n_rows, n_base)),
-                csr_array((n_rows, 1)),
-            ]
-        )
-        reach = hstack(
-            [
-                csr_array((n_rows, n_sites)),
-                coo_array((costs[pi, pj], (pi, np.arange(n_pairs))), shape=(n_rows, n_pairs)),
-                coo_array((base[rows][bi], (bi, np.arange(n_base))), shape=(n_rows, n_base)),
-                -csr_array(np.ones((n_rows, 1))),
-            ]
-        )
-        open_link = hstack(
-            [
-                -coo_array((np.ones(n_pairs), (np.arange(n_pairs), pj)), shape=(n_pairs, n_sites)),
-                coo_array(
-                    (np.ones(n_pairs), (np.arange(n_pairs), np.arange(n_pairs))),
-                    shape=(n_pairs, n_pairs),
-                ),
-                csr_array((n_pairs, n_base + 1)),
-            ]
-        )
-        count = np.concatenate([np.ones(n_sites), np.zeros(n_pairs + n_base + 1)])[None, :]
-        constraints = [
-            LinearConstraint(assign, 1.0, 1.0),
-            LinearConstraint(reach, -np.inf, 0.0),
-            LinearConstraint(open_link, -np.inf, 0.0),
-            LinearConstraint(count, self.k, self.k),
-        ]
-        integrality = np.concatenate([np.ones(n_sites), np.zeros(n_pairs + n_base + 1)])
-        ub = np.concatenate([np.ones(n_sites + n_pairs + n_base), [np.inf]])
-        x = _solve_milp(c, constraints, integrality, ub)
-        return [int(j) for j in np.flatnonzero(x[:n_sites] > 0.5)]
+    def _by_radius(self, rows: np.ndarray, base: np.ndarray) -> list[int]:
+        """``k`` sites of least longest trip: bisection on the radius, each probe a cover.
+
+        The longest trip of an optimal choice is one of the travel times in the matrix, so
+        the smallest radius ``r`` at which some ``k`` sites bring every counted point
+        within ``r`` of a facility is the optimum. A probe asks whether the points beyond
+        ``r`` of every existing facility can be covered by ``k`` candidates within ``r``:
+        a greedy cover answers yes when it needs at most ``k``; otherwise the exact set
+        covering MILP decides. This is exact (as the single p-center MILP) and much
+        faster, since a covering LP is tight where the p-center LP is not.
+        """
+        costs, near = self.costs[rows], base[rows]
+        floor = np.minimum(near, costs.min(axis=1)).max()
+        values = np.unique(np.concatenate([costs[np.isfinite(costs)], near[np.isfinite(near)]]))
+        values = values[values >= floor]
+        best = self._cover_within(costs, near, float(values[-1])) if len(values) else None
+        if best is None:
+            raise SitingError(
+                f"infeasible: no choice of {self.k} sites reaches every point that some "
+                "facility or candidate can reach"
+            )
+        lo, hi = 0, len(values) - 1  # values[hi] is feasible
+        while lo < hi:
+            mid = (lo + hi) // 2
+            found = self._cover_within(costs, near, float(values[mid]))
+            if found is None:
+                lo = mid + 1
+            else:
+                hi, best = mid, found
+        return self._padded(best, rows, base)
+
+    def _cover_within(self, costs: np.ndarray, near: np.ndarray, radius: float) -> list[int] | None:
+        """At most ``k`` candidates within ``radius`` of every point beyond the existing.
+
+        Returns the sites, or None when no ``k`` candidates do it.
+        """
+        covers = costs[near > radius] <= radius
+        if not len(covers):
+            return []
+        if not covers.any(axis=1).all():
+            return None
+        greedy = _greedy_cover(covers, self.k)
+        if greedy is not None:
+            return greedy
+        n_sites = covers.shape[1]
+        constraints = [LinearConstraint(csr_array(covers.astype(float)), 1.0, np.inf)]
+        x = _solve_milp(np.ones(n_sites), constraints, np.ones(n_sites), np.ones(n_sites))
+        chosen = [int(j) for j in np.flatnonzero(x > 0.5)]
+        return chosen if len(chosen) <= self.k else None
+
+    def _padded(self, chosen: list[int], rows: np.ndarray, base: np.ndarray) -> list[int]:
+        """Fill ``chosen`` up to ``k`` sites, each next one cutting the weighted time most.
+
+        Any site added keeps the longest trip; among the many optimal choices this picks
+        one that also serves the rest of the demand well (ties: the lowest column).
+        """
+        chosen = list(chosen)
+        costs, weights = self.costs[rows], self.weights[rows]
+        nearest = np.minimum(base[rows], costs[:, chosen].min(axis=1, initial=np.inf))
+        while len(chosen) < self.k:
+            with np.errstate(invalid="ignore"):
+                total = (weights[:, None] * np.minimum(nearest[:, None], costs)).sum(axis=0)
+            total = np.where(np.isnan(total), np.inf, total)
+            total[chosen] = np.nan
+            j = int(np.nanargmin(total)) if not np.isnan(total).all() else 0
+            chosen.append(j)
+            nearest = np.minimum(nearest, costs[:, j])
+        return sorted(chosen)
+
+
+def _greedy_cover(covers: np.ndarray, k: int) -> list[int] | None:
+    """Cover every row with at most ``k`` columns by picking the widest in turn, or None."""
+    left = np.ones(covers.shape[0], dtype=bool)
+    chosen: list[int] = []
+    while left.any():
+        if len(chosen) == k:
+            return None
+        j = int(np.argmax(covers[left].sum(axis=0)))
+        chosen.append(j)
+        left &= ~covers[:, j]
+    return chosen
 
 
 __all__ = ["BACKUP_MEASURES", "BackupSetCovering", "PCenter", "SetCovering"]
