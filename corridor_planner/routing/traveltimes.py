@@ -382,18 +382,17 @@ class CorridorTravelTimes:
         exits = np.full(n, np.inf)
         heap = [(t, c) for c, t in enumerate(arrive) if np.isfinite(t)]
         heapq.heapify(heap)
-        done: set[int] = set()
+        done = np.zeros(n, dtype=bool)
         while heap:
             t, c = heapq.heappop(heap)
-            if c in done or t > arrive[c]:
+            if done[c] or t > arrive[c]:
                 continue
-            done.add(c)
+            done[c] = True
             exits[c] = self._cross(c, np.array([t]))[0]
-            for c2 in range(n):
-                onward = exits[c] + self._between[c, c2]
-                if c2 not in done and onward < arrive[c2]:
-                    arrive[c2], previous[c2] = onward, c
-                    heapq.heappush(heap, (onward, c2))
+            onward = exits[c] + self._between[c]
+            for c2 in np.flatnonzero(~done & (onward < arrive)):  # ascending, as pushed before
+                arrive[c2], previous[c2] = onward[c2], c
+                heapq.heappush(heap, (float(onward[c2]), int(c2)))
         return arrive, previous, exits
 
     def _stitch(
