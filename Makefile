@@ -22,9 +22,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# PYTEST_ARGS: e.g. a few test files (default: the whole suite)
+# PYTEST_ARGS: e.g. a few test files (default: the whole suite); PYTEST_WORKERS: processes
+# (pytest-xdist; default one per core, 0 to run in this process)
+PYTEST_WORKERS ?= auto
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info build dist
