@@ -16,6 +16,8 @@ def test_prepare_builds_once_then_loads(tiny_copy):
     assert built["prepared_from"] == "built" and built["bytes"] > 0
     assert built["file"].endswith("network.zip")
     assert built["summary"]["counts"]["facilities"] == 2  # Hospital D and Clinic A
+    # a small network needs no contraction hierarchy (Dijkstra answers), and says so
+    assert built["hierarchy"].startswith("not needed (")
     again = runner.invoke(main, ["prepare", str(tiny_copy)])
     assert again.exit_code == 0, again.output
     assert again.stdout.startswith("already prepared (loaded from ")

@@ -285,9 +285,10 @@ def network_of(corridor: Any, keep_all_pieces: bool = False) -> Any:
     """
     from corridor_planner.network.prepared import prepared_network
 
-    return prepared_network(corridor, keep_all_pieces=keep_all_pieces, progress=_progress_line)
+    return prepared_network(corridor, keep_all_pieces=keep_all_pieces, progress=progress_line)
 
 
-def _progress_line(message: str) -> None:
+def progress_line(message: str) -> None:
+    """Say a step of a long job on stderr, only when it is a terminal."""
     if sys.stderr.isatty():
         click.echo(f"  {message} ...", err=True)
