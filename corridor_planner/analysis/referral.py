@@ -749,7 +749,7 @@ def compare_scenarios(
     for times in times_by_scenario:
         network = times.network
         settlements = network.corridor.population.set_index("id")[["country", "population"]]
-        found, _ = pathways(times, specialty, patient, top=1)
+        found, _ = pathways(times, specialty, patient, top=1, detail_limit=0)  # no route needed
         first = pd.DataFrame(
             [(p.origin_id, p.minutes, p.destination_country) for p in found],
             columns=["id", "minutes", "destination_country"],
