@@ -203,21 +203,32 @@ def _ranked(question: _Question, top: int, limit: int) -> tuple[list[Pathway], l
     routed = _routed_origins(question.times.network, question.starts, served, limit)
     found: list[Pathway] = []
     refused: list[Refusal] = []
-    for i, row in enumerate(question.starts.itertuples()):
-        usable = usable_all[i]
-        if not served[i]:
-            refused.append(
-                _refusal(
-                    row, question.decisions[i], question.times, question.specialty, question.patient
-                )
-            )
-            continue
-        order = [int(j) for j in np.argsort(question.minutes[i], kind="stable") if usable[j]]
-        if routed[i]:
-            found += _routed(question, i, row, order[:top])
-        else:
-            found += _unrouted(question, i, row, order[:top])
+    with question.times.roads.remembering():  # routes share their origins' searches
+        for i, row in enumerate(question.starts.itertuples()):
+            _origin_pathways(question, i, row, usable_all[i], bool(routed[i]), top, found, refused)
     return found, refused
+
+
+def _origin_pathways(
+    question: _Question,
+    i: int,
+    row: Any,
+    usable: np.ndarray,
+    routed: bool,
+    top: int,
+    found: list[Pathway],
+    refused: list[Refusal],
+) -> None:
+    """Add origin ``i``'s pathways to ``found``, or why it has none to ``refused``."""
+    if not usable.any():
+        refused.append(
+            _refusal(
+                row, question.decisions[i], question.times, question.specialty, question.patient
+            )
+        )
+        return
+    order = [int(j) for j in np.argsort(question.minutes[i], kind="stable") if usable[j]][:top]
+    found += (_routed if routed else _unrouted)(question, i, row, order)
 
 
 def _routed_origins(
