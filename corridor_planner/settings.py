@@ -62,6 +62,13 @@ SERVICES: frozenset[str] = frozenset(
 #: Facility levels, lowest first (referral chains climb this list).
 LEVELS: tuple[str, ...] = ("primary", "district", "regional", "national")
 
+#: Origins up to which ``referrals`` unpacks every pathway's route (legs, km, route line).
+#: With more (a country's settlements), only the pathways of this many most populous
+#: origins are unpacked; the others carry minutes, rank, destination, cover and the
+#: border posts crossed, and every output says so. An assumption: routing one pathway
+#: takes a few full searches of the road graph, about 2 s at country scale (issue 21).
+REFERRAL_DETAIL_LIMIT = 200
+
 #: Traveller profiles at a border post.
 #: ``patient_handover``: an ambulance hands the patient over at the line to one from the
 #: other side. ``cargo``: goods vehicles (the only traffic some posts take).

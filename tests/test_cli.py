@@ -369,6 +369,32 @@ class TestReferralsAndReport:
         data = json.loads(out.read_text())
         assert data["features"][0]["geometry"]["type"] == "LineString"
 
+    def test_referrals_beyond_the_detail_limit_say_what_is_left_out(
+        self, tiny_copy, tmp_path, monkeypatch
+    ):
+        from corridor_planner import settings
+
+        monkeypatch.setattr(settings, "REFERRAL_DETAIL_LIMIT", 1)
+        # Hospital D (KG) treats uninsured foreigners' emergencies: three origins have a pathway
+        accepts = {"resident_insured": "all", "foreign_uninsured": ["emergency"]}
+        edit_feature(tiny_copy, "facilities.geojson", "hosp_d", accepts=accepts)
+        args = ("referrals", str(tiny_copy), "--specialty", "emergency")
+        result = run(*args, "--format", "json")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        detail = data["detail"]
+        assert (detail["limit"], detail["routed"], detail["pathways"]) == (1, 1, 3)
+        assert detail["note"] in result.stderr
+        assert detail["routed"] == sum(p["detailed"] for p in data["pathways"])
+        light = [p for p in data["pathways"] if not p["detailed"]]
+        assert all(p["km"] is None and p["legs"] == [] for p in light)
+        out = tmp_path / "paths.geojson"
+        table = run(*args, "--out", str(out))
+        assert table.exit_code == 0, table.output
+        assert "Routes: km, legs and route lines for 1 of 3 pathways" in table.output
+        features = json.loads(out.read_text())["features"]
+        assert [f["properties"]["origin"] for f in features if f["geometry"]] == ["Town A"]
+
     @pytest.mark.parametrize("suffix", [".html", ".md"])
     def test_report(self, tmp_path, suffix):
         out = tmp_path / f"r{suffix}"

@@ -160,3 +160,28 @@ def test_closing_edges_never_shortens_a_travel_time(case):
     )
     nodes = list(range(n))
     assert (closed_engine.matrix(nodes, nodes) >= open_engine.matrix(nodes, nodes) - 1e-9).all()
+
+
+def test_remembered_searches_give_the_same_answers(grid, monkeypatch):
+    """Inside ``remembering``, a repeated single-source search is reused, not redone."""
+    grid_engine = TravelTimeEngine.from_arrays(
+        grid.n_nodes, grid.tails, grid.heads, grid.travel_time, backend="dijkstra"
+    )
+    pairs = [(0, 777), (0, 1100), (42, 777), (0, 777)]
+    times = [grid_engine.time(a, b) for a, b in pairs]
+    paths = [grid_engine.path(a, b) for a, b in pairs]
+    calls = []
+    real = engine_module.dijkstra
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("indices"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "dijkstra", counted)
+    with grid_engine.remembering():
+        assert [grid_engine.time(a, b) for a, b in pairs] == times
+        assert [grid_engine.path(a, b) for a, b in pairs] == paths
+    assert len(calls) == 4  # times from 0 and 42, trees from 0 and 42
+    assert grid_engine._memo is None  # forgotten after the block
+    grid_engine.time(0, 777)
+    assert len(calls) == 5

@@ -98,6 +98,21 @@ class TestStructure:
         # in KG, has none); the tooltip is JSON, so the arrow is \u2192
         assert 'bindTooltip("Town D \\u2192 Hospital D: 3 min"' in page
 
+    def test_referral_lines_left_unrouted_are_said(self, tiny, tiny_network):
+        import dataclasses
+
+        import folium
+
+        from corridor_planner.render.maps import Legend, add_pathways
+
+        baseline = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+        found, _ = pathways(baseline, "emergency", Patient(), top=1)
+        unrouted = dataclasses.replace(found[0], origin="Elsewhere", geometry=None, detailed=False)
+        legend = Legend()
+        add_pathways(folium.Map(), [*found, unrouted], legend)
+        (_, _, items), *_ = legend.sections
+        assert "lines for 1 of 2 (the most populous places)" in items
+
     def test_catchments_grow_with_the_threshold(self, tiny, tiny_network):
         times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
         polygons = catchment_polygons(times, "emergency", (10, 30, 60))

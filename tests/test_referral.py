@@ -270,3 +270,86 @@ class TestScenarioComparison:
         rows = {(r["scenario"], r["country"]): r for r in data.specialties[0].comparison}
         assert rows[("baseline", "KZ")]["with_pathway"] == 0
         assert rows[("agreement", "KZ")]["with_pathway"] == 10_800
+
+
+def _answer(p):
+    """What a pathway says whether or not its route was unpacked."""
+    waits = [(w["border_post"], w["arrive"], w["wait_minutes"]) for w in p.waits]
+    return (p.origin_id, p.rank, p.destination_id, p.minutes, p.border_posts, waits, p.cover_rule)
+
+
+class TestRouteDetail:
+    """Pathways beyond ``detail_limit`` origins come from the matrix, with the same answers."""
+
+    @pytest.mark.parametrize(
+        ("scenario", "specialty", "patient"),
+        [
+            ("baseline", "cardiology", Patient()),
+            ("baseline", "emergency", Patient("eaeu_worker", nationality="KG")),
+            ("baseline", "surgery", Patient("eaeu_worker", nationality="KG")),
+            ("agreement", "surgery", Patient(portable_cover=True)),
+            ("agreement_p_closed", "surgery", Patient(portable_cover=True)),
+            ("agreement", "emergency", Patient("third_country")),
+        ],
+    )
+    def test_unrouted_pathways_equal_routed_ones(
+        self, referral_corridor, scenario, specialty, patient
+    ):
+        at = times(referral_corridor, patient, referral_corridor.corridor.scenario(scenario))
+        routed, refused = pathways(at, specialty, patient, top=3)
+        light, light_refused = pathways(at, specialty, patient, top=3, detail_limit=0)
+        assert [_answer(p) for p in light] == [_answer(p) for p in routed]
+        assert [r.__dict__ for r in light_refused] == [r.__dict__ for r in refused]
+        assert all(p.detailed and p.legs and p.geometry is not None for p in routed)
+        assert all(not p.detailed and p.km is None and not p.legs for p in light)
+        assert all(p.geometry is None for p in light)
+
+    def test_waits_at_a_closed_post_are_the_same(self, referral_corridor):
+        # post P is closed; post Q opens at 06:00 on weekdays: leaving at 03:00 means waiting
+        import datetime as dt
+
+        closed = referral_corridor.corridor.scenario("agreement_p_closed")
+        patient = Patient(portable_cover=True)
+        at = CorridorTravelTimes(
+            referral_corridor, "citizen", closed, depart=dt.datetime(2026, 6, 1, 3)
+        )
+        routed, _ = pathways(at, "surgery", patient, origin="Town A")
+        light, _ = pathways(at, "surgery", patient, origin="Town A", detail_limit=0)
+        assert routed[0].border_posts == ["Post Q"] and routed[0].waits[0]["wait_minutes"] > 0
+        assert [_answer(p) for p in light] == [_answer(p) for p in routed]
+
+    def test_limit_routes_the_most_populous_origins(self, referral_corridor):
+        corridor = referral_corridor.corridor
+        at = times(referral_corridor, Patient(), corridor.scenario("baseline"))
+        analysis = analyse_referrals(at, "cardiology", Patient(), detail_limit=2)
+        routed = {p.origin for p in analysis.pathways if p.detailed}
+        # Town A (10,000 people) and Town D (5,000), not Borderville (800)
+        assert routed == {"Town A", "Town D"}
+        assert analysis.routed == 2 and len(analysis.pathways) == 3
+        assert analysis.detail_note.startswith(
+            "km, legs and route lines for 2 of 3 pathways (those of the 2 most populous origins)"
+        )
+        detail = analysis.to_dict()["detail"]
+        assert detail == {"limit": 2, "routed": 2, "pathways": 3, "note": analysis.detail_note}
+        borderville = next(p for p in analysis.pathways if p.origin == "Borderville")
+        assert (borderville.destination, borderville.minutes) == ("Cardio B", 16.3)
+        assert borderville.to_dict()["km"] is None and borderville.to_dict()["detailed"] is False
+        unrouted = [
+            c for c, p in zip(analysis.costs, analysis.pathways, strict=True) if not p.detailed
+        ]
+        assert unrouted and all(c.travel is None for c in unrouted)
+
+    def test_limit_leaves_the_assignment_alone(self, referral_corridor):
+        tight = referral_corridor.corridor.scenario("tight")
+        at = times(referral_corridor, Patient(), tight)
+        full = analyse_referrals(at, "surgery", Patient())
+        light = analyse_referrals(at, "surgery", Patient(), detail_limit=0)
+        assert light.assignment == full.assignment and light.overflow == full.overflow
+        assert light.capacity == full.capacity and light.extra_minutes == full.extra_minutes
+        assert [_answer(p) for p in light.pathways] == [_answer(p) for p in full.pathways]
+
+    def test_every_route_unpacked_below_the_limit(self, referral_corridor):
+        at = times(referral_corridor, Patient(), referral_corridor.corridor.scenario("baseline"))
+        analysis = analyse_referrals(at, "cardiology", Patient())
+        assert analysis.detail_note is None
+        assert analysis.to_dict()["detail"]["routed"] == len(analysis.pathways) == 3

@@ -144,3 +144,15 @@ def test_scenarios_that_change_roads_share_the_road_engine(tiny_copy):
     # round by Q: 15 + 12 + 6 + 5 + 6 + 12 + 6
     assert base.matrix([a], [d])[0, 0] / 60 == pytest.approx(39.5, abs=0.1)
     assert snow.matrix([a], [d])[0, 0] / 60 == pytest.approx(62.0, abs=0.1)
+
+
+def test_exit_times_in_blocks_of_origins_equal_one_block(tiny, tiny_network, monkeypatch):
+    """Many origins are cut into blocks (memory: origins x crossings x crossings)."""
+    from corridor_planner.routing import traveltimes
+
+    depart = dt.datetime(2026, 6, 1, 3, 0)  # post Q opens at 06:00: waits in the answer
+    times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"), depart=depart)
+    nodes = list(tiny_network.graph.nodes)
+    whole = times.matrix(nodes, nodes)
+    monkeypatch.setattr(traveltimes, "CHUNK_BYTES", 1)  # one origin per block
+    np.testing.assert_array_equal(times.matrix(nodes, nodes), whole)

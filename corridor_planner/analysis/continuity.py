@@ -134,7 +134,7 @@ def continuity_pathways(
         ways_beyond = _Beyond(times, home_place, profile)
     migrant = Patient(profile, nationality=nationality)
     try:
-        found, refused = pathways(times, specialty, migrant, top=1)
+        found, refused = pathways(times, specialty, migrant, top=1, detail_limit=0)
     except NotFoundError:  # no attached site of the corridor offers it: each row says so
         found, refused = [], []
     starts = {p.origin_id: p for p in found}

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from corridor_planner import units
+from corridor_planner import settings, units
 from corridor_planner.analysis.access import offering
 from corridor_planner.analysis.assignment import assign
 from corridor_planner.analysis.coverage import profile_people
@@ -36,8 +36,14 @@ from corridor_planner.bundle.facilities import capacities
 from corridor_planner.errors import NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.places import Place, origins
-from corridor_planner.routing.routes import Route, find_route, route_line
-from corridor_planner.routing.traveltimes import CorridorTravelTimes
+from corridor_planner.routing.routes import (
+    Route,
+    find_route,
+    post_waits,
+    posts_crossed,
+    route_line,
+)
+from corridor_planner.routing.traveltimes import CorridorTravelTimes, CrossingUse, MatrixParts
 from corridor_planner.settings import LEVELS
 from corridor_planner.translatable import N_
 
@@ -56,12 +62,16 @@ class Pathway:
     destination_country: str
     cover_group: str
     minutes: float
-    km: float
+    km: float | None  # None when the route was not unpacked (``detailed`` False)
     border_posts: list[str]
     waits: list[dict[str, Any]]
     legs: list[dict[str, Any]] = field(default_factory=list)
     geometry: Any = None  # WGS84 LineString of the route
     cover_rule: str = ""  # id of the cover rule that admitted the patient
+    #: True when the route was unpacked: ``km``, ``legs`` and ``geometry`` are set. False
+    #: beyond ``settings.REFERRAL_DETAIL_LIMIT`` origins (see :func:`pathways`): minutes,
+    #: rank, destination, cover, border posts and waits only.
+    detailed: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (no geometry)."""
@@ -89,8 +99,16 @@ def pathways(
     *,
     origin: str | None = None,
     top: int = 3,
+    detail_limit: int | None = None,
 ) -> tuple[list[Pathway], list[Refusal]]:
     """Ranked receiving facilities for each origin, with routes, posts and waits.
+
+    Receivers are ranked from one origins x receivers matrix. With at most
+    ``detail_limit`` origins that have a pathway, every pathway's route is unpacked (legs,
+    km, route line). With more, only the pathways of the ``detail_limit`` most populous
+    of them are; the others carry minutes, rank, destination, cover, and the border posts
+    crossed with their waits (found without the road path): ``detailed`` False, ``km``
+    None.
 
     Parameters
     ----------
@@ -105,6 +123,9 @@ def pathways(
         One settlement or facility name or id; default every settlement.
     top : int
         Destinations per origin.
+    detail_limit : int, optional
+        Origins whose routes are unpacked; default ``settings.REFERRAL_DETAIL_LIMIT``
+        (0: none, for callers that need minutes and posts only).
 
     Returns
     -------
@@ -112,11 +133,43 @@ def pathways(
     refusals : list of Refusal
         Origins with no acceptable reachable facility, and why.
     """
+    question = _question(times, specialty, patient, origin)
+    return _ranked(question, top, _detail_limit(detail_limit))
+
+
+def _detail_limit(limit: int | None) -> int:
+    return settings.REFERRAL_DETAIL_LIMIT if limit is None else max(0, int(limit))
+
+
+@dataclass
+class _Question:
+    """What every pathway of one referral question shares, computed once.
+
+    ``minutes`` (origins x receivers) ranks the receivers and, in :func:`analyse_referrals`,
+    feeds the assignment; ``parts`` names the crossings of a pathway left unrouted.
+    """
+
+    times: CorridorTravelTimes
+    specialty: str
+    patient: Patient
+    starts: pd.DataFrame
+    facilities: pd.DataFrame
+    parts: MatrixParts
+    minutes: np.ndarray
+    admitted: np.ndarray
+    decisions: np.ndarray
+    #: ``name``, ``id`` and ``country`` of each receiver (a row of ``facilities``).
+    receivers: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _question(
+    times: CorridorTravelTimes, specialty: str, patient: Patient, origin: str | None
+) -> _Question:
     network, scenario = times.network, times.scenario
     patient = under(patient, scenario)
     facilities = offering(network, specialty)
     starts = origins(network, origin)
-    matrix = units.minutes(times.matrix(list(starts["node"]), list(facilities["node"])))
+    parts = times.matrix_parts(list(starts["node"]), list(facilities["node"]))
     rules = active_rules(network.corridor.cover_rules, patient, scenario)
     admitted, decisions = acceptance(
         patient,
@@ -127,27 +180,137 @@ def pathways(
         rules,
         scenario.contracts,
     )
+    minutes = units.minutes(parts.seconds())
+    receivers = facilities[["name", "id", "country"]].to_dict("records")
+    return _Question(
+        times,
+        specialty,
+        patient,
+        starts,
+        facilities,
+        parts,
+        minutes,
+        admitted,
+        decisions,
+        receivers,
+    )
+
+
+def _ranked(question: _Question, top: int, limit: int) -> tuple[list[Pathway], list[Refusal]]:
+    """Pathways (routed for the origins :func:`_routed_origins` picks) and refusals."""
+    usable_all = question.admitted & np.isfinite(question.minutes)
+    served = usable_all.any(axis=1)
+    routed = _routed_origins(question.times.network, question.starts, served, limit)
     found: list[Pathway] = []
     refused: list[Refusal] = []
-    for i, row in enumerate(starts.itertuples()):
-        usable = admitted[i] & np.isfinite(matrix[i])
-        if not usable.any():
-            refused.append(_refusal(row, decisions[i], times, specialty, patient))
-            continue
-        order = [j for j in np.argsort(matrix[i], kind="stable") if usable[j]][:top]
-        start = Place(label=row.name, node=int(row.node))
-        for rank, j in enumerate(order, 1):
-            target = facilities.iloc[j]
-            route = find_route(
-                network,
-                start,
-                Place(label=target["name"], node=int(target["node"])),
-                profile=patient.profile,
-                scenario=scenario,
-                times=times,
-            )
-            found.append(_pathway(network, row, specialty, rank, target, decisions[i, j], route))
+    with question.times.roads.remembering():  # routes share their origins' searches
+        for i, row in enumerate(question.starts.itertuples()):
+            _origin_pathways(question, i, row, usable_all[i], bool(routed[i]), top, found, refused)
     return found, refused
+
+
+def _origin_pathways(
+    question: _Question,
+    i: int,
+    row: Any,
+    usable: np.ndarray,
+    routed: bool,
+    top: int,
+    found: list[Pathway],
+    refused: list[Refusal],
+) -> None:
+    """Add origin ``i``'s pathways to ``found``, or why it has none to ``refused``."""
+    if not usable.any():
+        refused.append(
+            _refusal(
+                row, question.decisions[i], question.times, question.specialty, question.patient
+            )
+        )
+        return
+    order = [int(j) for j in np.argsort(question.minutes[i], kind="stable") if usable[j]][:top]
+    found += (_routed if routed else _unrouted)(question, i, row, order)
+
+
+def _routed_origins(
+    network: CorridorNetwork, starts: pd.DataFrame, served: np.ndarray, limit: int
+) -> np.ndarray:
+    """Which origins get their routes unpacked.
+
+    Every origin with a pathway (``served``) when there are at most ``limit`` of them;
+    otherwise the ``limit`` most populous of those (in their order on ties).
+    """
+    if served.sum() <= limit:
+        return served.copy()
+    people = network.corridor.population.drop_duplicates("id").set_index("id")["population"]
+    weights = people.reindex(list(starts["id"])).fillna(0.0).to_numpy(dtype=float)
+    weights[~served] = -np.inf
+    picked = np.zeros(len(starts), dtype=bool)
+    picked[np.argsort(-weights, kind="stable")[:limit]] = True
+    return picked
+
+
+def _routed(question: _Question, i: int, row: Any, order: list[int]) -> list[Pathway]:
+    """Pathways of one origin with their routes unpacked (legs, km, route line)."""
+    times, network = question.times, question.times.network
+    start = Place(label=row.name, node=int(row.node))
+    found = []
+    for rank, j in enumerate(order, 1):
+        target = question.facilities.iloc[j]
+        route = find_route(
+            network,
+            start,
+            Place(label=target["name"], node=int(target["node"])),
+            profile=question.patient.profile,
+            scenario=times.scenario,
+            times=times,
+        )
+        found.append(
+            _pathway(
+                network, row, question.specialty, rank, target, question.decisions[i, j], route
+            )
+        )
+    return found
+
+
+def _crossings(question: _Question, i: int, order: list[int]) -> list[list[CrossingUse]]:
+    """Crossings on origin ``i``'s fastest way to each receiver of ``order``."""
+    parts = question.parts
+    direct = parts.road[i, order]
+    if parts.exits is None:
+        return [[] for _ in order]
+    via = (parts.exits[i][:, None] + parts.from_exits[:, order]).min(axis=0)
+    if not (via < direct).any():  # by road alone: no crossing, nothing to label
+        return [[] for _ in order]
+    return question.times.crossings_used(parts.to_entries[i], parts.from_exits[:, order], direct)
+
+
+def _unrouted(question: _Question, i: int, row: Any, order: list[int]) -> list[Pathway]:
+    """Pathways of one origin from the matrix: minutes, posts and waits, no road path."""
+    times = question.times
+    found = []
+    for rank, (j, used) in enumerate(zip(order, _crossings(question, i, order), strict=True), 1):
+        target = question.receivers[j]
+        decision: CoverDecision = question.decisions[i, j]
+        found.append(
+            Pathway(
+                origin=row.name,
+                origin_id=row.id,
+                origin_country=row.country,
+                specialty=question.specialty,
+                rank=rank,
+                destination=str(target["name"]),
+                destination_id=str(target["id"]),
+                destination_country=str(target["country"]),
+                cover_group=decision.group,
+                cover_rule=decision.rule,
+                minutes=round(float(question.minutes[i, j]), 1),
+                km=None,
+                border_posts=posts_crossed(used),
+                waits=post_waits(times, used),
+                detailed=False,
+            )
+        )
+    return found
 
 
 def _refusal(
@@ -335,6 +498,25 @@ class ReferralAnalysis:
     rules_in_force: list[str] = field(default_factory=list)
     costs: list[PathwayCost] = field(default_factory=list)
     cover_rules: tuple[CoverRule, ...] = ()  # the rules in force, as objects
+    #: Origins whose routes are unpacked (see :func:`pathways`).
+    detail_limit: int = settings.REFERRAL_DETAIL_LIMIT
+
+    @property
+    def routed(self) -> int:
+        """Pathways whose route is unpacked (legs, km, route line)."""
+        return sum(p.detailed for p in self.pathways)
+
+    @property
+    def detail_note(self) -> str | None:
+        """What the pathways left unrouted lack, or None when every route is unpacked."""
+        if self.routed == len(self.pathways):
+            return None
+        return (
+            f"km, legs and route lines for {self.routed:,} of {len(self.pathways):,} pathways "
+            f"(those of the {self.detail_limit:,} most populous origins); the rest carry "
+            "minutes, rank, destination, cover and border posts only, and no return fare. "
+            "Name one place with --from for its routes."
+        )
 
     @property
     def sized(self) -> bool:
@@ -387,6 +569,12 @@ class ReferralAnalysis:
             "unserved": round(self.unserved, 3),
             "extra_minutes_from_capacity": self.extra_minutes,
             "pathways": [p.to_dict() for p in self.pathways],
+            "detail": {
+                "limit": self.detail_limit,
+                "routed": self.routed,
+                "pathways": len(self.pathways),
+                "note": self.detail_note,
+            },
             "refusals": [r.__dict__ for r in self.refusals],
             "costs": [c.to_dict() for c in self.costs],
             "assignment": self.assignment,
@@ -423,8 +611,13 @@ def analyse_referrals(
     origin: str | None = None,
     rate_per_100k: float | None = None,
     top: int = 3,
+    detail_limit: int | None = None,
 ) -> ReferralAnalysis:
     """Pathways for every origin, and patients assigned to receivers within capacity.
+
+    One origins x receivers matrix ranks the pathways and feeds the assignment; routes
+    are unpacked as :func:`pathways` says (``detail_limit``), and
+    :attr:`ReferralAnalysis.detail_note` says which were not.
 
     Expected referrals per settlement are its people of the patient's profile (see
     :func:`corridor_planner.analysis.coverage.profile_people`) times the rate per 100,000 a year
@@ -434,30 +627,23 @@ def analyse_referrals(
     network, scenario = times.network, times.scenario
     patient = under(patient, scenario)
     in_force = active_rules(network.corridor.cover_rules, patient, scenario)
-    found, refused = pathways(times, specialty, patient, origin=origin, top=top)
+    limit = _detail_limit(detail_limit)
+    question = _question(times, specialty, patient, origin)
+    found, refused = _ranked(question, top, limit)
     rates, basis = _rates(times, specialty, rate_per_100k)
-    facilities = offering(network, specialty)
+    facilities = question.facilities
     capacity, capacity_basis = capacities(facilities, specialty, scenario)
     capacity = np.where(np.isnan(capacity), np.inf, capacity)
-    starts = origins(network, origin)
-    starts = starts[starts["kind"] == "settlement"]
+    settlement = (question.starts["kind"] == "settlement").to_numpy()
+    starts = question.starts[settlement]
     settlements = network.corridor.population.set_index("id").loc[list(starts["id"])]
     people, people_basis = profile_people(settlements, patient.profile)
     flows = _Flows(len(facilities))
     if basis != "none" and not starts.empty and people.sum() > 0:
         per_origin = np.array([rates.get(c) or 0.0 for c in starts["country"]])
         demand = referral_demand(people, 1.0) * per_origin
-        minutes = units.minutes(times.matrix(list(starts["node"]), list(facilities["node"])))
-        admitted, _ = acceptance(
-            patient,
-            list(starts["country"]),
-            facilities,
-            specialty,
-            network.corridor.countries,
-            in_force,
-            times.scenario.contracts,
-        )
-        minutes[~admitted] = np.inf
+        minutes = question.minutes[settlement]  # a copy: the pathways keep theirs
+        minutes[~question.admitted[settlement]] = np.inf
         flows.solve(demand, minutes, capacity, starts, facilities)
     capacity_rows = [
         {
@@ -499,6 +685,7 @@ def analyse_referrals(
             found, network.corridor.costs, specialty, free_facilities(network.corridor.facilities)
         ),
         cover_rules=in_force,
+        detail_limit=limit,
     )
 
 
@@ -573,7 +760,7 @@ def compare_scenarios(
     for times in times_by_scenario:
         network = times.network
         settlements = network.corridor.population.set_index("id")[["country", "population"]]
-        found, _ = pathways(times, specialty, patient, top=1)
+        found, _ = pathways(times, specialty, patient, top=1, detail_limit=0)  # no route needed
         first = pd.DataFrame(
             [(p.origin_id, p.minutes, p.destination_country) for p in found],
             columns=["id", "minutes", "destination_country"],

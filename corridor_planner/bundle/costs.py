@@ -167,9 +167,9 @@ def pathway_costs(
     return rows
 
 
-def _return_fare(fare: Fare | None, km: float) -> float | None:
-    """Return the fare there and back; None where no fare is sourced."""
-    return round(fare.per_km * 2 * km) if fare else None
+def _return_fare(fare: Fare | None, km: float | None) -> float | None:
+    """Return the fare there and back; None where no fare is sourced or the km are unknown."""
+    return round(fare.per_km * 2 * km) if fare and km is not None else None
 
 
 def _free(path: Any, fare: Fare | None) -> PathwayCost:

@@ -304,10 +304,29 @@ def acceptance(
             facilities["country"], facilities["accepts"], recorded, facilities["id"], strict=True
         )
     ]
+    # a decision depends on the origin's country only: decide once per country
+    rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for i, origin in enumerate(origin_countries):
-        for j, (country, accepted, payers) in enumerate(targets):
-            decision = admits(patient, origin, country, accepted, service, countries, rules, payers)
-            admitted[i, j], decisions[i, j] = decision.admitted, decision
+        if origin not in rows:
+            rows[origin] = _decide(patient, origin, targets, service, countries, rules)
+        admitted[i], decisions[i] = rows[origin]
+    return admitted, decisions
+
+
+def _decide(
+    patient: Patient,
+    origin: str,
+    targets: Sequence[tuple[str, Any, Any]],
+    service: str,
+    countries: Sequence[str],
+    rules: Sequence[CoverRule] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`admits` for one origin country and each (country, accepts, payers) target."""
+    admitted = np.zeros(len(targets), dtype=bool)
+    decisions = np.empty(len(targets), dtype=object)
+    for j, (country, accepted, payers) in enumerate(targets):
+        decision = admits(patient, origin, country, accepted, service, countries, rules, payers)
+        admitted[j], decisions[j] = decision.admitted, decision
     return admitted, decisions
 
 

@@ -393,12 +393,14 @@ def print_referrals(corridor_id: str, analysis: ReferralAnalysis) -> None:
                 str(p.rank),
                 p.destination,
                 f"{p.minutes:.0f}",
-                f"{p.km:.0f}",
+                "-" if p.km is None else f"{p.km:.0f}",
                 posts,
                 f"{p.cover_group} ({p.cover_rule})",
             )
         )
     table(rows, ("origin", "#", "destination", "min", "km", "border posts", "cover"))
+    if analysis.detail_note:
+        say(f"Routes: {analysis.detail_note}")
     for r in analysis.refusals:
         say(f"  {r.origin}: no pathway: {r.reason}")
     print_costs(analysis.costs)

@@ -102,7 +102,7 @@ def command(
         write_table(referral.pathway_table(analysis.pathways), out)
     if fmt == "json":
         print_json({"corridor": loaded.id, **analysis.to_dict()})
-        print_notes(referral_notes(analysis))
+        print_notes([*referral_notes(analysis), *filter(None, [analysis.detail_note])])
         return
     print_referrals(loaded.id, analysis)
     if out is not None:

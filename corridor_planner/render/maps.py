@@ -865,6 +865,9 @@ def add_pathways(
             for k in ("abroad", "home")
             if k in kinds
         ]
+        drawn = sum(p.geometry is not None for p in found)
+        if drawn < len(found):  # beyond settings.REFERRAL_DETAIL_LIMIT: the most populous
+            items.append(_e(f"lines for {drawn:,} of {len(found):,} (the most populous places)"))
         legend.add([name], f"Referral routes: {specialty}", items or ["none drawn"])
     return group
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +76,44 @@ class TravelTimeEngine:
         self.cache_dir = cache_dir
         self.last_backend = ""
         self._hierarchy: Hierarchy | None = None
+        self._memo: OrderedDict[tuple[str, int, float], np.ndarray] | None = None
+
+    # remembered searches ----------------------------------------------------------------
+
+    @contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Keep the single-source searches made inside the block, and reuse them.
+
+        Routing many pairs one by one (referral pathways) searches again and again from
+        the same origins, receivers and crossings: inside the block, the times of a
+        Dijkstra from one node and its tree of paths are kept (the most recent, within
+        ``CHUNK_BYTES``), so the same question gets the very same answer without another
+        search. Nested blocks share the outer one's memory.
+        """
+        outer = self._memo
+        if outer is None:
+            self._memo = OrderedDict()
+        try:
+            yield
+        finally:
+            if outer is None:
+                self._memo = None
+
+    def _remembered(
+        self, key: tuple[str, int, float], search: Callable[[], np.ndarray]
+    ) -> np.ndarray:
+        """Return ``search()``, from memory when :meth:`remembering` already holds it."""
+        memo = self._memo
+        if memo is None:
+            return search()
+        if key in memo:
+            memo.move_to_end(key)
+            return memo[key]
+        value = memo[key] = search()
+        keep = max(2, CHUNK_BYTES // (8 * max(1, self.n_nodes)))
+        while len(memo) > keep:
+            memo.popitem(last=False)
+        return value
 
     # backends -------------------------------------------------------------------------
 
@@ -246,9 +286,16 @@ class TravelTimeEngine:
         self, graph: csr_array, sources: np.ndarray, targets: np.ndarray, cutoff: float | None
     ) -> np.ndarray:
         unique, inverse = np.unique(sources, return_inverse=True)
+        limit = np.inf if cutoff is None else float(cutoff)
+        if self._memo is not None and len(unique) == 1:
+            way = "forward" if graph is self.forward else "backward"
+            dist = self._remembered(
+                (way, int(unique[0]), limit),
+                lambda: dijkstra(graph, directed=True, indices=unique, limit=limit),
+            )
+            return dist[:, targets][inverse]
         out = np.empty((len(unique), len(targets)))
         chunk = max(1, CHUNK_BYTES // (8 * self.n_nodes))
-        limit = np.inf if cutoff is None else float(cutoff)
         for start in range(0, len(unique), chunk):
             block = unique[start : start + chunk]
             dist = dijkstra(graph, directed=True, indices=block, limit=limit)
@@ -352,15 +399,20 @@ class TravelTimeEngine:
             If the destination cannot be reached.
         """
         start, end = self.indices([origin, destination])
-        _, predecessors = dijkstra(
-            self.forward, directed=True, indices=start, return_predecessors=True
-        )
+        predecessors = self._remembered(("tree", int(start), np.inf), lambda: self._tree(start))
         if start != end and predecessors[end] < 0:
             raise NoRouteError(f"no path from node {origin!r} to node {destination!r}")
         steps = [int(end)]
         while steps[-1] != start:
             steps.append(int(predecessors[steps[-1]]))
         return [self.node_ids[i] for i in reversed(steps)]
+
+    def _tree(self, start: np.int64) -> np.ndarray:
+        """Return the predecessor of each node on a fastest path from ``start``."""
+        _, predecessors = dijkstra(
+            self.forward, directed=True, indices=start, return_predecessors=True
+        )
+        return np.asarray(predecessors)
 
     def time(self, origin: Hashable, destination: Hashable) -> float:
         """Travel time (s) of one pair; ``inf`` if unreachable."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -159,23 +159,46 @@ def find_route(
         depart=times.depart.isoformat() if times.depart else None,
         minutes=round(sum(leg.minutes for leg in legs), 1),
         km=round(sum(leg.km for leg in legs), 1),
-        border_posts=[u.crossing.post.name for u in routed.crossings if u.crossing.post],
-        waits=[
-            {
-                "border_post": use.crossing.post.name,
-                "arrive": (times.depart + dt.timedelta(seconds=use.arrive_s)).isoformat(
-                    timespec="minutes"
-                )
-                if times.depart
-                else None,
-                "wait_minutes": round(units.minutes(use.wait_s), 1),
-            }
-            for use in routed.crossings
-            if use.crossing.post is not None
-        ],
+        border_posts=posts_crossed(routed.crossings),
+        waits=post_waits(times, routed.crossings),
         legs=[_rounded(leg) for leg in legs],
         nodes=routed.nodes,
     )
+
+
+def posts_crossed(uses: Sequence[CrossingUse]) -> list[str]:
+    """Return the names of the border posts among crossings used, in order of passage."""
+    return [u.crossing.post.name for u in uses if u.crossing.post]
+
+
+def post_waits(times: CorridorTravelTimes, uses: Sequence[CrossingUse]) -> list[dict[str, Any]]:
+    """Return each border post crossed with the time it is reached and the minutes waited there.
+
+    Parameters
+    ----------
+    times : CorridorTravelTimes
+        The travel times the crossings were found with (their departure).
+    uses : sequence of CrossingUse
+        Crossings of one route (roads a scenario changes are skipped).
+
+    Returns
+    -------
+    list of dict
+        ``border_post``, ``arrive`` (ISO time, None without a departure), ``wait_minutes``.
+    """
+    return [
+        {
+            "border_post": use.crossing.post.name,
+            "arrive": (times.depart + dt.timedelta(seconds=use.arrive_s)).isoformat(
+                timespec="minutes"
+            )
+            if times.depart
+            else None,
+            "wait_minutes": round(units.minutes(use.wait_s), 1),
+        }
+        for use in uses
+        if use.crossing.post is not None
+    ]
 
 
 def _open_options(

@@ -27,7 +27,7 @@ from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import InvalidArgumentError, NoRouteError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.roads import edge_kind, way_id
-from corridor_planner.routing.engine import TravelTimeEngine
+from corridor_planner.routing.engine import CHUNK_BYTES, TravelTimeEngine
 from corridor_planner.schema.scenario import plausible_datetime_error
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,42 @@ class CrossingUse:
     crossing: Crossing
     arrive_s: float
     wait_s: float
+
+
+@dataclass
+class MatrixParts:
+    """What :meth:`CorridorTravelTimes.matrix` adds up, kept for questions beyond seconds.
+
+    Attributes
+    ----------
+    road : numpy.ndarray
+        ``origins x destinations``: seconds by road alone (no crossing).
+    to_entries : numpy.ndarray
+        ``origins x crossings``: road seconds to each crossing's entry.
+    from_exits : numpy.ndarray
+        ``crossings x destinations``: road seconds from each crossing's exit.
+    exits : numpy.ndarray or None
+        ``origins x crossings``: earliest seconds at each crossing's far side, waits
+        included; None when there is no crossing.
+    """
+
+    road: np.ndarray
+    to_entries: np.ndarray
+    from_exits: np.ndarray
+    exits: np.ndarray | None
+
+    def seconds(self, cutoff: float | None = None) -> np.ndarray:
+        """Return the seconds of each pair, crossings and waits included (as ``matrix``)."""
+        return self.combine(self.road.copy(), cutoff)
+
+    def combine(self, out: np.ndarray, cutoff: float | None = None) -> np.ndarray:
+        """Lower ``out`` (road seconds) to the fastest way via crossings; return it."""
+        if self.exits is not None:
+            for c in range(self.exits.shape[1]):
+                np.minimum(out, self.exits[:, c, None] + self.from_exits[None, c, :], out=out)
+        if cutoff is not None:
+            out[out > cutoff] = np.inf
+        return out
 
 
 @dataclass
@@ -234,6 +270,17 @@ class CorridorTravelTimes:
             ``origins x crossings``: road seconds from each origin to each crossing's entry.
         """
         n = len(self.crossings)
+        rows = max(1, CHUNK_BYTES // (8 * max(1, n * n)))  # origins x crossings x crossings
+        if len(to_entries) <= rows:
+            return self._exit_times(to_entries)
+        blocks = [
+            self._exit_times(to_entries[s : s + rows]) for s in range(0, len(to_entries), rows)
+        ]
+        return np.concatenate(blocks)
+
+    def _exit_times(self, to_entries: np.ndarray) -> np.ndarray:
+        """:meth:`exit_times` of a block of origins (each row converges on its own)."""
+        n = len(self.crossings)
         entry = to_entries.copy()
         exits = np.full_like(entry, np.inf)
         for _ in range(n + 1):
@@ -259,16 +306,59 @@ class CorridorTravelTimes:
             ``len(origins) x len(destinations)``; ``inf`` where unreachable for this
             traveller or beyond ``cutoff``.
         """
-        times = self.roads.matrix(origins, destinations)
-        if self.crossings and len(origins) and len(destinations):
-            to_entries = self.roads.matrix(origins, [c.entry for c in self.crossings])
-            from_exits = self.roads.matrix([c.exit for c in self.crossings], destinations)
-            exits = self.exit_times(to_entries)
-            for c in range(len(self.crossings)):
-                np.minimum(times, exits[:, c, None] + from_exits[None, c, :], out=times)
-        if cutoff is not None:
-            times[times > cutoff] = np.inf
-        return times
+        parts = self.matrix_parts(origins, destinations)
+        return parts.combine(parts.road, cutoff)
+
+    def matrix_parts(
+        self, origins: Sequence[Hashable], destinations: Sequence[Hashable]
+    ) -> MatrixParts:
+        """Return what :meth:`matrix` adds up: roads alone, and the legs to and from crossings.
+
+        Kept for callers that need more than the seconds: which crossings (border posts)
+        the fastest route of a pair uses (:meth:`crossings_used`), without routing it.
+        """
+        road = self.roads.matrix(origins, destinations)
+        n = len(self.crossings) if len(origins) and len(destinations) else 0
+        if not n:
+            return MatrixParts(
+                road, np.zeros((len(origins), 0)), np.zeros((0, len(destinations))), None
+            )
+        to_entries = self.roads.matrix(origins, [c.entry for c in self.crossings])
+        from_exits = self.roads.matrix([c.exit for c in self.crossings], destinations)
+        return MatrixParts(road, to_entries, from_exits, self.exit_times(to_entries))
+
+    def crossings_used(
+        self, to_entries: np.ndarray, from_exits: np.ndarray, direct: np.ndarray
+    ) -> list[list[CrossingUse]]:
+        """Crossings on the fastest route from one origin to each of a few destinations.
+
+        The crossings (and their arrival times and waits) :meth:`route` would report for
+        the same pairs, found with one label-setting pass for the origin and no road path.
+
+        Parameters
+        ----------
+        to_entries : numpy.ndarray
+            Road seconds from the origin to each crossing's entry (a row of
+            :attr:`MatrixParts.to_entries`).
+        from_exits : numpy.ndarray
+            ``crossings x destinations``: road seconds from each crossing's exit.
+        direct : numpy.ndarray
+            Road-only seconds from the origin to each destination.
+
+        Returns
+        -------
+        list of list of CrossingUse
+            One list per destination, in order of passage; empty where the route
+            crosses nothing.
+        """
+        if not self.crossings:
+            return [[] for _ in direct]
+        arrive, previous, exits = self._crossing_labels(to_entries)
+        used = []
+        for k, seconds in enumerate(direct):
+            best = self._best_chain(previous, exits, from_exits[:, k], float(seconds))
+            used.append(self._uses(best[0], arrive) if best else [])
+        return used
 
     def nearest(
         self, origins: Sequence[Hashable], destinations: Sequence[Hashable]
@@ -359,20 +449,39 @@ class CorridorTravelTimes:
             If the destination cannot be reached by this traveller.
         """
         direct = self.roads.time(origin, destination)
-        n = len(self.crossings)
         to_entries = self.roads.matrix([origin], [c.entry for c in self.crossings])[0]
         from_exits = self.roads.matrix([c.exit for c in self.crossings], [destination])[:, 0]
         arrive, previous, exits = self._crossing_labels(to_entries)
-        via = exits + from_exits if n else np.array([])
-        if n and via.min() < direct:
-            chain = [int(np.argmin(via))]
-            while previous[chain[-1]] >= 0:
-                chain.append(previous[chain[-1]])
-            chain.reverse()
-            return self._stitch(origin, destination, chain, arrive, float(via.min()))
+        best = self._best_chain(previous, exits, from_exits, direct)
+        if best is not None:
+            return self._stitch(origin, destination, best[0], arrive, best[1])
         if not np.isfinite(direct):
             raise NoRouteError(f"no route from node {origin!r} to node {destination!r}")
         return RoutedPath(self.roads.path(origin, destination), direct, [])
+
+    def _best_chain(
+        self, previous: list[int], exits: np.ndarray, from_exits: np.ndarray, direct: float
+    ) -> tuple[list[int], float] | None:
+        """Crossings (in order) of the fastest way via crossings, if faster than ``direct``."""
+        if not self.crossings:
+            return None
+        via = exits + from_exits
+        if not via.min() < direct:
+            return None
+        chain = [int(np.argmin(via))]
+        while previous[chain[-1]] >= 0:
+            chain.append(previous[chain[-1]])
+        chain.reverse()
+        return chain, float(via.min())
+
+    def _uses(self, chain: list[int], arrive: np.ndarray) -> list[CrossingUse]:
+        """Return the crossings of ``chain``, when each is reached and the wait there."""
+        return [
+            CrossingUse(
+                self.crossings[c], float(arrive[c]), self._wait(self.crossings[c], arrive[c])
+            )
+            for c in chain
+        ]
 
     def _crossing_labels(self, to_entries: np.ndarray) -> tuple[np.ndarray, list[int], np.ndarray]:
         """Label-setting over crossings for one origin: arrival, predecessor, exit time."""
@@ -404,16 +513,14 @@ class CorridorTravelTimes:
         seconds: float,
     ) -> RoutedPath:
         nodes: list[Hashable] = [origin]
-        uses = []
         here = origin
         for c in chain:
             crossing = self.crossings[c]
             nodes += self.roads.path(here, crossing.entry)[1:]
             nodes.append(crossing.exit)
-            uses.append(CrossingUse(crossing, float(arrive[c]), self._wait(crossing, arrive[c])))
             here = crossing.exit
         nodes += self.roads.path(here, destination)[1:]
-        return RoutedPath(nodes, seconds, uses)
+        return RoutedPath(nodes, seconds, self._uses(chain, arrive))
 
 
 def _min_per_pair(
