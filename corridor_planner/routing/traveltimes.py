@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 HIERARCHY_CACHE = cachefiles.BUNDLE_CACHE
 
 
+#: Most cells (origins x crossings x crossings) of one block of
+#: :meth:`CorridorTravelTimes.exit_times`.
+EXIT_BLOCK_CELLS = 4_000_000
+
+
 def changeable_ways(network: CorridorNetwork) -> frozenset[str]:
     """Ways some scenario of the corridor closes or slows (their times depend on it)."""
     scenarios = network.corridor.scenarios.values()
@@ -234,6 +239,10 @@ class CorridorTravelTimes:
             ``origins x crossings``: road seconds from each origin to each crossing's entry.
         """
         n = len(self.crossings)
+        block = max(1, EXIT_BLOCK_CELLS // max(1, n * n))
+        if len(to_entries) > block:  # rows are independent: bound the origins x n x n sums
+            starts = range(0, len(to_entries), block)
+            return np.vstack([self.exit_times(to_entries[i : i + block]) for i in starts])
         entry = to_entries.copy()
         exits = np.full_like(entry, np.inf)
         for _ in range(n + 1):
