@@ -145,6 +145,34 @@ ACCESS_STANDARDS: tuple[tuple[str, float, float, str], ...] = (
 #: Threshold (minutes) of the report's headline coverage column: the Lancet 2 hours.
 HEADLINE_THRESHOLD_MIN = 120.0
 
+#: Settlements above which a map draws them aggregated (a hex grid of people and minutes),
+#: a map names only the largest and the report summarises its per-settlement tables: a
+#: page of one marker per settlement of a country (200,000 and more) never opens.
+MAP_POINT_LIMIT = 5_000
+
+#: Facilities above which a map draws them as light circles (tooltip, no popup) and the
+#: catchments as one dissolved polygon per band instead of one per facility.
+MAP_FACILITY_LIMIT = 300
+
+#: Road pieces above which a map draws its roads as one layer, merged by name and simplified.
+MAP_ROAD_LIMIT = 5_000
+
+#: Settlements above which the report summarises its per-settlement tables (by country and
+#: band, the worst off, the longest pathways) and writes every row to CSV files beside it.
+REPORT_POINT_LIMIT = 5_000
+
+#: Hexagon width (km, flat to flat) of an aggregated map's cells, and the most cells drawn:
+#: the cells double in size until no more than that many hold people.
+MAP_CELL_KM = 5.0
+MAP_MAX_CELLS = 12_000
+
+#: Settlements named on an aggregated map besides those always named (largest first).
+MAP_LABEL_LIMIT = 400
+
+#: Settlement rows the report shows above :data:`REPORT_POINT_LIMIT` (the worst off); every
+#: row goes to a CSV file beside the report.
+REPORT_WORST_SHOWN = 20
+
 #: Eurasian Economic Union members: their workers get emergency care in each other's
 #: countries (EAEU Treaty, Art. 98; corridor-facts.md §5).
 EAEU_MEMBERS: frozenset[str] = frozenset({"AM", "BY", "KZ", "KG", "RU"})

@@ -418,3 +418,30 @@ def test_online_map_shows_its_tiles_and_says_when_they_fail(
         assert page.locator(".cp-legend").count() == 1  # the data still show
     finally:
         context.close()
+
+
+def test_aggregated_map_opens_fast_without_errors(browser, tmp_path, monkeypatch):
+    """A map over the point limit: cells and light facilities open offline within 10 s."""
+    import time
+
+    from corridor_planner.bundle.corridor import load_corridor
+    from corridor_planner.network.graph import build_network
+    from tests.helpers import large_corridor
+
+    monkeypatch.setattr(maps, "MAP_POINT_LIMIT", 1_000)
+    monkeypatch.setattr(maps, "MAP_FACILITY_LIMIT", 30)
+    corridor = load_corridor(large_corridor(tmp_path / "big", 1_500, 40))
+    times = CorridorTravelTimes(build_network(corridor), "citizen", corridor.scenario("baseline"))
+    html = maps.render_map(times, "emergency", corridor.thresholds_min, offline=True)
+    path = write_text(html, tmp_path / "big.html")
+    started = time.monotonic()
+    page, context, requests, errors = open_offline(browser, path, tmp_path / "big.png")
+    try:
+        assert time.monotonic() - started < 10
+        assert errors == []
+        assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
+        assert page.locator("canvas").count() >= 1  # the cells' canvas
+        assert "aggregated into" in page.locator(".cp-legend").inner_text()
+        assert page.locator("img[src=x]").count() == 0
+    finally:
+        context.close()

@@ -22,6 +22,8 @@ WIDTH, HEIGHT, MARGIN = 640.0, 360.0, 18.0
 LABEL_SIZE, CHAR_WIDTH = 10.0, 0.68
 #: Distance (user units) from a point to its label, beyond the largest circle.
 LABEL_GAP = 11.0
+#: Settlements drawn at most, the largest (a country's are too many for a printed page).
+BRIEF_POINTS = 5_000
 #: Settlements named on the map besides the best site and the most affected when closed.
 LARGEST_NAMED = 3
 
@@ -63,7 +65,7 @@ def brief_map(network: CorridorNetwork, steps: FirstSteps | None) -> dict[str, A
             "name": row.name,
             "within": within_hour.get(row.id, True),
         }
-        for row in people.sort_values("population", ascending=False).itertuples()
+        for row in people.sort_values("population", ascending=False).head(BRIEF_POINTS).itertuples()
     ]
     facilities = [
         {

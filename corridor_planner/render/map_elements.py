@@ -291,6 +291,92 @@ class PlaceSearch(_ScriptElement):
         )
 
 
+class CellLayer(_ScriptElement):
+    """Polygons of one layer drawn on a canvas, each with its colour and tooltip.
+
+    Added to a ``folium.FeatureGroup``: the aggregated settlements of a big map (thousands
+    of cells), passed as one JSON value and drawn by one ``L.geoJSON`` layer.
+
+    Parameters
+    ----------
+    rings : sequence of list
+        Each polygon's closed outline, ``[lon, lat]`` pairs.
+    colours : sequence of str
+        Fill colour of each polygon (``#rrggbb``).
+    tooltips : sequence of str
+        Plain text of each polygon's tooltip; escaped here.
+    """
+
+    def __init__(
+        self, rings: Sequence[Any], colours: Sequence[str], tooltips: Sequence[str]
+    ) -> None:
+        super().__init__()
+        self._name = "CellLayer"
+        self.data = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": {"c": colour, "t": html.escape(tip)},
+                }
+                for ring, colour, tip in zip(rings, colours, tooltips, strict=True)
+            ],
+        }
+
+    def script(self, parent_name: str) -> str:
+        """Return the script that draws the cells into the parent group."""
+        return (
+            f"(function(g){{var cells={js_value(self.data)};"
+            "L.geoJSON(cells,{renderer:L.canvas({padding:0.2}),style:function(f){"
+            "return {color:f.properties.c,weight:0.5,opacity:0.9,fillColor:f.properties.c,"
+            "fillOpacity:0.65};},onEachFeature:function(f,l){"
+            "l.bindTooltip(f.properties.t,{sticky:true});}}).addTo(g);"
+            f"}})({parent_name});"
+        )
+
+
+class LineLayer(_ScriptElement):
+    """Lines of one layer drawn on a canvas, one colour, each with a tooltip.
+
+    Added to a ``folium.FeatureGroup``: the roads of a big map (a country's tens of
+    thousands of road pieces, merged by name), passed as one JSON value.
+
+    Parameters
+    ----------
+    geometries : sequence of dict
+        GeoJSON ``LineString`` or ``MultiLineString`` geometries.
+    tooltips : sequence of str
+        Plain text of each geometry's tooltip (escaped here); empty: none.
+    style : dict
+        Leaflet path options (``color``, ``weight``, ``opacity``).
+    """
+
+    def __init__(
+        self, geometries: Sequence[Any], tooltips: Sequence[str], style: dict[str, Any]
+    ) -> None:
+        super().__init__()
+        self._name = "LineLayer"
+        self.style = style
+        self.data = {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "geometry": g, "properties": {"t": html.escape(t)}}
+                for g, t in zip(geometries, tooltips, strict=True)
+            ],
+        }
+
+    def script(self, parent_name: str) -> str:
+        """Return the script that draws the lines into the parent group."""
+        return (
+            f"(function(g){{var lines={js_value(self.data)},s={js_value(self.style)};"
+            "L.geoJSON(lines,{renderer:L.canvas({padding:0.2}),style:function(){return s;},"
+            "onEachFeature:function(f,l){if(f.properties.t){"
+            "l.bindTooltip(f.properties.t,{sticky:true});}}}).addTo(g);"
+            f"}})({parent_name});"
+        )
+
+
 class TileErrorNotice(_ScriptElement):
     """Say so on the map, once, when its tile layer cannot load a tile (no network).
 

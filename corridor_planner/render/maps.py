@@ -18,7 +18,9 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Figure
+from pyproj import CRS
 from shapely.geometry import LineString, box, mapping
 
 from corridor_planner.analysis.access import nearest_facility_times
@@ -32,11 +34,14 @@ from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.roads import edge_kind
 from corridor_planner.outputs import file_stem
+from corridor_planner.render.map_cells import Cells, bin_settlements, catchment_bands, time_bands
 from corridor_planner.render.map_context import NATURAL_EARTH_CREDIT, country_areas
 from corridor_planner.render.map_elements import (
     BoundText,
+    CellLayer,
     FitCorridor,
     LayerListFit,
+    LineLayer,
     LiteralHtml,
     MapControl,
     PlaceLabels,
@@ -49,6 +54,12 @@ from corridor_planner.render.map_elements import (
 )
 from corridor_planner.render.report import TERMS
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
+from corridor_planner.settings import (
+    MAP_FACILITY_LIMIT,
+    MAP_LABEL_LIMIT,
+    MAP_POINT_LIMIT,
+    MAP_ROAD_LIMIT,
+)
 
 LEVEL_STYLE = {  # colour and radius (px) by facility level
     "primary": ("#7fb3d5", 5),
@@ -441,6 +452,9 @@ def add_roads(
             or LineString([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in (u, v)])
         )
         labels.append(" ".join(str(data.get(k, "")) for k in ("ref", "name")).strip())
+    if len(lines) > MAP_ROAD_LIMIT:
+        _merged_roads(group, lines, labels, network.corridor.crs)
+        lines, labels = [], []
     wgs = gpd.GeoSeries(lines, crs=network.corridor.crs).to_crs("EPSG:4326")
     for line, label in zip(wgs, labels, strict=True):
         coords = [(y, x) for x, y in line.coords]
@@ -451,6 +465,28 @@ def add_roads(
     if legend is not None:
         legend.add(["Roads"], "", [_line(ROAD_COLOUR, "road of the model", width=2)])
     return group
+
+
+def _merged_roads(
+    group: folium.FeatureGroup, lines: Sequence[LineString], labels: Sequence[str], crs: CRS | str
+) -> None:
+    """Draw many road pieces as one canvas layer: merged by label, simplified to ~20 m."""
+    table = gpd.GeoDataFrame({"label": list(labels)}, geometry=list(lines), crs=crs)
+    merged = table.dissolve(by="label", as_index=False)
+    merged["geometry"] = merged.geometry.line_merge().simplify(ROAD_SIMPLIFY_M)
+    merged = merged.to_crs("EPSG:4326")
+    merged["geometry"] = shapely.set_precision(merged.geometry.array, 1e-5)
+    group.add_child(
+        LineLayer(
+            [mapping(g) for g in merged.geometry],
+            [str(label) for label in merged["label"]],
+            {"color": ROAD_COLOUR, "weight": 2, "opacity": 0.8},
+        )
+    )
+
+
+#: Tolerance (m) of the simplified roads of a map of more than :data:`MAP_ROAD_LIMIT` pieces.
+ROAD_SIMPLIFY_M = 20.0
 
 
 def add_border(
@@ -522,13 +558,15 @@ def add_facilities(
     settlements: pd.DataFrame | None = None,
     thresholds: Sequence[float] = (),
     legend: Legend | None = None,
+    light: bool = False,
 ) -> list[folium.FeatureGroup]:
     """Facilities styled by level, one layer per group of services (:data:`SERVICE_GROUPS`).
 
     The layer of ``service``'s group is shown. With ``settlements`` (the nearest-facility
     times of ``service``), a facility's popup says how many people it is the nearest
     facility of within each of ``thresholds``. Each facility is added to ``index`` (for
-    the place search) when one is given.
+    the place search) when one is given. ``light`` markers (many facilities) have a
+    tooltip of name and level and no popup.
     """
     facilities = network.corridor.facilities
     names = country_names(network)
@@ -539,7 +577,11 @@ def add_facilities(
     served = served_by_facility(settlements, thresholds) if settlements is not None else {}
     for row in facilities.itertuples():
         colour, radius = LEVEL_STYLE.get(row.level, ("#2e86c1", 7))
-        popup = _facility_popup(row, names, service, served, thresholds, settlements is not None)
+        popup = (
+            None
+            if light
+            else _facility_popup(row, names, service, served, thresholds, settlements is not None)
+        )
         first = True
         for group in [g for g in groups if any(_service_group(s) == g for s in row.services)]:
             marker = folium.CircleMarker(
@@ -553,7 +595,8 @@ def add_facilities(
             )
             _bind(marker, popup, f"{row.name} ({row.level} level)").add_to(groups[group])
             if index is not None and first:
-                index.append(_entry(row.name, "facility", row.geometry, marker))
+                entry = _entry(row.name, "facility", row.geometry, marker)
+                index.append({**entry, "layer": None} if light else entry)
             first = False
     for layer in groups.values():
         layer.add_to(fmap)
@@ -569,6 +612,9 @@ def add_facilities(
             for level in levels
         ]
         items.append(f'<span class="cp-note">{_e(shown)} shown; more in the layer list</span>')
+        if light:
+            note = f"{len(facilities):,} facilities: name and level on hover, no popup"
+            items.append(f'<span class="cp-note">{_e(note)}</span>')
         legend.add(
             [facility_layer_name(g) for g in groups],
             "Facilities (colour and size: level)",
@@ -714,6 +760,133 @@ def add_population(
         items = [_dot(colour, label) for label, colour in _classes(TIME_CLASSES)]
         items.append(_dot(UNREACHABLE, "not reachable"))
         legend.add([name], f"Settlements: minutes to {plain(service)}", items)
+    return group
+
+
+def _cell_tooltip(cells: Cells, row: int, labels: Sequence[str], heading: str) -> str:
+    """Tooltip of one cell: its settlements, people and the people in each band."""
+    people = cells.people[row]
+    parts = [f"{round(n):,} {label}" for n, label in zip(people, labels, strict=True) if n >= 0.5]
+    count = int(cells.counts[row])
+    total = f"{count:,} settlement{'s' if count != 1 else ''}, {round(people.sum()):,} people"
+    return f"{total}. {heading}: " + "; ".join(parts or ["no people recorded"])
+
+
+def _cells_layer(
+    fmap: folium.Map,
+    name: str,
+    cells: Cells,
+    band_styles: Sequence[tuple[str, str]],
+    heading: str,
+    *,
+    show: bool,
+) -> folium.FeatureGroup:
+    """Add a layer of cells: ``band_styles`` are (label, colour) of each band, best first."""
+    labels = [label for label, _ in band_styles]
+    colours = [band_styles[int(b)][1] for b in cells.band]
+    tips = [_cell_tooltip(cells, i, labels, heading) for i in range(len(cells))]
+    group = _layer(name, show=show)
+    group.add_child(CellLayer(cells.rings, colours, tips))
+    group.add_to(fmap)
+    return group
+
+
+def _cells_note(cells: Cells) -> str:
+    """Say, for the legend, that and how the settlements are aggregated."""
+    return (
+        f"{cells.settlements:,} settlements aggregated into {len(cells):,} hexagons "
+        f"{cells.size_km:g} km across (more than {MAP_POINT_LIMIT:,} settlements): a cell's "
+        "colour is the band of its median person; hover for the people in each band"
+    )
+
+
+def add_population_cells(
+    fmap: folium.Map,
+    settlements: pd.DataFrame,
+    service: str,
+    crs: CRS | str,
+    legend: Legend | None = None,
+    *,
+    show: bool = True,
+) -> folium.FeatureGroup:
+    """Settlements aggregated in hexagons, coloured by the minutes of the cell's median person.
+
+    For maps of more settlements than :data:`MAP_POINT_LIMIT`: the layer keeps the name
+    of :func:`add_population`'s; a cell's tooltip gives its settlements, people and the
+    people in each band of minutes (:data:`TIME_CLASSES`, then not reachable).
+    """
+    limits = [limit for limit, _ in TIME_CLASSES]
+    bands = time_bands(settlements["minutes"].to_numpy(dtype=float), limits)
+    cells = bin_settlements(settlements, crs, bands, len(limits) + 1)
+    styles = [*_classes(TIME_CLASSES), ("not reachable", UNREACHABLE)]
+    words = f"minutes to {plain(service)}"
+    name = population_layer_name(service)
+    group = _cells_layer(fmap, name, cells, styles, words, show=show)
+    if legend is not None:
+        items = [_area(colour, label, opacity=0.65) for label, colour in styles]
+        items.append(f'<span class="cp-note">{_e(_cells_note(cells))}</span>')
+        legend.add([name], f"Settlements: {words}, in cells", items)
+    return group
+
+
+#: Minutes lost between two scenarios: upper limits and colours, mildest first.
+LOSS_CLASSES = ((15, "#fdd49e"), (60, "#fc8d59"), (math.inf, "#d7301f"))
+#: Care lost altogether: the strongest colour of the compare map.
+CARE_LOST = "#67000d"
+NO_CHANGE = "#ffffff"
+FASTER = "#4393c3"
+#: A change smaller than this (minutes) is no change (times are shown rounded).
+NO_CHANGE_MIN = 0.5
+#: Bands of a change in minutes, best first: (label, colour); see :func:`change_bands`.
+CHANGE_BANDS: tuple[tuple[str, str], ...] = (
+    ("faster or care gained", FASTER),
+    ("no change", NO_CHANGE),
+    *((label.replace("over", "more than") + " slower", c) for label, c in _classes(LOSS_CLASSES)),
+    ("care lost altogether", CARE_LOST),
+    ("no care in either scenario", UNREACHABLE),
+)
+
+
+def change_bands(was: np.ndarray, now: np.ndarray) -> np.ndarray:
+    """Band of :data:`CHANGE_BANDS` of each change from ``was`` to ``now`` minutes.
+
+    The same classes as :func:`change_style`, for arrays.
+    """
+    was, now = np.asarray(was, dtype=float), np.asarray(now, dtype=float)
+    both = np.isfinite(was) & np.isfinite(now)
+    lost = np.subtract(now, was, out=np.zeros_like(now), where=both)
+    limits = np.array([limit for limit, _ in LOSS_CLASSES])
+    slower = 2 + np.minimum(np.searchsorted(limits, lost, side="left"), len(limits) - 1)
+    bands = np.where(np.abs(lost) < NO_CHANGE_MIN, 1, np.where(lost < 0, 0, slower))
+    bands = np.where(np.isfinite(was) | np.isfinite(now), bands, len(CHANGE_BANDS) - 1)
+    bands = np.where(np.isfinite(was) & ~np.isfinite(now), len(CHANGE_BANDS) - 2, bands)
+    return np.where(~np.isfinite(was) & np.isfinite(now), 0, bands)
+
+
+def add_minutes_lost_cells(
+    fmap: folium.Map,
+    reference: pd.DataFrame,
+    other: pd.DataFrame,
+    service: str,
+    scenario: str,
+    network: CorridorNetwork,
+    legend: Legend | None = None,
+) -> folium.FeatureGroup:
+    """Draw what changes under ``scenario`` in hexagons: the band of each cell's median person.
+
+    The cells of :func:`add_minutes_lost` for maps of more settlements than
+    :data:`MAP_POINT_LIMIT`.
+    """
+    was = reference.set_index("id")["minutes"].reindex(other["id"]).to_numpy(dtype=float)
+    bands = change_bands(was, other["minutes"].to_numpy(dtype=float))
+    cells = bin_settlements(other, network.corridor.crs, bands, len(CHANGE_BANDS))
+    name = minutes_lost_layer_name(scenario)
+    words = f"change in minutes to {plain(service)}"
+    group = _cells_layer(fmap, name, cells, CHANGE_BANDS, words, show=True)
+    if legend is not None:
+        items = [_area(colour, label, opacity=0.65) for label, colour in reversed(CHANGE_BANDS)]
+        items.append(f'<span class="cp-note">{_e(_cells_note(cells))}</span>')
+        legend.add([name], f"Settlements: {words}, in cells", items)
     return group
 
 
@@ -877,16 +1050,6 @@ def add_legend(fmap: folium.Map, legend: Legend) -> None:
     fmap.add_child(MapControl("bottomright", legend.html(f"{NATURAL_EARTH_CREDIT}."), "cp-legend"))
 
 
-#: Minutes lost between two scenarios: upper limits and colours, mildest first.
-LOSS_CLASSES = ((15, "#fdd49e"), (60, "#fc8d59"), (math.inf, "#d7301f"))
-#: Care lost altogether: the strongest colour of the compare map.
-CARE_LOST = "#67000d"
-NO_CHANGE = "#ffffff"
-FASTER = "#4393c3"
-#: A change smaller than this (minutes) is no change (times are shown rounded).
-NO_CHANGE_MIN = 0.5
-
-
 def add_place_search(fmap: folium.Map, entries: Sequence[dict[str, Any]]) -> None:
     """Add a search box over settlements, facilities and border posts."""
     if entries:
@@ -895,41 +1058,92 @@ def add_place_search(fmap: folium.Map, entries: Sequence[dict[str, Any]]) -> Non
 
 def _named_in(text: str, names: Iterable[str]) -> set[str]:
     """Return the names that appear as whole words in ``text``."""
-    return {
-        n for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text, flags=re.IGNORECASE)
-    }
+    return _NameIndex(names).found_in(text)
 
 
-def always_named(corridor: Corridor, near_km: float = 5.0) -> set[str]:
+_WORD = re.compile(r"\w+")
+
+
+class _NameIndex:
+    """Names indexed by their first word: finding those in a text tries only a few.
+
+    A whole-word match of a name that starts with a letter or digit starts where a word of
+    the text starts, and that word is the name's first word; the other names (starting
+    with a sign) are tried on every text.
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.by_word: dict[str, set[str]] = {}
+        self.others: set[str] = set()
+        for name in names:
+            first = _WORD.match(name)
+            if first:
+                self.by_word.setdefault(first.group().lower(), set()).add(name)
+            else:
+                self.others.add(name)
+
+    def found_in(self, text: str) -> set[str]:
+        """Return the names that appear as whole words in ``text`` (case-insensitive)."""
+        tried = set(self.others)
+        for word in _WORD.findall(text):
+            tried |= self.by_word.get(word.lower(), set())
+        return {
+            n
+            for n in tried
+            if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text, flags=re.IGNORECASE)
+        }
+
+
+def always_named(corridor: Corridor, near_km: float = 5.0, *, nearest: bool = True) -> set[str]:
     """Settlements a map always names, whatever the zoom.
 
     The corridor's endpoints (settlements named in its title or its demo route) and the
     towns of its facilities and border posts: settlements named in a facility's or post's
-    name, or the nearest settlement within ``near_km`` of a facility.
+    name, or (with ``nearest``) the nearest settlement within ``near_km`` of a facility.
     """
     population = corridor.population
-    names = [str(n) for n in population["name"]]
-    keep = _named_in(corridor.name, names)
-    keep |= _named_in(" ".join(corridor.demo_route or ()), names)
+    index = _NameIndex(str(n) for n in population["name"])
+    keep = index.found_in(corridor.name)
+    keep |= index.found_in(" ".join(corridor.demo_route or ()))
     for text in list(corridor.facilities["name"]) + [p.name for p in corridor.posts.values()]:
-        keep |= _named_in(str(text), names)
-    if len(population) and len(corridor.facilities):
-        metric = population.to_crs(corridor.crs)
-        for point in corridor.facilities.to_crs(corridor.crs).geometry:
-            distance = metric.distance(point)
-            nearest = distance.idxmin()
-            if distance[nearest] <= near_km * 1000:
-                keep.add(str(population.loc[nearest, "name"]))
+        keep |= index.found_in(str(text))
+    if nearest and len(population) and len(corridor.facilities):
+        keep |= _nearest_names(population, corridor.facilities, corridor.crs, near_km * 1000)
     return keep
 
 
+def _nearest_names(
+    population: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, crs: CRS | str, within_m: float
+) -> set[str]:
+    """Names of the settlement nearest to each facility (the first of equals), if within reach."""
+    metric = population.to_crs(crs).geometry.reset_index(drop=True)
+    points = facilities.to_crs(crs).geometry.to_numpy()
+    pairs, _ = metric.sindex.nearest(points, max_distance=within_m, return_distance=True)
+    nearest: dict[int, int] = {}
+    for facility, settlement in zip(pairs[0], pairs[1], strict=True):
+        nearest[int(facility)] = min(nearest.get(int(facility), int(settlement)), int(settlement))
+    names = population["name"].to_numpy()
+    return {str(names[i]) for i in nearest.values()}
+
+
 def add_place_names(
-    fmap: folium.Map, network: CorridorNetwork, legend: Legend | None = None
+    fmap: folium.Map,
+    network: CorridorNetwork,
+    legend: Legend | None = None,
+    *,
+    limit: int | None = None,
 ) -> folium.FeatureGroup:
-    """Settlement names chosen by importance in view (:class:`PlaceLabels`)."""
+    """Settlement names chosen by importance in view (:class:`PlaceLabels`).
+
+    With ``limit``, only the places always named and the ``limit`` largest others are
+    candidates (a country's settlements are far too many to place in a browser).
+    """
     group = _layer("Place names", show=True)
     population = network.corridor.population
-    keep = always_named(network.corridor)
+    # a country's facilities are too many to name the town of each at every zoom
+    keep = always_named(network.corridor, nearest=limit is None)
+    if limit is not None:
+        population = _largest_and(population, keep, limit)
     group.add_child(
         PlaceLabels(
             [
@@ -952,6 +1166,23 @@ def add_place_names(
             ['<i class="cp-ab">Ab</i>place name: larger type, larger place'],
         )
     return group
+
+
+def _largest_and(population: pd.DataFrame, keep: set[str], limit: int) -> pd.DataFrame:
+    """Return the settlements named in ``keep`` and the ``limit`` largest of the others."""
+    named = population["name"].astype(str).isin(keep)
+    others = population[~named].nlargest(limit, "population")
+    return pd.concat([population[named], others])
+
+
+def aggregated(network: CorridorNetwork) -> bool:
+    """Whether a map draws the settlements in cells: more than :data:`MAP_POINT_LIMIT`."""
+    return len(network.corridor.population) > MAP_POINT_LIMIT
+
+
+def light_facilities(network: CorridorNetwork) -> bool:
+    """Whether facilities are many (:data:`MAP_FACILITY_LIMIT`): light markers, bands dissolved."""
+    return len(network.corridor.facilities) > MAP_FACILITY_LIMIT
 
 
 def corridor_map(
@@ -1018,17 +1249,22 @@ def _draw_layers(
     legend_countries(legend, filled=offline)
     add_roads(fmap, network, legend)
     add_border(fmap, network, legend)
-    add_place_names(fmap, network, legend)
-    add_catchments(fmap, facility_catchments(times, service, thresholds), service, legend)
+    cells = aggregated(network)
+    add_place_names(fmap, network, legend, limit=MAP_LABEL_LIMIT if cells else None)
+    many = light_facilities(network)
+    catchments = (catchment_bands if many else facility_catchments)(times, service, thresholds)
+    add_catchments(fmap, catchments, service, legend)
     settlements = nearest_facility_times(times, service)
-    add_population(fmap, settlements, service, index, legend, names, show=lost_against is None)
-    sized = [population_layer_name(service)]
-    if lost_against is not None:
-        add_minutes_lost(
-            fmap, lost_against, settlements, service, times.scenario.name, legend, names
+    if cells:
+        add_population_cells(
+            fmap, settlements, service, network.corridor.crs, legend, show=lost_against is None
         )
-        sized.append(minutes_lost_layer_name(times.scenario.name))
-    legend_sizes(legend, sized)
+        if lost_against is not None:
+            add_minutes_lost_cells(
+                fmap, lost_against, settlements, service, times.scenario.name, network, legend
+            )
+    else:
+        _draw_settlements(fmap, settlements, service, index, legend, names, lost_against, times)
     add_facilities(
         fmap,
         network,
@@ -1037,6 +1273,7 @@ def _draw_layers(
         settlements=settlements,
         thresholds=thresholds,
         legend=legend,
+        light=many,
     )
     add_posts(fmap, network, index, legend)
     if scores is not None:
@@ -1049,6 +1286,27 @@ def _draw_layers(
     fmap.add_child(LayerListFit())
     fmap.add_child(FitCorridor(network.corridor.bbox))
     return legend
+
+
+def _draw_settlements(
+    fmap: folium.Map,
+    settlements: pd.DataFrame,
+    service: str,
+    index: list[dict[str, Any]],
+    legend: Legend,
+    names: Mapping[str, str],
+    lost_against: pd.DataFrame | None,
+    times: CorridorTravelTimes,
+) -> None:
+    """One circle per settlement (and per settlement's change, on a compare map's pane)."""
+    add_population(fmap, settlements, service, index, legend, names, show=lost_against is None)
+    sized = [population_layer_name(service)]
+    if lost_against is not None:
+        add_minutes_lost(
+            fmap, lost_against, settlements, service, times.scenario.name, legend, names
+        )
+        sized.append(minutes_lost_layer_name(times.scenario.name))
+    legend_sizes(legend, sized)
 
 
 def minutes_lost_layer_name(scenario: str) -> str:

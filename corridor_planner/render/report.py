@@ -36,8 +36,13 @@ from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.outputs import file_stem, json_records, write_bytes, write_text
 from corridor_planner.render.brief_map import brief_map
 from corridor_planner.render.i18n import RIGHT_TO_LEFT, Formats, country_name, translations
+from corridor_planner.render.report_tables import SettlementTables, is_big, settlement_tables
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
-from corridor_planner.settings import DEFAULT_PROFILE, HEADLINE_THRESHOLD_MIN
+from corridor_planner.settings import (
+    DEFAULT_PROFILE,
+    HEADLINE_THRESHOLD_MIN,
+    REPORT_WORST_SHOWN,
+)
 from corridor_planner.translatable import N_
 
 #: Specialties reported when the user names none (those some facility offers).
@@ -82,6 +87,8 @@ class ReportData:
     continuity: list[dict[str, Any]] = field(default_factory=list)
     first_steps: FirstSteps | None = None
     map: dict[str, Any] = field(default_factory=dict)
+    #: A big corridor's per-settlement tables, summarised (``settings.REPORT_POINT_LIMIT``).
+    large: SettlementTables | None = None
 
 
 #: Scenarios the report compares when the user names none (those the bundle has).
@@ -166,6 +173,11 @@ def build_report(
         )
     closed_times = times[closed.name] if closed is not None else None
     steps = first_steps(times[reference.name], closed_times, [s.analysis for s in sections])
+    large = None
+    if is_big(len(corridor.population)):
+        large = settlement_tables(times[reference.name], [s.analysis for s in sections])
+        for section in sections:
+            section.refusal_groups = _shortened(section.refusal_groups)
     return ReportData(
         corridor={
             "id": corridor.id,
@@ -205,7 +217,20 @@ def build_report(
         continuity=continuity_summary(times[reference.name]),
         first_steps=steps,
         map=brief_map(network, steps),
+        large=large,
     )
+
+
+def _shortened(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Refusal groups naming at most :data:`REPORT_WORST_SHOWN` origins; ``more``: the rest."""
+    return [
+        {
+            **g,
+            "origins": g["origins"][:REPORT_WORST_SHOWN],
+            "more": max(0, len(g["origins"]) - REPORT_WORST_SHOWN),
+        }
+        for g in groups
+    ]
 
 
 def _refusal_groups(refusals: Sequence[referral.Refusal]) -> list[dict[str, Any]]:
@@ -650,6 +675,8 @@ def write_report(data: ReportData, path: Path, lang: str = "en", annex: Path | N
         The report (the annex is ``annex`` or :func:`default_annex_path` of it).
     """
     kind = check_report_path(path, lang)
+    if data.large is not None:
+        data.large.write(path)  # first: the pages name the files and their rows
     if kind == ".md":
         return write_text(render_markdown(data), path)
     annex = annex or default_annex_path(path)
