@@ -380,3 +380,16 @@ class TestMaxspeed:
     )
     def test_other_forms(self, value, kph):
         assert maxspeed_kph(value) == (None if kph is None else pytest.approx(kph))
+
+
+def test_pieces_of_many_nodes_equal_one_search_each(tiny_network):
+    """The one backward search gives every snapped node the piece a search per node gives."""
+    from corridor_planner.network.pieces import piece_of_node, pieces_of_nodes
+
+    graph, pieces = tiny_network.graph, tiny_network.pieces
+    nodes = list(graph.nodes)
+    assert pieces_of_nodes(graph, pieces, nodes) == [piece_of_node(graph, pieces, n) for n in nodes]
+    # a node that reaches no counted node has no piece
+    graph = graph.copy()
+    graph.add_node("island")
+    assert pieces_of_nodes(graph, pieces, ["island"]) == [None]

@@ -12,7 +12,7 @@ import networkx as nx
 
 from corridor_planner.bundle.corridor import Corridor
 from corridor_planner.errors import DataError, Problem
-from corridor_planner.network.pieces import Pieces, keep_main_piece, piece_of_node, road_pieces
+from corridor_planner.network.pieces import Pieces, keep_main_piece, pieces_of_nodes, road_pieces
 from corridor_planner.network.post_edges import add_border_posts, unposted_crossings
 from corridor_planner.network.roads import (
     add_travel_times,
@@ -221,8 +221,10 @@ def build_network(
             corridor.crs,
             corridor.snap_limit_m,
         )
+        on_roads = list(network.snaps["road_node"][network.snaps["snapped"].astype(bool)])
+        found = dict(zip(on_roads, pieces_of_nodes(graph, pieces, on_roads), strict=True))
         network.snaps["piece"] = [
-            piece_of_node(graph, pieces, node) if snapped else None
+            found[node] if snapped else None
             for node, snapped in zip(
                 network.snaps["road_node"], network.snaps["snapped"], strict=True
             )

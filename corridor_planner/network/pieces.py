@@ -155,3 +155,25 @@ def piece_of_node(graph: nx.MultiDiGraph, pieces: Pieces, node: Hashable) -> int
         frontier = [n for c in frontier for n in graph.successors(c) if n not in seen]
         seen.update(frontier)
     return None
+
+
+def pieces_of_nodes(
+    graph: nx.MultiDiGraph, pieces: Pieces, nodes: list[Hashable]
+) -> list[int | None]:
+    """:func:`piece_of_node` for many nodes, in one pass over the graph when it can be.
+
+    With only the largest piece kept (the default), every counted node is in it, so a
+    node's piece is ``MAIN_PIECE`` when it can reach a counted node at all and None
+    otherwise: one search backwards from the counted nodes answers every node, where a
+    search per node grows with the square of the points snapped onto one long road.
+    With every piece kept, each node is searched on its own.
+    """
+    counted = {n for n in graph if n in pieces.piece_of}
+    if {pieces.piece_of[n] for n in counted} - {MAIN_PIECE}:
+        return [piece_of_node(graph, pieces, n) for n in nodes]
+    reaching = set(counted)
+    frontier = list(counted)
+    while frontier:
+        frontier = [p for n in frontier for p in graph.predecessors(n) if p not in reaching]
+        reaching.update(frontier)
+    return [MAIN_PIECE if n in reaching else None for n in nodes]
