@@ -51,6 +51,22 @@ class TestSummary:
         # Faraway (300 people) is beyond the snap limit: said, not silently counted
         assert kz.uncertainty["settlements_left_out"] == 1
 
+    def test_a_bundle_without_candidate_sites_names_no_best_site(self, tiny_copy):
+        # an imported bundle often has no candidates: the summary says so, never fails
+        import json
+
+        from corridor_planner import build_network, load_corridor
+
+        empty = {"type": "FeatureCollection", "features": []}
+        (tiny_copy / "candidates.geojson").write_text(json.dumps(empty))
+        corridor = load_corridor(tiny_copy)
+        network = build_network(corridor)
+        baseline = CorridorTravelTimes(network, "citizen", corridor.scenario("baseline"))
+        closed = CorridorTravelTimes(network, "citizen", corridor.scenario("borders_closed"))
+        kz, kg = country_summaries(baseline, closed, [])
+        assert kz.best_site is None and kg.best_site is None
+        assert kz.cooperation_gain == 10_800  # the rest of the summary is unchanged
+
     def test_first_steps_known_answers(self, tiny, tiny_network):
         from corridor_planner.analysis.summary import first_steps
 

@@ -20,7 +20,7 @@ from corridor_planner.analysis.coverage import within
 from corridor_planner.analysis.referral import ReferralAnalysis
 from corridor_planner.analysis.scoring import candidates_for, score_sites
 from corridor_planner.bundle.facilities import unknown_capacity
-from corridor_planner.errors import SitingError
+from corridor_planner.errors import NotFoundError, SitingError
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
 
 #: The hour that the summary's numbers count (emergency care within 1 h).
@@ -326,8 +326,9 @@ def _best_sites(times: CorridorTravelTimes) -> dict[str, dict[str, Any]]:
 
 def _site_ranking(times: CorridorTravelTimes, threshold: float) -> list[dict[str, Any]]:
     """Candidates that bring someone new within ``threshold`` of emergency care, best first."""
-    candidates = candidates_for(times.network, SUMMARY_SERVICE)
-    if candidates.empty:
+    try:
+        candidates = candidates_for(times.network, SUMMARY_SERVICE)
+    except NotFoundError:  # no candidate site offers it: no best site to name
         return []
     try:
         scores = score_sites(times, SUMMARY_SERVICE, threshold, len(candidates), method="gain")
