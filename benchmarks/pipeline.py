@@ -67,10 +67,11 @@ class Run:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def text(self) -> str:
-        """Return the figures of one row of the result table."""
-        if self.status == "ok":
-            return f"{self.cpu_s:9.1f} {self.wall_s:9.1f} {self.peak_mb:9.0f}  {self.detail}"
-        return f"{'-':>9} {self.wall_s:9.1f} {self.peak_mb:9.0f}  {self.detail}"
+        """Return the figures of one row of the result table.
+
+        A command that did not finish shows its CPU and peak memory until it was stopped.
+        """
+        return f"{self.cpu_s:9.1f} {self.wall_s:9.1f} {self.peak_mb:9.0f}  {self.detail}"
 
 
 # synthetic inputs ------------------------------------------------------------------------
