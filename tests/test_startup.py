@@ -90,3 +90,14 @@ def test_corridor_planner_package_import_is_lazy():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_package_runs_as_a_module():
+    proc = subprocess.run(
+        [sys.executable, "-m", "corridor_planner.cli", "corridors", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "almaty_bishkek" in proc.stdout
