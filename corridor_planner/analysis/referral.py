@@ -293,16 +293,7 @@ def _unrouted(question: _Question, i: int, row: Any, order: list[int]) -> list[P
         decision: CoverDecision = question.decisions[i, j]
         found.append(
             Pathway(
-                origin=row.name,
-                origin_id=row.id,
-                origin_country=row.country,
-                specialty=question.specialty,
-                rank=rank,
-                destination=str(target["name"]),
-                destination_id=str(target["id"]),
-                destination_country=str(target["country"]),
-                cover_group=decision.group,
-                cover_rule=decision.rule,
+                **_ends(row, question.specialty, rank, target, decision),
                 minutes=round(float(question.minutes[i, j]), 1),
                 km=None,
                 border_posts=posts_crossed(used),
@@ -358,16 +349,7 @@ def _pathway(
     route: Route,
 ) -> Pathway:
     return Pathway(
-        origin=row.name,
-        origin_id=row.id,
-        origin_country=row.country,
-        specialty=specialty,
-        rank=rank,
-        destination=str(target["name"]),
-        destination_id=str(target["id"]),
-        destination_country=str(target["country"]),
-        cover_group=decision.group,
-        cover_rule=decision.rule,
+        **_ends(row, specialty, rank, target, decision),
         minutes=route.minutes,
         km=route.km,
         border_posts=route.border_posts,
@@ -375,6 +357,24 @@ def _pathway(
         legs=[leg.__dict__ for leg in route.legs],
         geometry=route_line(network, route.nodes),
     )
+
+
+def _ends(
+    row: Any, specialty: str, rank: int, target: Any, decision: CoverDecision
+) -> dict[str, Any]:
+    """Who is referred from where to which facility, under which cover: a pathway's ends."""
+    return {
+        "origin": row.name,
+        "origin_id": row.id,
+        "origin_country": row.country,
+        "specialty": specialty,
+        "rank": rank,
+        "destination": str(target["name"]),
+        "destination_id": str(target["id"]),
+        "destination_country": str(target["country"]),
+        "cover_group": decision.group,
+        "cover_rule": decision.rule,
+    }
 
 
 def pathway_table(found: Sequence[Pathway]) -> gpd.GeoDataFrame:
