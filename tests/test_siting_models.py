@@ -154,6 +154,27 @@ class TestPCenter:
         assert result.extra["unreachable"] == [2]
         assert result.extra["farthest"] == 1
 
+    def test_a_cover_greedy_misses_is_found_exactly(self):
+        """Within 10 min greedy takes site 2 (four rows) first and needs three sites; sites
+        0 and 1 cover everyone. Without the exact cover the answer would be 15 (sites 2, 0)."""
+        costs = np.array(
+            [
+                [10.0, 100.0, 1.0],
+                [10.0, 100.0, 1.0],
+                [10.0, 100.0, 100.0],
+                [100.0, 10.0, 1.0],
+                [100.0, 10.0, 1.0],
+                [100.0, 10.0, 15.0],
+            ]
+        )
+        result = PCenter.from_cost_matrix(costs, np.ones(6), 2).solve().result
+        assert result.objective == 10.0 and sorted(result.selected) == [0, 1]
+
+    def test_more_separate_points_than_sites_is_infeasible(self):
+        costs = np.array([[10.0, np.inf], [np.inf, 10.0]])
+        with pytest.raises(SitingError, match="infeasible: no choice of 1 sites reaches"):
+            PCenter.from_cost_matrix(costs, np.ones(2), 1).solve()
+
 
 class TestCapacitatedPMedian:
     @pytest.mark.parametrize("seed", range(6))
