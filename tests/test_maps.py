@@ -409,6 +409,14 @@ class TestReaders:
         assert "third-country national" in text and "resident, insured" in text
         assert "Kazakhstan to Kyrgyzstan" in text and "KZ->KG" not in text
 
+    def test_popups_give_the_names_in_the_reports_languages(self, almaty_bishkek):
+        texts = popups(render(almaty_bishkek))
+        hospital = next(p for p in texts if "Bishkek City Clinical Hospital No. 6" in p)
+        assert "Name (Русский) Городская клиническая больница №6" in " ".join(hospital.split())
+        # a place written in Kazakh in OSM has its Russian name from the same node
+        village = next(p for p in texts if p.split()[1:2] == ["Сортөбе"])
+        assert "Name (Русский) Сортобе" in " ".join(village.split())
+
     def test_hospital_popup_says_whom_it_serves(self, tiny_network):
         page = render(tiny_network)
         hospital = next(p for p in popups(page) if "Hospital D" in p and "nearest" in p)

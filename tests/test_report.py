@@ -189,23 +189,24 @@ def test_no_report_refers_to_a_command_line(bundled_reports, lang):
                 assert word not in text, (corridor_id, lang, word)
 
 
-#: Words a translated brief may keep in Latin letters: the names of places, sites and posts
-#: that have no translation in the bundles, and nothing else.
-def _brief_names(corridor) -> set[str]:
-    names = {corridor.name}
-    for table in (corridor.facilities, corridor.population, corridor.candidates):
-        names |= set(table["name"])
-    return names | {post.name for post in corridor.posts.values()}
-
-
 @pytest.mark.parametrize("lang", ["ru", "ur"])
-def test_translated_brief_has_no_latin_words_beyond_names(bundled_reports, lang):
-    for corridor_id, (network, data) in bundled_reports.items():
+def test_translated_brief_has_no_latin_words_beyond_untranslated_names(bundled_reports, lang):
+    for corridor_id, (_, data) in bundled_reports.items():
         text = _text(render_brief_html(data, lang))
-        for name in sorted(_brief_names(network.corridor), key=len, reverse=True):
+        for name in sorted(data.names.untranslated(lang), key=len, reverse=True):
             text = text.replace(name, " ")
         latin = set(re.findall(r"[A-Za-z]{2,}", text))
         assert latin == set(), (corridor_id, lang, latin)
+
+
+@pytest.mark.parametrize("lang", ["ru", "ur"])
+def test_translated_pages_write_the_bundles_names_in_the_language(bundled_reports, lang):
+    for corridor_id, (_, data) in bundled_reports.items():
+        for render in (render_brief_html, render_html, render_annex_html):
+            english, local = _text(render(data, "en")), _text(render(data, lang))
+            shown = [n for n, t in data.names.translations[lang].items() if n in english]
+            for name in shown:
+                assert data.names.local(name, lang) in local, (corridor_id, render, name)
 
 
 def test_brief_leads_with_what_to_do_first(bundled_reports):

@@ -30,6 +30,7 @@ from corridor_planner.analysis.referral import pathways as referral_pathways
 from corridor_planner.analysis.scoring import SiteScores, candidates_for, score_sites
 from corridor_planner.bundle.corridor import Corridor
 from corridor_planner.bundle.cover_rules import Patient
+from corridor_planner.bundle.names import NameBook, name_book
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError
 from corridor_planner.network.graph import CorridorNetwork
 from corridor_planner.network.roads import edge_kind
@@ -55,12 +56,15 @@ from corridor_planner.render.map_elements import (
 from corridor_planner.render.report import TERMS
 from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import (
+    LANGUAGES,
     MAP_FACILITY_LIMIT,
     MAP_LABEL_LIMIT,
     MAP_POINT_LIMIT,
     MAP_ROAD_LIMIT,
 )
 
+#: Languages whose names a popup gives beside the English one (the report's languages).
+OTHER_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "en")
 LEVEL_STYLE = {  # colour and radius (px) by facility level
     "primary": ("#7fb3d5", 5),
     "district": ("#2e86c1", 7),
@@ -135,6 +139,21 @@ def _table(rows: Iterable[tuple[str, Any]]) -> str:
 def _bind(layer: Any, popup_rows: Sequence[tuple[str, Any]] | None, tooltip: str | None) -> Any:
     layer.add_child(BoundText(_table(popup_rows) if popup_rows else None, tooltip))
     return layer
+
+
+def written_in_other_languages(book: NameBook, name: Any) -> list[tuple[str, Any]]:
+    """Popup rows giving a name as the bundle writes it in the report's other languages."""
+    rows = []
+    for lang in OTHER_LANGUAGES:
+        local = book.local(name, lang)
+        if local != str(name):
+            rows.append((f"Name ({LANGUAGES[lang]})", local))
+    return rows
+
+
+def _book(network: CorridorNetwork) -> NameBook:
+    """Gather the translations of the corridor's names into the report's other languages."""
+    return name_book(network.corridor, OTHER_LANGUAGES)
 
 
 def _layer(name: str, **options: Any) -> folium.FeatureGroup:
@@ -575,6 +594,7 @@ def add_facilities(
     shown = _service_group(service)
     groups = {g: _layer(facility_layer_name(g), show=g == shown) for g in order if g in present}
     served = served_by_facility(settlements, thresholds) if settlements is not None else {}
+    book = _book(network)
     for row in facilities.itertuples():
         colour, radius = LEVEL_STYLE.get(row.level, ("#2e86c1", 7))
         popup = (
@@ -582,6 +602,8 @@ def add_facilities(
             if light
             else _facility_popup(row, names, service, served, thresholds, settlements is not None)
         )
+        if popup is not None:
+            popup[1:1] = written_in_other_languages(book, row.name)
         first = True
         for group in [g for g in groups if any(_service_group(s) == g for s in row.services)]:
             marker = folium.CircleMarker(
@@ -678,6 +700,7 @@ def add_posts(
     group = _layer("Border posts")
     names = country_names(network)
     gdf = network.corridor.posts_gdf.set_index("id")
+    book = _book(network)
     for post in network.corridor.posts.values():
         point = gdf.loc[post.id].geometry
         delays = "; ".join(
@@ -687,6 +710,7 @@ def add_posts(
         )
         popup = [
             ("Border post", post.name),
+            *written_in_other_languages(book, post.name),
             ("Countries", " – ".join(names.get(c, c) for c in post.countries)),
             ("Opening hours", post.opening_hours),
             ("Season", post.season or "all year"),
@@ -731,11 +755,16 @@ def add_population(
     names: Mapping[str, str] | None = None,
     *,
     show: bool = True,
+    book: NameBook | None = None,
 ) -> folium.FeatureGroup:
-    """Settlements sized by population, coloured by minutes to the nearest facility."""
+    """Settlements sized by population, coloured by minutes to the nearest facility.
+
+    ``book`` (the bundle's translations) adds each name in the report's other languages.
+    """
     name = population_layer_name(service)
     group = _layer(name, show=show)
     names = names or {}
+    book = book or NameBook()
     for row in settlements.itertuples():
         minutes = float(row.minutes)
         reach = (
@@ -745,6 +774,7 @@ def add_population(
         )
         popup = [
             ("Settlement", row.name),
+            *written_in_other_languages(book, row.name),
             ("Country", names.get(row.country, row.country)),
             ("Population", f"{row.population:,}"),
             ("Border community", "yes" if row.border_community else "no"),
@@ -960,16 +990,24 @@ def _candidate_colour(value: float, bounds: Sequence[int]) -> str:
 
 
 def add_sites(
-    fmap: folium.Map, scores: SiteScores, legend: Legend | None = None
+    fmap: folium.Map,
+    scores: SiteScores,
+    legend: Legend | None = None,
+    book: NameBook | None = None,
 ) -> folium.FeatureGroup:
-    """Candidate sites as rings on their own scale: people newly within the threshold."""
+    """Candidate sites as rings on their own scale: people newly within the threshold.
+
+    ``book`` (the bundle's translations) adds each name in the report's other languages.
+    """
     group = _layer("Candidate sites")
+    book = book or NameBook()
     best = max([float(v) for v in scores.sites["newly_covered"]] + [0.0])
     bounds = candidate_bounds(best)
     for row in scores.sites.itertuples():
         colour = _candidate_colour(float(row.newly_covered), bounds)
         popup = [
             ("Candidate site", row.name),
+            *written_in_other_languages(book, row.name),
             ("Country", row.country),
             ("Rank", row.rank),
             (f"People newly within {scores.threshold_min:g} min", f"{row.newly_covered:,}"),
@@ -1277,7 +1315,7 @@ def _draw_layers(
     )
     add_posts(fmap, network, index, legend)
     if scores is not None:
-        add_sites(fmap, scores, legend)
+        add_sites(fmap, scores, legend, _book(network))
     if pathways:
         add_pathways(fmap, pathways, legend)
     add_legend(fmap, legend)
@@ -1299,7 +1337,16 @@ def _draw_settlements(
     times: CorridorTravelTimes,
 ) -> None:
     """One circle per settlement (and per settlement's change, on a compare map's pane)."""
-    add_population(fmap, settlements, service, index, legend, names, show=lost_against is None)
+    add_population(
+        fmap,
+        settlements,
+        service,
+        index,
+        legend,
+        names,
+        show=lost_against is None,
+        book=_book(times.network),
+    )
     sized = [population_layer_name(service)]
     if lost_against is not None:
         add_minutes_lost(

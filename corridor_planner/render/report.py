@@ -30,6 +30,7 @@ from corridor_planner.bundle.corridor import Corridor
 from corridor_planner.bundle.costs import exposure_by_group
 from corridor_planner.bundle.cover_rules import Patient
 from corridor_planner.bundle.facilities import unknown_capacity
+from corridor_planner.bundle.names import NameBook, name_book
 from corridor_planner.bundle.scenario import Scenario
 from corridor_planner.errors import CorridorPlannerError, InvalidArgumentError, NotFoundError
 from corridor_planner.network.graph import CorridorNetwork
@@ -41,6 +42,7 @@ from corridor_planner.routing.traveltimes import CorridorTravelTimes
 from corridor_planner.settings import (
     DEFAULT_PROFILE,
     HEADLINE_THRESHOLD_MIN,
+    LANGUAGES,
     REPORT_WORST_SHOWN,
 )
 from corridor_planner.translatable import N_
@@ -89,6 +91,8 @@ class ReportData:
     map: dict[str, Any] = field(default_factory=dict)
     #: A big corridor's per-settlement tables, summarised (``settings.REPORT_POINT_LIMIT``).
     large: SettlementTables | None = None
+    #: The bundle's names in the report's other languages (``name_ru``, ``name_ur``).
+    names: NameBook = field(default_factory=NameBook)
 
 
 #: Scenarios the report compares when the user names none (those the bundle has).
@@ -218,6 +222,7 @@ def build_report(
         first_steps=steps,
         map=brief_map(network, steps),
         large=large,
+        names=name_book(corridor, [lang for lang in LANGUAGES if lang != "en"]),
     )
 
 
@@ -426,11 +431,15 @@ def _precision(facilities: pd.DataFrame) -> dict[str, int]:
 # rendering -------------------------------------------------------------------------------
 
 
-def template_environment(autoescape: bool, lang: str = "en") -> jinja2.Environment:
+def template_environment(
+    autoescape: bool, lang: str = "en", names: NameBook | None = None
+) -> jinja2.Environment:
     """Jinja2 environment of the package's templates: data are values, never template source.
 
     Messages go through the language's gettext catalogue (newstyle: values passed to
-    ``_()`` are escaped); numbers, shares and dates are formatted for the locale.
+    ``_()`` are escaped); numbers, shares and dates are formatted for the locale. The
+    ``place`` filter writes a bundle's name in the language (``names``: the bundle's
+    translations; a name without one stays as it is), ``name`` does so and isolates it.
     """
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("corridor_planner.render", "templates"),
@@ -469,6 +478,9 @@ def template_environment(autoescape: bool, lang: str = "en") -> jinja2.Environme
     env.filters["reliability"] = lambda text: reliability(str(text), gettext.gettext)
     env.filters["prose"] = without_options
     env.filters["bdi"] = isolate if autoescape else (lambda value: value)
+    book = names or NameBook()
+    env.filters["place"] = lambda name: book.local(name, lang)
+    env.filters["name"] = lambda name: env.filters["bdi"](book.local(name, lang))
     env.globals["figure"] = lambda f: figure(f, formats, lang, gettext.gettext)
     env.globals["threshold_min"] = SUMMARY_THRESHOLD_MIN
     return env
@@ -576,13 +588,13 @@ def render_html(data: ReportData, lang: str = "en", annex: str = "") -> str:
     :data:`corridor_planner.render.i18n.LANGUAGES`; ``annex`` names the file that holds
     the tables (empty: the tables are part of the page).
     """
-    env = template_environment(autoescape=True, lang=lang)
+    env = template_environment(autoescape=True, lang=lang, names=data.names)
     return env.get_template("report.html.j2").render(r=data, annex=annex)
 
 
 def render_markdown(data: ReportData, lang: str = "en") -> str:
     """Render the report as Markdown; data strings are escaped so they render as text."""
-    env = template_environment(autoescape=False, lang=lang)
+    env = template_environment(autoescape=False, lang=lang, names=data.names)
     return env.get_template("report.md.j2").render(r=data)
 
 
@@ -603,13 +615,13 @@ BRIEF_SUFFIXES = (".html", ".pdf")
 
 def render_brief_html(data: ReportData, lang: str = "en") -> str:
     """Render the two-page brief: what to do first and a map; the country cards, uncertainty."""
-    env = template_environment(autoescape=True, lang=lang)
+    env = template_environment(autoescape=True, lang=lang, names=data.names)
     return env.get_template("brief.html.j2").render(r=data)
 
 
 def render_annex_html(data: ReportData, lang: str = "en") -> str:
     """Render the annex: every table of the report's figures, the same numbers."""
-    env = template_environment(autoescape=True, lang=lang)
+    env = template_environment(autoescape=True, lang=lang, names=data.names)
     return env.get_template("annex.html.j2").render(r=data)
 
 

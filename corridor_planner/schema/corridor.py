@@ -30,7 +30,9 @@ from corridor_planner.schema.base import (
     in_range,
     list_of,
     one_of,
+    pattern_field,
 )
+from corridor_planner.schema.layers import NAME_TRANSLATION
 from corridor_planner.schema.scenario import ReferralRatesTable
 
 #: Road file formats: OSM XML, or GIS lines with a class and a country column.
@@ -156,6 +158,8 @@ class CorridorFile(FileModel):
 
     id: Identifier
     name: Name
+    #: The corridor's name in the report's other languages: ``name_ru``, ``name_ur``.
+    names: dict[str, Name] = pattern_field(NAME_TRANSLATION)
     countries: Countries
     bbox: Bbox
     crs: ProjectedCrs
