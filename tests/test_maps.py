@@ -447,6 +447,15 @@ class TestReaders:
         kashgar = next(p for p in places if p["name"] == "Kashgar")
         assert kashgar["always"] and places.index(kashgar) < 10  # ranked first, never hidden
 
+    def test_the_referral_city_is_named_but_not_counted(self, gwadar):
+        page = render(gwadar)
+        lists = [json.loads(x) for x in re.findall(r"var places=(\[.*?\]),marks=", page)]
+        places = next(x for x in lists if any(p["name"] == "Gwadar" for p in x))
+        karachi = next(p for p in places if p["name"] == "Karachi")
+        assert karachi["always"] and places.index(karachi) < 10  # always named, ranked first
+        assert "Karachi" not in set(gwadar.corridor.population["name"])  # no one counted
+        assert not any("Settlement Karachi" in p for p in popups(page))
+
 
 class TestCompareColours:
     def test_change_classes(self):

@@ -209,6 +209,12 @@ def test_translated_pages_write_the_bundles_names_in_the_language(bundled_report
                 assert data.names.local(name, lang) in local, (corridor_id, render, name)
 
 
+def test_the_brief_map_names_the_referral_city(bundled_reports):
+    _, data = bundled_reports["cpec_gwadar"]
+    assert "Karachi" in [label["text"] for label in data.map["labels"]]
+    assert "کراچی" in render_brief_html(data, "ur")
+
+
 def test_brief_leads_with_what_to_do_first(bundled_reports):
     _, data = bundled_reports["almaty_bishkek"]
     page = render_brief_html(data, "en")

@@ -96,6 +96,17 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Columns of the corridor's named places (``[[named_places]]``), before any translation.
+NAMED_PLACE_COLUMNS = ("id", "name", "country", "population", "role", "source")
+
+
+def no_named_places() -> gpd.GeoDataFrame:
+    """Return an empty table of named places (a bundle that names none)."""
+    return gpd.GeoDataFrame(
+        columns=list(NAMED_PLACE_COLUMNS), geometry=gpd.GeoSeries(), crs="EPSG:4326"
+    )
+
+
 @dataclass
 class Corridor:
     """A loaded, validated corridor bundle.
@@ -136,6 +147,9 @@ class Corridor:
         Referrals per 100,000 people a year from ``corridor.toml`` (per country or all).
     demo_route : tuple of str or None
         The two places ``demo`` routes between (``[demo] route`` in ``corridor.toml``).
+    named_places : GeoDataFrame
+        Places maps name that are not the corridor's population (``[[named_places]]`` in
+        ``corridor.toml``: a referral city beyond the catchment); never counted.
     cover_rules : tuple of CoverRule
         Who is covered where (``cover.toml``; the default rules when absent).
     costs : CostBook
@@ -176,6 +190,7 @@ class Corridor:
     origins: Origins = field(default_factory=Origins)
     bad_scenarios: dict[str, list[str]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    named_places: gpd.GeoDataFrame = field(default_factory=no_named_places)
 
     def speed_kph(self, highway: str, country: str | None) -> float:
         """Speed for a road class in a country: country table, then default, then fallback."""
@@ -324,6 +339,7 @@ class _BundleLoader:
             scenarios=scenarios,
             referral_rates=_referral_rates(spec.referral_rates),
             demo_route=spec.demo.route if spec.demo else None,
+            named_places=_named_places(spec),
             cover_rules=cover_rules,
             costs=costs,
             origins=origins,
@@ -790,6 +806,24 @@ def _string_ids(table: gpd.GeoDataFrame) -> set[str]:
 def _listed(value: Any) -> list[Any]:
     """Return a list property of a row, or empty (a missing property reads as NaN)."""
     return value if isinstance(value, list) else []
+
+
+def _named_places(spec: CorridorFile) -> gpd.GeoDataFrame:
+    """Return the ``[[named_places]]`` of ``corridor.toml`` as WGS84 points."""
+    places = spec.named_places
+    if not places:
+        return no_named_places()
+    translated = sorted({key for place in places for key in place.names})
+    table = pd.DataFrame(
+        [
+            [getattr(place, c) for c in NAMED_PLACE_COLUMNS]
+            + [place.names.get(k) for k in translated]
+            for place in places
+        ],
+        columns=[*NAMED_PLACE_COLUMNS, *translated],
+    )
+    points = gpd.points_from_xy([p.lon for p in places], [p.lat for p in places])
+    return gpd.GeoDataFrame(table, geometry=points, crs="EPSG:4326")
 
 
 def _post_from_row(row: Any) -> BorderPost:

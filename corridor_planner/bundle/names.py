@@ -74,7 +74,13 @@ class NameBook:
 
 def name_book(corridor: Corridor, languages: Iterable[str]) -> NameBook:
     """Gather the translations of every name of ``corridor`` into each of ``languages``."""
-    tables = [corridor.facilities, corridor.population, corridor.candidates, corridor.posts_gdf]
+    tables = [
+        corridor.facilities,
+        corridor.population,
+        corridor.candidates,
+        corridor.posts_gdf,
+        corridor.named_places,
+    ]
     names = {corridor.name}
     for table in tables:
         if "name" in table.columns:

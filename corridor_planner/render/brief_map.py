@@ -78,6 +78,7 @@ def brief_map(network: CorridorNetwork, steps: FirstSteps | None) -> dict[str, A
     site = _best_site_point(network, steps, project)
     named = [*_endpoints(people, project), *_named(people, steps)]
     extra = {str(site["name"]): (site["x"], site["y"])} if site else {}
+    extra |= _named_places(corridor.named_places, project)
     labels = _labels(project, people, named, extra)
     return {
         "width": WIDTH,
@@ -131,6 +132,16 @@ def _best_site_point(
     if not (0 <= x <= WIDTH and 0 <= y <= HEIGHT):
         return None  # a candidate beyond the settlements' box: named, not drawn
     return {"x": round(x, 1), "y": round(y, 1), "name": steps.best_site["name"]}
+
+
+def _named_places(places: Any, project: Any) -> dict[str, tuple[float, float]]:
+    """View-box positions of the bundle's named places (a referral city) inside the box."""
+    positions = {}
+    for name, point in zip(places["name"], places.geometry, strict=True):
+        x, y = project(point.x, point.y)
+        if 0 <= x <= WIDTH and 0 <= y <= HEIGHT:
+            positions[str(name)] = (round(x, 1), round(y, 1))
+    return positions
 
 
 def _endpoints(people: Any, project: Any) -> list[str]:

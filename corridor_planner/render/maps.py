@@ -1182,20 +1182,17 @@ def add_place_names(
     keep = always_named(network.corridor, nearest=limit is None)
     if limit is not None:
         population = _largest_and(population, keep, limit)
-    group.add_child(
-        PlaceLabels(
-            [
-                {
-                    "name": r.name,
-                    "lat": r.geometry.y,
-                    "lon": r.geometry.x,
-                    "population": r.population,
-                    "always": str(r.name) in keep,
-                }
-                for r in population.itertuples()
-            ]
-        )
-    )
+    labels = [
+        {
+            "name": r.name,
+            "lat": r.geometry.y,
+            "lon": r.geometry.x,
+            "population": r.population,
+            "always": str(r.name) in keep,
+        }
+        for r in population.itertuples()
+    ]
+    group.add_child(PlaceLabels(labels + _named_place_labels(network.corridor.named_places)))
     group.add_to(fmap)
     if legend is not None:
         legend.add(
@@ -1204,6 +1201,20 @@ def add_place_names(
             ['<i class="cp-ab">Ab</i>place name: larger type, larger place'],
         )
     return group
+
+
+def _named_place_labels(places: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Labels of the bundle's named places (a referral city): always shown, never counted."""
+    return [
+        {
+            "name": r.name,
+            "lat": r.geometry.y,
+            "lon": r.geometry.x,
+            "population": 0 if pd.isna(r.population) else r.population,
+            "always": True,
+        }
+        for r in places.itertuples()
+    ]
 
 
 def _largest_and(population: pd.DataFrame, keep: set[str], limit: int) -> pd.DataFrame:

@@ -55,6 +55,10 @@ if TYPE_CHECKING:
     SnapLimit: TypeAlias = float
     Kilometres: TypeAlias = float
     RoadFormat: TypeAlias = str
+    Latitude: TypeAlias = float
+    Longitude: TypeAlias = float
+    People: TypeAlias = int
+    PeopleYear: TypeAlias = int
 else:
     Countries = Annotated[
         list_of(CountryCode, "country codes", min_length=1), AfterValidator(_distinct)
@@ -64,6 +68,10 @@ else:
     SnapLimit = in_range("snap_limit_m")
     Kilometres = in_range("distance_km")
     RoadFormat = one_of(ROAD_FORMATS, "road format")
+    Latitude = in_range("latitude")
+    Longitude = in_range("longitude")
+    People = in_range("population")
+    PeopleYear = in_range("population_year")
 
 
 def _projected_crs(value: str) -> str:
@@ -153,6 +161,27 @@ class DemoTable(FileModel):
     route: TwoPlaces
 
 
+class NamedPlace(FileModel):
+    """``[[named_places]]``: a place a map names that is not the corridor's population.
+
+    A referral city beyond the catchment (Karachi for the Makran coast): its people are
+    not counted in any figure, but a reader needs to see where the referrals go.
+    """
+
+    id: Identifier
+    name: Name
+    names: dict[str, Name] = pattern_field(NAME_TRANSLATION)
+    country: CountryCode
+    lat: Latitude
+    lon: Longitude
+    #: Sizes the label only; never counted in a figure.
+    population: People | None = None
+    population_year: PeopleYear | None = None
+    #: Why the map names it although the corridor does not model its people.
+    role: Text
+    source: Text
+
+
 class CorridorFile(FileModel):
     """``corridor.toml``: the corridor's identity, extent, CRS, roads and defaults."""
 
@@ -176,6 +205,7 @@ class CorridorFile(FileModel):
     files: dict[Identifier, FileTable] = Field(default_factory=dict)
     population: PopulationTable | None = None
     demo: DemoTable | None = None
+    named_places: list[NamedPlace] = Field(default_factory=list)
 
     @field_validator("crs")
     @classmethod
