@@ -130,6 +130,10 @@ class TestCpecKarakoram:
     def test_published_distances_within_ten_percent(self, cpec, a, b, published):
         assert self.road_km(cpec, a, b) == pytest.approx(published, rel=0.10)
 
+    def test_gilgit_sost_is_the_published_184_km(self, cpec):
+        # places.md §1 row 11 (Pamir Times): Sost is 184 km from Gilgit on the KKH (issue 24)
+        assert self.road_km(cpec, (35.920, 74.310), (36.690, 74.821)) == pytest.approx(184, abs=2)
+
     def test_everything_attaches(self, cpec):
         assert cpec.snaps["snapped"].all()
 
@@ -209,6 +213,12 @@ class TestCpecGwadar:
         assert route.km == pytest.approx(650, rel=0.05)
         assert 6 * 60 <= route.minutes <= 8 * 60
         assert route.border_posts == []
+
+    def test_karachi_hub_by_road_not_straight_line(self, gwadar):
+        # 40-50 km by road (issue 24), no longer the 22 km straight line
+        route = find_route(gwadar, "Jinnah Postgraduate Medical Centre", "Hub")
+        road_km = sum(leg.km for leg in route.legs if leg.kind == "road")
+        assert 40 <= road_km <= 50
 
     def test_the_emergency_centres_of_the_programme(self):
         facilities = {

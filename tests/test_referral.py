@@ -353,3 +353,14 @@ class TestRouteDetail:
         analysis = analyse_referrals(at, "cardiology", Patient())
         assert analysis.detail_note is None
         assert analysis.to_dict()["detail"]["routed"] == len(analysis.pathways) == 3
+
+
+def test_bundled_tb_rates_are_notified_with_estimated_incidence_as_a_scenario():
+    """KZ and KG TB rates are both notified cases; the WHO estimate is a scenario (issue 24)."""
+    corridor = load_corridor("almaty_bishkek")
+    baseline = corridor.scenario("baseline")
+    assert corridor.referral_rate("tb", baseline, "KZ") == 34
+    assert corridor.referral_rate("tb", baseline, "KG") == 59.8
+    estimated = corridor.scenario("tb_estimated_incidence")
+    assert corridor.referral_rate("tb", estimated, "KG") == 112
+    assert corridor.referral_rate("tb", estimated, "KZ") == 34
