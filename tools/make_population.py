@@ -172,6 +172,7 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
     skipped += apply_census_units(places, units, points)
     borders = land_borders(meta)
     migrants = read_migrants(bundle)
+    names = read_names(bundle)
     features = []
     for place, point in sorted(zip(places, points, strict=True), key=lambda pp: pp[0]["id"]):
         lat, lon = place.pop("lat"), place.pop("lon")
@@ -186,6 +187,8 @@ def build_population(bundle: Path) -> tuple[list[dict], list[str]]:
         place["migrant_share"] = share
         if why:
             place["source"] += f"; migrant share: {why}"
+        for lang, name in names.get(place["id"], {}).items():
+            place.setdefault(f"name_{lang}", name)
         features.append(
             {
                 "type": "Feature",
@@ -357,6 +360,16 @@ def land_borders(meta: dict) -> dict[str, object]:
         if not line.is_empty:
             borders[country] = line
     return borders
+
+
+def read_names(bundle: Path) -> dict[str, dict[str, str]]:
+    """Read ``sources/names.csv``: a feature id's name per language (``ru``, ``ur``)."""
+    path = bundle / "sources" / "names.csv"
+    names: dict[str, dict[str, str]] = {}
+    if path.exists():
+        for row in csv.DictReader(path.open(encoding="utf-8")):
+            names.setdefault(row["id"], {})[row["lang"]] = row["name"]
+    return names
 
 
 def read_migrants(bundle: Path) -> dict[str, tuple[float, str]]:
