@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -387,8 +388,8 @@ def pandana_worker(npz: Path, result: Path) -> None:
 # one size --------------------------------------------------------------------------------
 
 
-def run_size(size: str, folder: Path, timeout: float) -> dict[str, Any]:
-    """Generate, import, run every command and pandana for one size."""
+def run_size(size: str, folder: Path, timeout: float, only: Sequence[str] = ()) -> dict[str, Any]:
+    """Generate, import, run the commands (those ``only`` names, default all) and pandana."""
     print(f"\n== {size}: writing synthetic inputs in {folder}", flush=True)
     inputs = write_inputs(folder, size)
     print(
@@ -404,6 +405,8 @@ def run_size(size: str, folder: Path, timeout: float) -> dict[str, Any]:
         return {"size": size, "inputs": _inputs_dict(inputs), "runs": [asdict(r) for r in runs]}
     write_candidates(bundle, SIZES[size][0], np.random.default_rng(SEED + 1))
     for label, args in commands(bundle, inputs):
+        if only and not label.startswith(tuple(only)):
+            continue
         runs.append(run_child(label, [*CLI, *args], folder, timeout))
     npz, result = folder / "graph.npz", folder / "pandana.json"
     me = [sys.executable, str(Path(__file__).resolve())]
@@ -518,6 +521,12 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per command")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    parser.add_argument(
+        "--commands",
+        default="",
+        help="comma-separated command labels to run (a prefix is enough, e.g. prepare,report); "
+        "default: all",
+    )
     parser.add_argument("--out", type=Path, help="also write the results as JSON")
     parser.add_argument("--export", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--pandana", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -538,7 +547,8 @@ def main() -> None:
     try:
         for size in sizes:
             (top / size).mkdir()
-            reports.append(run_size(size, top / size, args.timeout))
+            only = [c.strip() for c in args.commands.split(",") if c.strip()]
+            reports.append(run_size(size, top / size, args.timeout, only))
             if args.out:
                 args.out.write_text(json.dumps(reports, indent=1), encoding="utf-8")
     finally:

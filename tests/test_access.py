@@ -27,6 +27,16 @@ class TestNearestFacility:
         assert not by_id.loc["town_d", "crosses_border"]
         assert "faraway" not in by_id.index  # not attached to the network
 
+    def test_a_second_ask_is_remembered_and_a_copy(self, tiny, tiny_network):
+        times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("baseline"))
+        first = access.nearest_facility_times(times, "emergency")
+        first["minutes"] = -1.0  # a caller's change does not reach the next caller
+        second = access.nearest_facility_times(times, "emergency").set_index("id")
+        assert len(times.memo) == 1
+        assert second.loc["town_a", "minutes"] == pytest.approx(42.5, abs=0.1)
+        access.nearest_facility_times(times, "surgery")
+        assert len(times.memo) == 2
+
     def test_closed_borders_leave_kazakh_towns_without_emergency_care(self, tiny, tiny_network):
         times = CorridorTravelTimes(tiny_network, "citizen", tiny.scenario("borders_closed"))
         result = access.nearest_facility_times(times, "emergency").set_index("id")

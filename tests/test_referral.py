@@ -258,6 +258,22 @@ class TestScenarioComparison:
         assert table.loc[("agreement", "KZ"), "abroad"] == 10_800
         assert table.loc[("baseline", "KG"), "with_pathway"] == 5_000
 
+    def test_known_first_pathways_give_the_same_comparison(self, referral_corridor):
+        # The report hands the reference's own pathways over instead of searching again.
+        corridor = referral_corridor.corridor
+        runs = [
+            times(referral_corridor, Patient(), corridor.scenario(name))
+            for name in ("baseline", "agreement")
+        ]
+        found = analyse_referrals(runs[1], "emergency", Patient(), top=2).pathways
+        searched = compare_scenarios(runs, "emergency", Patient())
+        reused = compare_scenarios(runs, "emergency", Patient(), known={"agreement": found})
+        assert any(p.rank == 2 for p in found)  # only the first-ranked count
+        assert reused.to_dict("records") == searched.to_dict("records")
+        none = compare_scenarios(runs, "emergency", Patient(), known={"agreement": []})
+        assert (none[none["scenario"] == "agreement"]["with_pathway"] == 0).all()
+        assert (searched[searched["scenario"] == "agreement"]["with_pathway"] > 0).any()
+
     def test_report_comparison_follows_the_agreement(self, referral_corridor):
         from corridor_planner.render.report import build_report
 

@@ -90,6 +90,26 @@ def nearest_facility_times(times: CorridorTravelTimes, service: str) -> gpd.GeoD
     network = times.network
     facilities = offering(network, service)
     settlements = settlements_on_network(network)
+    key = (
+        "nearest_facility_times",
+        service,
+        tuple(facilities["id"]),
+        tuple(facilities["node"]),
+        tuple(settlements["node"]),
+    )
+    if key not in times.memo:  # one search per service, whichever section asks first
+        times.memo[key] = _nearest_table(times, service, facilities, settlements)
+    table: gpd.GeoDataFrame = times.memo[key].copy()
+    return table
+
+
+def _nearest_table(
+    times: CorridorTravelTimes,
+    service: str,
+    facilities: pd.DataFrame,
+    settlements: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Compute the table of :func:`nearest_facility_times` (one multi-source search)."""
     seconds, best = times.nearest(list(settlements["node"]), list(facilities["node"]))
     minutes = units.minutes(seconds)
     reached = np.isfinite(minutes)

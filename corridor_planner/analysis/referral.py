@@ -737,6 +737,8 @@ def compare_scenarios(
     times_by_scenario: Sequence[CorridorTravelTimes],
     specialty: str,
     patient: Patient,
+    *,
+    known: Mapping[str, list[Pathway]] | None = None,
 ) -> pd.DataFrame:
     """Per scenario and origin country: people with a pathway, mean minutes, share abroad.
 
@@ -747,6 +749,13 @@ def compare_scenarios(
     ----------
     times_by_scenario : sequence of CorridorTravelTimes
         The same traveller under each scenario to compare.
+    specialty : str
+        The service referred for.
+    patient : Patient
+        Profile, nationality and cover of the patients.
+    known : mapping of str to list of Pathway, optional
+        First-ranked pathways already found for a scenario (by its name), e.g. those of
+        :func:`analyse_referrals` with ``top=1``: that scenario is not searched again.
 
     Returns
     -------
@@ -760,7 +769,7 @@ def compare_scenarios(
     for times in times_by_scenario:
         network = times.network
         settlements = network.corridor.population.set_index("id")[["country", "population"]]
-        found, _ = pathways(times, specialty, patient, top=1, detail_limit=0)  # no route needed
+        found = _first_pathways(times, specialty, patient, known)
         first = pd.DataFrame(
             [(p.origin_id, p.minutes, p.destination_country) for p in found],
             columns=["id", "minutes", "destination_country"],
@@ -770,6 +779,20 @@ def compare_scenarios(
         for country, group in table.loc[attached].groupby("country"):
             rows.append(_comparison_row(times.scenario.name, str(country), group))
     return pd.DataFrame(rows)
+
+
+def _first_pathways(
+    times: CorridorTravelTimes,
+    specialty: str,
+    patient: Patient,
+    known: Mapping[str, list[Pathway]] | None,
+) -> list[Pathway]:
+    """First-ranked pathways of a scenario: from ``known`` if there, else found (no route)."""
+    given = (known or {}).get(times.scenario.name)
+    if given is not None:
+        return [p for p in given if p.rank == 1]
+    found, _ = pathways(times, specialty, patient, top=1, detail_limit=0)  # no route needed
+    return found
 
 
 def _comparison_row(scenario: str, country: str, group: pd.DataFrame) -> dict[str, Any]:

@@ -325,7 +325,19 @@ def _best_sites(times: CorridorTravelTimes) -> dict[str, dict[str, Any]]:
 
 
 def _site_ranking(times: CorridorTravelTimes, threshold: float) -> list[dict[str, Any]]:
-    """Candidates that bring someone new within ``threshold`` of emergency care, best first."""
+    """Candidates that bring someone new within ``threshold`` of emergency care, best first.
+
+    Ranked once per set of travel times and threshold (the summaries and the first steps
+    both ask); each caller gets its own copies of the rows.
+    """
+    key = ("site_ranking", SUMMARY_SERVICE, float(threshold))
+    if key not in times.memo:
+        times.memo[key] = _ranked_sites(times, threshold)
+    return [dict(site) for site in times.memo[key]]
+
+
+def _ranked_sites(times: CorridorTravelTimes, threshold: float) -> list[dict[str, Any]]:
+    """Compute :func:`_site_ranking` (one coverage-gain scoring of every candidate)."""
     try:
         candidates = candidates_for(times.network, SUMMARY_SERVICE)
     except NotFoundError:  # no candidate site offers it: no best site to name

@@ -163,7 +163,10 @@ def build_report(
     for specialty in chosen:
         analysis = referral.analyse_referrals(times[reference.name], specialty, patient, top=1)
         comparison = referral.compare_scenarios(
-            [times[s.name] for s in scenarios], specialty, patient
+            [times[s.name] for s in scenarios],
+            specialty,
+            patient,
+            known={reference.name: analysis.pathways},  # the reference is not searched again
         )
         sections.append(
             SpecialtySection(

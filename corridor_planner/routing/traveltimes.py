@@ -191,6 +191,8 @@ class CorridorTravelTimes:
         entries = [c.entry for c in self.crossings]
         exits = [c.exit for c in self.crossings]
         self._between = self.roads.matrix(exits, entries)  # exit of c -> entry of c2
+        #: Answers already computed for these times (e.g. nearest-facility tables), by key.
+        self.memo: dict[Hashable, Any] = {}
 
     def _usable_crossings(self) -> list[Crossing]:
         crossings = []
