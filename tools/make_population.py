@@ -41,6 +41,7 @@ from shapely.geometry import Point
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from corridor_planner.network.roads import graph_from_osm_xml
 from corridor_planner.render.map_context import country_areas
+from tools.apply_names import read_names
 
 #: Distance (km) to the land border within which a settlement is a border community.
 BORDER_COMMUNITY_KM = 50.0
@@ -360,16 +361,6 @@ def land_borders(meta: dict) -> dict[str, object]:
         if not line.is_empty:
             borders[country] = line
     return borders
-
-
-def read_names(bundle: Path) -> dict[str, dict[str, str]]:
-    """Read ``sources/names.csv``: a feature id's name per language (``ru``, ``ur``)."""
-    path = bundle / "sources" / "names.csv"
-    names: dict[str, dict[str, str]] = {}
-    if path.exists():
-        for row in csv.DictReader(path.open(encoding="utf-8")):
-            names.setdefault(row["id"], {})[row["lang"]] = row["name"]
-    return names
 
 
 def read_migrants(bundle: Path) -> dict[str, tuple[float, str]]:
