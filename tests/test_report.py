@@ -211,7 +211,8 @@ def test_translated_pages_write_the_bundles_names_in_the_language(bundled_report
 
 def test_the_brief_map_names_the_referral_city(bundled_reports):
     _, data = bundled_reports["cpec_gwadar"]
-    assert "Karachi" in [label["text"] for label in data.map["labels"]]
+    assert "Karachi" in [label["text"] for label in data.map["labels"]["en"]]
+    assert "کراچی" in [label["text"] for label in data.map["labels"]["ur"]]
     assert "کراچی" in render_brief_html(data, "ur")
 
 

@@ -7,13 +7,17 @@ Labels are placed so that their estimated width stays inside the box.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from corridor_planner.analysis.summary import SUMMARY_SERVICE, FirstSteps
+from corridor_planner.bundle.names import NameBook
 from corridor_planner.network.graph import CorridorNetwork
+from corridor_planner.settings import LANGUAGES
 
 #: The map's view box (SVG user units) and the margin kept free around the points.
 WIDTH, HEIGHT, MARGIN = 640.0, 360.0, 18.0
@@ -28,7 +32,9 @@ BRIEF_POINTS = 5_000
 LARGEST_NAMED = 3
 
 
-def brief_map(network: CorridorNetwork, steps: FirstSteps | None) -> dict[str, Any]:
+def brief_map(
+    network: CorridorNetwork, steps: FirstSteps | None, names: NameBook | None = None
+) -> dict[str, Any]:
     """Project the corridor's points for the brief's map.
 
     Parameters
@@ -38,6 +44,10 @@ def brief_map(network: CorridorNetwork, steps: FirstSteps | None) -> dict[str, A
     steps : FirstSteps, optional
         What to do first; its best site is ringed and named, the settlements most affected
         by closed borders are named.
+    names : NameBook, optional
+        The bundle's translations: labels are placed for each language of
+        ``settings.LANGUAGES`` with the name as that language writes it (a Russian name
+        is often longer than the English one).
 
     Returns
     -------
@@ -45,8 +55,8 @@ def brief_map(network: CorridorNetwork, steps: FirstSteps | None) -> dict[str, A
         ``width``, ``height``, ``settlements`` (``x``, ``y``, ``r``, ``name``, ``within``:
         reached within the hour in the reference scenario), ``facilities`` (``x``, ``y``,
         ``emergency``), ``posts`` (``x``, ``y``), ``border`` (SVG path data), ``site``
-        (``x``, ``y``) and ``labels`` (``x``, ``y``, ``text``, ``anchor``); empty when the
-        corridor has no settlements.
+        (``x``, ``y``) and ``labels`` (by language: ``x``, ``y``, ``text``, ``anchor``);
+        empty when the corridor has no settlements.
     """
     corridor = network.corridor
     people = corridor.population
@@ -79,7 +89,11 @@ def brief_map(network: CorridorNetwork, steps: FirstSteps | None) -> dict[str, A
     named = [*_endpoints(people, project), *_named(people, steps)]
     extra = {str(site["name"]): (site["x"], site["y"])} if site else {}
     extra |= _named_places(corridor.named_places, project)
-    labels = _labels(project, people, named, extra)
+    book = names or NameBook()
+    labels = {
+        lang: _labels(project, people, named, extra, functools.partial(_written, book, lang))
+        for lang in LANGUAGES
+    }
     return {
         "width": WIDTH,
         "height": HEIGHT,
@@ -134,6 +148,11 @@ def _best_site_point(
     return {"x": round(x, 1), "y": round(y, 1), "name": steps.best_site["name"]}
 
 
+def _written(book: NameBook, lang: str, name: str) -> str:
+    """Return ``name`` as a label in ``lang`` writes it."""
+    return book.local(name, lang)
+
+
 def _named_places(places: Any, project: Any) -> dict[str, tuple[float, float]]:
     """View-box positions of the bundle's named places (a referral city) inside the box."""
     positions = {}
@@ -160,9 +179,17 @@ def _named(people: Any, steps: FirstSteps | None) -> list[str]:
 
 
 def _labels(
-    project: Any, people: Any, names: list[str], extra: dict[str, tuple[float, float]]
+    project: Any,
+    people: Any,
+    names: list[str],
+    extra: dict[str, tuple[float, float]],
+    written: Callable[[str], str],
 ) -> list[dict[str, Any]]:
-    """Place a label beside each named point (``extra`` first); skip one that would overlap."""
+    """Place a label beside each named point (``extra`` first); skip one that would overlap.
+
+    ``written`` gives a name as the label writes it (its language's form), which sets the
+    label's width.
+    """
     placed: list[tuple[float, float, float, float]] = []
     labels = []
     positions = {
@@ -174,7 +201,8 @@ def _labels(
         if name not in positions:
             continue
         x, y = positions[name]
-        width = len(str(name)) * LABEL_SIZE * CHAR_WIDTH
+        text = written(str(name))
+        width = len(text) * LABEL_SIZE * CHAR_WIDTH
         gap = LABEL_GAP
         anchor = "start" if x + gap + width <= WIDTH else "end"
         left = x + gap if anchor == "start" else x - gap - width
@@ -188,7 +216,7 @@ def _labels(
             {
                 "x": round(left if anchor == "start" else left + width, 1),
                 "y": round(top + LABEL_SIZE, 1),
-                "text": name,
+                "text": text,
                 "anchor": anchor,
             }
         )

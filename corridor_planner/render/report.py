@@ -179,6 +179,7 @@ def build_report(
             )
         )
     closed_times = times[closed.name] if closed is not None else None
+    names = name_book(corridor, [lang for lang in LANGUAGES if lang != "en"])
     steps = first_steps(times[reference.name], closed_times, [s.analysis for s in sections])
     large = None
     if is_big(len(corridor.population)):
@@ -223,9 +224,9 @@ def build_report(
         cost_sources=_cost_sources(corridor),
         continuity=continuity_summary(times[reference.name]),
         first_steps=steps,
-        map=brief_map(network, steps),
+        map=brief_map(network, steps, names),
         large=large,
-        names=name_book(corridor, [lang for lang in LANGUAGES if lang != "en"]),
+        names=names,
     )
 
 
