@@ -158,6 +158,8 @@ class _Question:
     minutes: np.ndarray
     admitted: np.ndarray
     decisions: np.ndarray
+    #: The cover rules in force for the patient under the scenario.
+    rules: tuple[CoverRule, ...] = ()
     #: ``name``, ``id`` and ``country`` of each receiver (a row of ``facilities``).
     receivers: list[dict[str, Any]] = field(default_factory=list)
 
@@ -192,6 +194,7 @@ def _question(
         minutes,
         admitted,
         decisions,
+        rules,
         receivers,
     )
 
@@ -625,10 +628,9 @@ def analyse_referrals(
     corridor's. Without any rate the assignment is left empty (``rate_basis`` says so).
     """
     network, scenario = times.network, times.scenario
-    patient = under(patient, scenario)
-    in_force = active_rules(network.corridor.cover_rules, patient, scenario)
     limit = _detail_limit(detail_limit)
     question = _question(times, specialty, patient, origin)
+    patient, in_force = question.patient, question.rules
     found, refused = _ranked(question, top, limit)
     rates, basis = _rates(times, specialty, rate_per_100k)
     facilities = question.facilities
