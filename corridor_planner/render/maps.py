@@ -578,6 +578,7 @@ def add_facilities(
     thresholds: Sequence[float] = (),
     legend: Legend | None = None,
     light: bool = False,
+    book: NameBook | None = None,
 ) -> list[folium.FeatureGroup]:
     """Facilities styled by level, one layer per group of services (:data:`SERVICE_GROUPS`).
 
@@ -585,7 +586,8 @@ def add_facilities(
     times of ``service``), a facility's popup says how many people it is the nearest
     facility of within each of ``thresholds``. Each facility is added to ``index`` (for
     the place search) when one is given. ``light`` markers (many facilities) have a
-    tooltip of name and level and no popup.
+    tooltip of name and level and no popup. ``book`` (the bundle's translations; gathered
+    here when not given) adds each name in the report's other languages to its popup.
     """
     facilities = network.corridor.facilities
     names = country_names(network)
@@ -594,7 +596,7 @@ def add_facilities(
     shown = _service_group(service)
     groups = {g: _layer(facility_layer_name(g), show=g == shown) for g in order if g in present}
     served = served_by_facility(settlements, thresholds) if settlements is not None else {}
-    book = _book(network)
+    book = book or (NameBook() if light else _book(network))
     for row in facilities.itertuples():
         colour, radius = LEVEL_STYLE.get(row.level, ("#2e86c1", 7))
         popup = (
@@ -695,12 +697,17 @@ def add_posts(
     network: CorridorNetwork,
     index: list[dict[str, Any]] | None = None,
     legend: Legend | None = None,
+    book: NameBook | None = None,
 ) -> folium.FeatureGroup:
-    """Border posts with hours, season, delays by profile and who may cross."""
+    """Border posts with hours, season, delays by profile and who may cross.
+
+    ``book`` (the bundle's translations; gathered here when not given) adds each post's
+    name in the report's other languages to its popup.
+    """
     group = _layer("Border posts")
     names = country_names(network)
     gdf = network.corridor.posts_gdf.set_index("id")
-    book = _book(network)
+    book = book or _book(network)
     for post in network.corridor.posts.values():
         point = gdf.loc[post.id].geometry
         delays = "; ".join(
@@ -1295,6 +1302,7 @@ def _draw_layers(
     index: list[dict[str, Any]] = []
     legend = Legend()
     names = country_names(network)
+    book = _book(network)
     legend_countries(legend, filled=offline)
     add_roads(fmap, network, legend)
     add_border(fmap, network, legend)
@@ -1313,7 +1321,9 @@ def _draw_layers(
                 fmap, lost_against, settlements, service, times.scenario.name, network, legend
             )
     else:
-        _draw_settlements(fmap, settlements, service, index, legend, names, lost_against, times)
+        _draw_settlements(
+            fmap, settlements, service, index, legend, names, lost_against, times, book
+        )
     add_facilities(
         fmap,
         network,
@@ -1323,10 +1333,11 @@ def _draw_layers(
         thresholds=thresholds,
         legend=legend,
         light=many,
+        book=book,
     )
-    add_posts(fmap, network, index, legend)
+    add_posts(fmap, network, index, legend, book)
     if scores is not None:
-        add_sites(fmap, scores, legend, _book(network))
+        add_sites(fmap, scores, legend, book)
     if pathways:
         add_pathways(fmap, pathways, legend)
     add_legend(fmap, legend)
@@ -1346,6 +1357,7 @@ def _draw_settlements(
     names: Mapping[str, str],
     lost_against: pd.DataFrame | None,
     times: CorridorTravelTimes,
+    book: NameBook,
 ) -> None:
     """One circle per settlement (and per settlement's change, on a compare map's pane)."""
     add_population(
@@ -1356,7 +1368,7 @@ def _draw_settlements(
         legend,
         names,
         show=lost_against is None,
-        book=_book(times.network),
+        book=book,
     )
     sized = [population_layer_name(service)]
     if lost_against is not None:
