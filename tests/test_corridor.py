@@ -218,6 +218,20 @@ class TestValidation:
             lines
         )
 
+    def test_a_named_place_is_checked_like_a_feature(self, tiny_copy):
+        toml = tiny_copy / "corridor.toml"
+        place = 'id = "city"\nname = "City"\ncountry = "KG"\nrole = "referral city"\nsource = "x"'
+        toml.write_text(
+            toml.read_text()
+            + f'\n[[named_places]]\n{place}\nlat = 95\nlon = 74\nname_ru = "Город"\n'
+        )
+        text = self.problems(tiny_copy)
+        assert "corridor.toml: named_places #0: lat: must be from -90 to 90 degrees, got 95" in text
+        toml.write_text(toml.read_text().replace("lat = 95", "lat = 42"))
+        places = load_corridor(tiny_copy).named_places
+        assert list(places["name"]) == ["City"] and list(places["name_ru"]) == ["Город"]
+        assert (places.geometry.x.iloc[0], places.geometry.y.iloc[0]) == (74, 42)
+
     def test_unknown_crs(self, tiny_copy):
         toml = tiny_copy / "corridor.toml"
         toml.write_text(toml.read_text().replace('"EPSG:32643"', '"EPSG:999999"'))
