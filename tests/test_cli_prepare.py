@@ -35,3 +35,22 @@ def test_verbose_shows_the_time_of_each_step(tiny_copy):
     result = CliRunner().invoke(main, ["-v", "prepare", str(tiny_copy)])
     assert result.exit_code == 0, result.output
     assert "hashing the bundle's files: " in result.stderr
+
+
+def test_prepare_builds_the_hierarchy_of_a_large_network(tiny_copy, monkeypatch):
+    """At or above ``CH_MIN_NODES`` the hierarchy is built and stored; without numba, said."""
+    from corridor_planner import extras
+    from corridor_planner.cli.prepare import prepare_hierarchy
+    from corridor_planner.routing import engine
+    from corridor_planner.routing.traveltimes import road_engine
+
+    network = build_network(load_corridor(tiny_copy))
+    monkeypatch.setattr(engine, "CH_MIN_NODES", 1)  # the tiny graph counts as large
+    monkeypatch.setattr(extras, "missing", lambda extra: ["numba"])
+    assert prepare_hierarchy(network).startswith("not built (needs the optional extra `fast`")
+    assert road_engine(network)._hierarchy is None
+    monkeypatch.undo()
+    monkeypatch.setattr(engine, "CH_MIN_NODES", 1)
+    assert prepare_hierarchy(network).startswith("ready (")
+    assert road_engine(network)._hierarchy is not None
+    assert list((tiny_copy / ".cache").glob("hierarchy-*.npz"))  # stored beside the network
