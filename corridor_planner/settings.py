@@ -69,6 +69,10 @@ LEVELS: tuple[str, ...] = ("primary", "district", "regional", "national")
 #: takes a few full searches of the road graph, about 2 s at country scale (issue 21).
 REFERRAL_DETAIL_LIMIT = 200
 
+#: Pathway and refusal lines ``referrals`` prints on a terminal; above it, the pathways
+#: of the most populous origins and a count of the rest (``--out`` writes every row).
+PRINT_ROW_LIMIT = 600
+
 #: Traveller profiles at a border post.
 #: ``patient_handover``: an ambulance hands the patient over at the line to one from the
 #: other side. ``cargo``: goods vehicles (the only traffic some posts take).

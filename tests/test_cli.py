@@ -395,6 +395,28 @@ class TestReferralsAndReport:
         features = json.loads(out.read_text())["features"]
         assert [f["properties"]["origin"] for f in features if f["geometry"]] == ["Town A"]
 
+    def test_referrals_print_the_most_populous_origins_when_rows_are_many(
+        self, tiny_copy, tmp_path, monkeypatch
+    ):
+        from corridor_planner import settings
+
+        monkeypatch.setattr(settings, "REFERRAL_DETAIL_LIMIT", 1)
+        monkeypatch.setattr(settings, "PRINT_ROW_LIMIT", 1)
+        args = ("referrals", str(tiny_copy), "--specialty", "emergency")
+        refused = run(*args)  # one pathway, two origins nobody admits
+        assert refused.exit_code == 0, refused.output
+        assert refused.output.count(": no pathway: ") == 1
+        assert "... and 1 more origins with no pathway (1 not accepted)." in refused.output
+        accepts = {"resident_insured": "all", "foreign_uninsured": ["emergency"]}
+        edit_feature(tiny_copy, "facilities.geojson", "hosp_d", accepts=accepts)
+        out = tmp_path / "paths.csv"
+        result = run(*args, "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert "Printed 1 of 3 pathways" in result.output
+        rows = [line for line in result.output.splitlines() if line.startswith("Town")]
+        assert len(rows) == 1 and rows[0].startswith("Town A")
+        assert len(out.read_text().splitlines()) == 1 + 3  # the file holds every pathway
+
     @pytest.mark.parametrize("suffix", [".html", ".md"])
     def test_report(self, tmp_path, suffix):
         out = tmp_path / f"r{suffix}"

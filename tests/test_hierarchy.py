@@ -134,6 +134,27 @@ def test_auto_keeps_small_graphs_and_narrow_queries_on_dijkstra():
         TravelTimeEngine(csr_array((2, 2)), [0, 1], backend="magic")
 
 
+def test_auto_with_a_hierarchy_picks_the_backend_with_less_work():
+    n, tails, heads, weights = awkward_graph(8)
+    engine = TravelTimeEngine.from_arrays(n, tails, heads, weights)
+    engine.hierarchy()
+    forward, backward = engine.hierarchy().search_work()
+    assert 0 < forward < engine.forward.nnz + n and 0 < backward < engine.forward.nnz + n
+    # many settlements, few hospitals: one Dijkstra per hospital scans less
+    assert engine.choose_backend(5000, 20) == "dijkstra"
+    assert engine.choose_backend(20, 5000) == "dijkstra"
+    # a square matrix: an upward search per node is far less than a Dijkstra per node
+    assert engine.choose_backend(2000, 2000) == "ch"
+    nodes = list(range(0, n, 3))
+    wide = engine.matrix(nodes, nodes)
+    assert engine.last_backend == "ch"
+    narrow = engine.matrix(nodes, nodes[:2])
+    assert engine.last_backend == "dijkstra"
+    expected = reference(n, tails, heads, weights, nodes, nodes)
+    np.testing.assert_allclose(wide, expected, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(narrow, expected[:, :2], rtol=1e-12, atol=1e-9)
+
+
 def test_scipy_reference_agrees_with_plain_dijkstra():
     n, tails, heads, weights = awkward_graph(7)
     engine = TravelTimeEngine.from_arrays(n, tails, heads, weights, backend="dijkstra")

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from corridor_planner import settings
+
 if TYPE_CHECKING:
     from corridor_planner.analysis.access import AccessReport
     from corridor_planner.analysis.continuity import ContinuityPathway
     from corridor_planner.analysis.programme import Programme, ProgrammeSpec
-    from corridor_planner.analysis.referral import ReferralAnalysis
+    from corridor_planner.analysis.referral import Pathway, ReferralAnalysis, Refusal
     from corridor_planner.analysis.scoring import SiteScores
     from corridor_planner.importer import ImportSummary
     from corridor_planner.routing.routes import Route
@@ -381,8 +384,9 @@ def print_referrals(corridor_id: str, analysis: ReferralAnalysis) -> None:
     )
     say(f"Cover: {analysis.cover_rule}")
     say(f"Cover rules in force: {'; '.join(analysis.rules_in_force) or 'none'}")
+    shown = _printed_pathways(analysis.pathways)
     rows = []
-    for p in analysis.pathways:
+    for p in shown:
         waits = sum(w["wait_minutes"] for w in p.waits)
         posts = ", ".join(p.border_posts) or "-"
         if waits:
@@ -399,10 +403,14 @@ def print_referrals(corridor_id: str, analysis: ReferralAnalysis) -> None:
             )
         )
     table(rows, ("origin", "#", "destination", "min", "km", "border posts", "cover"))
+    if len(shown) < len(analysis.pathways):
+        say(
+            f"Printed {len(shown):,} of {len(analysis.pathways):,} pathways (those of the most "
+            "populous origins); --out FILE.csv writes every one."
+        )
     if analysis.detail_note:
         say(f"Routes: {analysis.detail_note}")
-    for r in analysis.refusals:
-        say(f"  {r.origin}: no pathway: {r.reason}")
+    print_refusals(analysis.refusals)
     print_costs(analysis.costs)
     print_left_out(analysis.left_out)
     say(
@@ -497,6 +505,30 @@ def print_json(payload: Any, **options: Any) -> None:
     """
     text = json.dumps(payload, ensure_ascii=False, indent=2, **options)
     click.echo("".join(f"\\u{ord(c):04x}" if _unsafe(c, True) else c for c in text))
+
+
+def _printed_pathways(found: Sequence[Pathway]) -> Sequence[Pathway]:
+    """Pick the pathways a terminal shows: all, or the first ``PRINT_ROW_LIMIT`` unpacked.
+
+    Unpacked (``detailed``) pathways are those of the most populous origins, so a country
+    prints its largest places, not the first 600 of 700,000 lines.
+    """
+    limit = settings.PRINT_ROW_LIMIT
+    if len(found) <= limit:
+        return found
+    detailed = [p for p in found if p.detailed]
+    return (detailed or list(found))[:limit]
+
+
+def print_refusals(refusals: Sequence[Refusal]) -> None:
+    """Print why origins have no pathway: each one, or a count by reason when many."""
+    limit = settings.PRINT_ROW_LIMIT
+    for r in refusals[:limit]:
+        say(f"  {r.origin}: no pathway: {r.reason}")
+    if len(refusals) > limit:
+        rest = Counter(r.kind for r in refusals[limit:])
+        counts = ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in rest.most_common())
+        say(f"  ... and {len(refusals) - limit:,} more origins with no pathway ({counts}).")
 
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
